@@ -1,0 +1,46 @@
+// Validated config (+ deploy-time values) -> everything a region's server gets.
+// The Pulumi component and the offline `npm run render` both call this.
+import { placeholderAddresses } from "./addresses";
+import { renderServerFiles, ServerFile } from "./server/files";
+import { RemoteStep, renderSteps } from "./steps";
+import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "./types";
+
+export interface RegionRenderInput {
+  config: VpnConfig;
+  region: RegionSpec;
+  /** Deploy-time addresses; documentation addresses stand in when absent. */
+  addresses?: RegionAddresses;
+  /** Password of every user (configured or generated). */
+  passwords: Record<string, string>;
+  /** The region's certificate; a placeholder stands in when absent. */
+  certificate?: CertificateMaterial;
+}
+
+export interface RegionRender {
+  region: string;
+  addresses: RegionAddresses;
+  files: ServerFile[];
+  steps: RemoteStep[];
+}
+
+export const PLACEHOLDER_CERTIFICATE: CertificateMaterial = {
+  certPem: "# placeholder: the ACME certificate is issued at deploy time\n",
+  chainPem: "# placeholder: the ACME chain is issued at deploy time\n",
+  keyPem: "# placeholder: the certificate key is generated at deploy time\n",
+};
+
+export function regionIndex(config: VpnConfig, region: RegionSpec): number {
+  return config.regions.findIndex((r) => r.region === region.region);
+}
+
+export function renderRegion(input: RegionRenderInput): RegionRender {
+  const addresses = input.addresses ?? placeholderAddresses(regionIndex(input.config, input.region));
+  const files = renderServerFiles({
+    config: input.config,
+    region: input.region,
+    addresses,
+    passwords: input.passwords,
+    certificate: input.certificate ?? PLACEHOLDER_CERTIFICATE,
+  });
+  return { region: input.region.region, addresses, files, steps: renderSteps(files) };
+}

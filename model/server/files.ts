@@ -1,0 +1,89 @@
+// Every file the server gets, with its absolute path and mode. Secret files
+// (EAP secrets, the private key) are 0600 and are handled as Pulumi secrets.
+import { template } from "../../templates";
+import { ipv6Pool } from "../addresses";
+import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "../types";
+import { renderSwanctlConf, SERVER_CERT_FILE } from "./swanctl";
+
+export interface ServerFile {
+  path: string;
+  /** Octal mode as text, e.g. "600". */
+  mode: string;
+  content: string;
+  secret: boolean;
+}
+
+export const PATHS = {
+  swanctlConf: "/etc/swanctl/swanctl.conf",
+  serverCert: `/etc/swanctl/x509/${SERVER_CERT_FILE}`,
+  chainDir: "/etc/swanctl/x509ca",
+  serverKey: "/etc/swanctl/private/server-key.pem",
+  strongswanConf: "/etc/strongswan.d/zz-vpn.conf",
+  nftablesConf: "/etc/nftables.conf",
+  sysctlConf: "/etc/sysctl.d/60-vpn.conf",
+  stateDir: "/var/lib/vpn-region",
+} as const;
+
+/** The VM's uplink on Linode images. The apply step also fixes up the actual default-route device. */
+export const UPLINK = "eth0";
+
+/** TCP MSS that fits ESP-in-UDP (with kernel-libipsec's 1400-byte TUN, the smaller of the two). */
+const MSS = { v4: 1360, v6: 1340 };
+
+export interface ServerRenderInput {
+  config: VpnConfig;
+  region: RegionSpec;
+  addresses: RegionAddresses;
+  passwords: Record<string, string>;
+  certificate: CertificateMaterial;
+}
+
+/** Splits a PEM bundle into single certificates (swanctl loads one certificate per file). */
+export function splitPem(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((c) => `${c}\n`) ?? [];
+}
+
+export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
+  const { config, region, addresses, certificate } = input;
+  const poolV6 = ipv6Pool(addresses.ipv6Range);
+  const split = (fam: 4 | 6) => config.sshAllowedCidrs.filter((c) => c.includes(":") === (fam === 6));
+  const chain = splitPem(certificate.chainPem);
+  const files: ServerFile[] = [
+    {
+      path: PATHS.swanctlConf,
+      mode: "600",
+      secret: true,
+      content: renderSwanctlConf({
+        hostname: region.hostname,
+        users: config.users,
+        passwords: input.passwords,
+        poolV4: config.poolV4,
+        poolV6,
+        dnsServers: config.dnsServers,
+        compat: config.compat,
+        uniqueIds: config.uniqueIds,
+      }),
+    },
+    { path: PATHS.serverCert, mode: "644", secret: false, content: ensureNewline(certificate.certPem) },
+    ...(chain.length ? chain : [ensureNewline(certificate.chainPem)]).map((pem, i) => ({
+      path: `${PATHS.chainDir}/chain-${i + 1}.pem`,
+      mode: "644",
+      secret: false,
+      content: pem,
+    })),
+    { path: PATHS.serverKey, mode: "600", secret: true, content: ensureNewline(certificate.keyPem) },
+    { path: PATHS.strongswanConf, mode: "644", secret: false, content: template("strongswan.conf.ejs")({}) },
+    {
+      path: PATHS.nftablesConf,
+      mode: "755",
+      secret: false,
+      content: template("nftables.conf.ejs")({ sshV4: split(4), sshV6: split(6), poolV4: config.poolV4, poolV6, mssV4: MSS.v4, mssV6: MSS.v6 }),
+    },
+    { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
+  ];
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function ensureNewline(s: string): string {
+  return s.endsWith("\n") ? s : `${s}\n`;
+}

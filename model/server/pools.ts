@@ -1,0 +1,49 @@
+// Client address pools. strongSwan pools must not overlap, so addresses reserved
+// for static users are cut out of the dynamic IPv4 range, which may then need
+// several `a-b` pools.
+import { formatIp, mustCidr, parseIp, cidrSize } from "../../config/net";
+import type { UserSpec } from "../types";
+
+export interface PoolDef {
+  name: string;
+  addrs: string;
+  dns: string[];
+}
+
+export interface PoolLayout {
+  /** Pools every user may draw from (dynamic v4 ranges, then the v6 pool). */
+  shared: PoolDef[];
+  /** One single-address pool per static user, by user name. */
+  staticByUser: Map<string, PoolDef>;
+}
+
+export function poolLayout(poolV4: string, poolV6: string, users: UserSpec[], dnsServers: string[]): PoolLayout {
+  const v4dns = dnsServers.filter((d) => parseIp(d)?.family === 4);
+  const v6dns = dnsServers.filter((d) => parseIp(d)?.family === 6);
+  const cidr = mustCidr(poolV4);
+  const first = cidr.base + 1n;
+  const last = cidr.base + cidrSize(cidr) - 2n;
+  const statics = users
+    .filter((u) => u.staticIpv4)
+    .map((u) => ({ user: u.name, value: parseIp(u.staticIpv4!)!.value }))
+    .sort((a, b) => (a.value < b.value ? -1 : 1));
+
+  const ranges: Array<[bigint, bigint]> = [];
+  let start = first;
+  for (const s of statics) {
+    if (s.value > start) ranges.push([start, s.value - 1n]);
+    start = s.value + 1n;
+  }
+  if (start <= last) ranges.push([start, last]);
+
+  const shared: PoolDef[] = ranges.map(([a, b], i) => ({
+    name: ranges.length === 1 ? "pool-v4" : `pool-v4-${i + 1}`,
+    addrs: statics.length === 0 ? poolV4 : `${formatIp(4, a)}-${formatIp(4, b)}`,
+    dns: v4dns,
+  }));
+  shared.push({ name: "pool-v6", addrs: poolV6, dns: v6dns });
+
+  const staticByUser = new Map<string, PoolDef>();
+  statics.forEach((s, i) => staticByUser.set(s.user, { name: `static-v4-${i + 1}`, addrs: `${formatIp(4, s.value)}/32`, dns: v4dns }));
+  return { shared, staticByUser };
+}
