@@ -39,30 +39,34 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+export type StepName = RemoteStep["name"];
+export const STEP_ORDER: readonly StepName[] = ["wait-ready", "install-packages", "push-files", "apply"];
+
+/**
+ * The command text of every step. It depends on nothing secret or deploy-specific,
+ * so a preview shows it in full and it only changes when this code changes.
+ */
+export function stepScripts(): Record<StepName, string> {
+  return {
+    "wait-ready": template("steps/wait-ready.sh.ejs")({ timeoutSeconds: 900 }),
+    "install-packages": template("steps/install-packages.sh.ejs")({ packages: SERVER_PACKAGES, lockTimeoutSeconds: 900 }),
+    "push-files": template("steps/push-files.sh.ejs")({ pendingFile: PENDING, manifestFile: MANIFEST }),
+    apply: template("steps/apply.sh.ejs")({
+      pendingFile: PENDING,
+      sysctlFile: PATHS.sysctlConf,
+      nftablesFile: PATHS.nftablesConf,
+      strongswanConfFile: PATHS.strongswanConf,
+      viciWaitTries: 120,
+    }),
+  };
+}
+
+/** The steps in order, with the push step's stdin: what the component registers. */
 export function renderSteps(files: ServerFile[]): RemoteStep[] {
-  return [
-    { name: "wait-ready", secret: false, script: template("steps/wait-ready.sh.ejs")({ timeoutSeconds: 900 }) },
-    {
-      name: "install-packages",
-      secret: false,
-      script: template("steps/install-packages.sh.ejs")({ packages: SERVER_PACKAGES, lockTimeoutSeconds: 900 }),
-    },
-    {
-      name: "push-files",
-      secret: files.some((f) => f.secret),
-      script: template("steps/push-files.sh.ejs")({ pendingFile: PENDING, manifestFile: MANIFEST }),
-      stdin: fileBundle(files),
-    },
-    {
-      name: "apply",
-      secret: false,
-      script: template("steps/apply.sh.ejs")({
-        pendingFile: PENDING,
-        sysctlFile: PATHS.sysctlConf,
-        nftablesFile: PATHS.nftablesConf,
-        strongswanConfFile: PATHS.strongswanConf,
-        viciWaitTries: 120,
-      }),
-    },
-  ];
+  const scripts = stepScripts();
+  return STEP_ORDER.map((name) =>
+    name === "push-files"
+      ? { name, script: scripts[name], stdin: fileBundle(files), secret: files.some((f) => f.secret) }
+      : { name, script: scripts[name], secret: false },
+  );
 }
