@@ -2,14 +2,22 @@
 // block and the README's reference table are checked against this list in tests,
 // so the three cannot drift apart.
 
-export type KeyType = "string" | "integer" | "boolean" | "array" | "object";
+/**
+ * `list` = an array of strings. `structured` = lists of objects, maps: Pulumi.yaml
+ * cannot type those (project config knows string, integer, boolean and arrays of
+ * them), so they are declared untyped and validated here.
+ */
+export type KeyType = "string" | "integer" | "boolean" | "list" | "structured";
 
 export interface ConfigKey {
   /** Full key as written in a stack file, e.g. `vpn:hostname`. */
   key: string;
   type: KeyType;
   description: string;
-  /** Default as a stack file would hold it; undefined = required or optional without default. */
+  /**
+   * Default as a stack file would hold it. Keys without one are required by the
+   * Pulumi CLI, so every optional key has one ("" / 0 / {} / [] meaning "not set").
+   */
   default?: unknown;
   required?: boolean;
   secret?: boolean;
@@ -19,29 +27,29 @@ export const DEFAULT_POOL_V4 = "10.47.83.0/24";
 export const DEFAULT_DNS_SERVERS = ["9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9"];
 
 export const CONFIG_KEYS: readonly ConfigKey[] = [
-  { key: "vpn:hostname", type: "string", required: true, description: "FQDN users type to connect; must lie inside vpn:zone. Ignored when vpn:regions is set." },
+  { key: "vpn:hostname", type: "string", default: "", description: "FQDN users type to connect; must lie inside vpn:zone. Required unless vpn:regions is set." },
   { key: "vpn:zone", type: "string", required: true, description: "Linode DNS zone (domain) that holds the VPN hostnames and the ACME challenge records." },
   { key: "vpn:region", type: "string", default: "us-ord", description: "Linode region of the single VPN server (when vpn:regions is not set)." },
-  { key: "vpn:regions", type: "array", description: "Several regions in one stack: a list of { region, hostname }. Replaces vpn:region + vpn:hostname." },
+  { key: "vpn:regions", type: "structured", default: [], description: "Several regions in one stack: a list of { region, hostname }. Replaces vpn:region + vpn:hostname." },
   { key: "vpn:instanceType", type: "string", default: "g6-nanode-1", description: "Linode plan of each VPN server." },
   { key: "vpn:image", type: "string", default: "linode/debian12", description: "Server image: linode/debian12 or linode/ubuntu24.04." },
-  { key: "vpn:users", type: "array", required: true, description: "VPN users: a list of names, or objects { name, staticIpv4 }." },
-  { key: "vpn:passwords", type: "object", secret: true, description: "Map user name -> password. Users without an entry get a generated 28-character password (a secret in state)." },
-  { key: "vpn:sshAllowedCidrs", type: "array", default: ["0.0.0.0/0", "::/0"], description: "CIDRs allowed to reach SSH (TCP 22) through the Cloud Firewall. SSH is key-only." },
-  { key: "vpn:dnsServers", type: "array", default: DEFAULT_DNS_SERVERS, description: "DNS servers pushed to clients (IPv4 and IPv6)." },
+  { key: "vpn:users", type: "structured", required: true, description: "VPN users: a list of names, or objects { name, staticIpv4 }." },
+  { key: "vpn:passwords", type: "structured", default: {}, secret: true, description: "Map user name -> password. Users without an entry get a generated 28-character password (a secret in state)." },
+  { key: "vpn:sshAllowedCidrs", type: "list", default: ["0.0.0.0/0", "::/0"], description: "CIDRs allowed to reach SSH (TCP 22) through the Cloud Firewall. SSH is key-only." },
+  { key: "vpn:dnsServers", type: "list", default: DEFAULT_DNS_SERVERS, description: "DNS servers pushed to clients (IPv4 and IPv6)." },
   { key: "vpn:poolV4", type: "string", default: DEFAULT_POOL_V4, description: "Client IPv4 pool (private CIDR, /16 to /28). IPv6 client addresses always come from the routed /64." },
   { key: "vpn:compat", type: "string", default: "modern", description: "modern: secure proposals only. legacy: also accept stock Windows (modp1024, SHA1, 3DES)." },
   { key: "vpn:uniqueIds", type: "string", default: "never", description: "strongSwan `unique` policy: never (one user, several devices), no, keep or replace." },
-  { key: "vpn:acmeEmail", type: "string", description: "Contact e-mail for the ACME (Let's Encrypt) account. Optional." },
+  { key: "vpn:acmeEmail", type: "string", default: "", description: "Contact e-mail for the ACME (Let's Encrypt) account. Optional." },
   { key: "vpn:acmeServer", type: "string", default: "production", description: "ACME directory: production, staging, or an https:// directory URL." },
-  { key: "vpn:acmeProfile", type: "string", description: "ACME certificate profile to request (e.g. classic, tlsserver). Optional." },
-  { key: "vpn:renewBeforeDays", type: "integer", description: "Renew the certificate this many days before it expires. Default: the last third of its lifetime, at least 10 days." },
+  { key: "vpn:acmeProfile", type: "string", default: "", description: "ACME certificate profile to request (e.g. classic, tlsserver). Optional." },
+  { key: "vpn:renewBeforeDays", type: "integer", default: 0, description: "Renew the certificate this many days before it expires. 0 (default): the last third of its lifetime, at least 10 days." },
   { key: "vpn:revokeOnDestroy", type: "boolean", default: false, description: "Revoke the certificate when the stack is destroyed." },
   { key: "vpn:dnsProvider", type: "string", default: "linode", description: "DNS-01 solver: linode (the stack's Linode token) or rfc2136 (TSIG dynamic update)." },
-  { key: "vpn:rfc2136", type: "object", description: "RFC 2136 solver settings: { server: host[:port], keyName, algorithm } (algorithm hmac-sha256 by default)." },
-  { key: "vpn:rfc2136Secret", type: "string", secret: true, description: "Base64 TSIG secret for the rfc2136 solver." },
+  { key: "vpn:rfc2136", type: "structured", default: {}, description: "RFC 2136 solver settings: { server: host[:port], keyName, algorithm } (algorithm hmac-sha256 by default)." },
+  { key: "vpn:rfc2136Secret", type: "string", default: "", secret: true, description: "Base64 TSIG secret for the rfc2136 solver." },
   { key: "vpn:onDemand", type: "string", default: "off", description: "Apple On-Demand preset: off, always, or untrusted-wifi (with vpn:trustedSsids)." },
-  { key: "vpn:trustedSsids", type: "array", default: [], description: "Wi-Fi SSIDs on which the untrusted-wifi On-Demand preset stays disconnected." },
+  { key: "vpn:trustedSsids", type: "list", default: [], description: "Wi-Fi SSIDs on which the untrusted-wifi On-Demand preset stays disconnected." },
 ];
 
 export const KNOWN_KEYS: ReadonlySet<string> = new Set(CONFIG_KEYS.map((k) => k.key));

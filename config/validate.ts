@@ -125,7 +125,9 @@ function validateRegions(c: Collector, raw: Raw, zone: string | undefined): Regi
     if (h && zone && !inZone(h, zone)) return c.add(key, `${h} is not inside the zone vpn:zone (${zone})`);
     return h;
   };
-  const listed = list(c, raw, "vpn:regions");
+  const given = list(c, raw, "vpn:regions");
+  // An empty list is the Pulumi.yaml default: "not set".
+  const listed = given && given.length > 0 ? given : undefined;
   if (listed === undefined) {
     if (raw["vpn:hostname"] === undefined || raw["vpn:hostname"] === "") {
       c.add("vpn:hostname", "is required (the FQDN users connect to), or set vpn:regions");
@@ -135,7 +137,6 @@ function validateRegions(c: Collector, raw: Raw, zone: string | undefined): Regi
     const hostname = checkHost("vpn:hostname", raw["vpn:hostname"]);
     return region && hostname ? [{ region, hostname }] : [];
   }
-  if (listed.length === 0) c.add("vpn:regions", "must list at least one { region, hostname }");
   const out: RegionSpec[] = [];
   const seenRegion = new Set<string>();
   const seenHost = new Set<string>();
@@ -285,9 +286,10 @@ function validateAcmeServer(c: Collector, raw: Raw): string {
 
 function validateRfc2136(c: Collector, raw: Raw, needed: boolean): { settings?: Rfc2136Settings; secret?: string } {
   const v = structured(c, "vpn:rfc2136", raw["vpn:rfc2136"]);
+  const empty = v === undefined || v === null || (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0);
   const secret = str(c, raw, "vpn:rfc2136Secret");
   if (!needed) return {};
-  if (v === undefined || v === null || typeof v !== "object" || Array.isArray(v)) {
+  if (empty || typeof v !== "object" || Array.isArray(v)) {
     c.add("vpn:rfc2136", "is required with vpn:dnsProvider rfc2136: { server, keyName, algorithm }");
     return {};
   }
@@ -357,7 +359,7 @@ export function validateConfig(raw: Raw): VpnConfig {
   const directoryUrl = validateAcmeServer(c, raw);
   const profile = str(c, raw, "vpn:acmeProfile");
   if (profile !== undefined && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(profile)) c.add("vpn:acmeProfile", `must be an ACME profile name such as classic or tlsserver, got ${describe(profile)}`);
-  const renewBeforeDays = int(c, raw, "vpn:renewBeforeDays", 1, 365);
+  const renewBeforeDays = int(c, raw, "vpn:renewBeforeDays", 0, 365) || undefined; // 0 = automatic
   const revokeOnDestroy = bool(c, raw, "vpn:revokeOnDestroy", false);
   const dnsProvider = oneOf(c, raw, "vpn:dnsProvider", ["linode", "rfc2136"] as const, "linode");
   const rfc = validateRfc2136(c, raw, dnsProvider === "rfc2136");

@@ -4,12 +4,20 @@
 import type { Compat } from "./types";
 
 /** One algorithm with its name on every platform that we configure. */
-interface Algo {
+export interface Algo {
   swan: string;
   /** Combined-mode cipher: no separate integrity algorithm. */
   aead?: boolean;
   apple?: string | number;
+  /**
+   * Set-VpnConnectionIPsecConfiguration names: ENCR -> -EncryptionMethod / -CipherTransformConstants
+   * (and -AuthenticationTransformConstants for GCM), INTEG -> -IntegrityCheckMethod (IKE), DH -> -DHGroup.
+   */
   windows?: string;
+  /** INTEG only: the ESP -AuthenticationTransformConstants name (its enum differs from -IntegrityCheckMethod). */
+  windowsEsp?: string;
+  /** DH only: the -PfsGroup name (its enum differs from -DHGroup for MODP groups). */
+  windowsPfs?: string;
 }
 
 export const ENCR = {
@@ -23,8 +31,8 @@ export const ENCR = {
 
 export const INTEG = {
   sha384: { swan: "sha384", apple: "SHA2-384", windows: "SHA384" },
-  sha256: { swan: "sha256", apple: "SHA2-256", windows: "SHA256128" },
-  sha1: { swan: "sha1", windows: "SHA196" },
+  sha256: { swan: "sha256", apple: "SHA2-256", windows: "SHA256", windowsEsp: "SHA256128" },
+  sha1: { swan: "sha1", windows: "SHA1", windowsEsp: "SHA196" },
 } as const satisfies Record<string, Algo>;
 
 export const PRF = {
@@ -34,11 +42,11 @@ export const PRF = {
 
 export const DH = {
   curve25519: { swan: "curve25519", apple: 31 },
-  ecp384: { swan: "ecp384", apple: 20, windows: "ECP384" },
-  ecp256: { swan: "ecp256", apple: 19, windows: "ECP256" },
+  ecp384: { swan: "ecp384", apple: 20, windows: "ECP384", windowsPfs: "ECP384" },
+  ecp256: { swan: "ecp256", apple: 19, windows: "ECP256", windowsPfs: "ECP256" },
   modp3072: { swan: "modp3072", apple: 15 },
-  modp2048: { swan: "modp2048", apple: 14, windows: "Group14" },
-  modp1024: { swan: "modp1024", apple: 2, windows: "Group2" },
+  modp2048: { swan: "modp2048", apple: 14, windows: "Group14", windowsPfs: "PFS2048" },
+  modp1024: { swan: "modp1024", apple: 2, windows: "Group2", windowsPfs: "PFS2" },
 } as const satisfies Record<string, Algo>;
 
 type Encr = (typeof ENCR)[keyof typeof ENCR];
@@ -135,8 +143,12 @@ export interface ClientSuite {
 export const CLIENT_SUITES = {
   /** Apple profiles: AES-256-GCM, P-384, PFS on rekey. GCM needs IntegrityAlgorithm as PRF. */
   apple: { ike: { encr: ENCR.aes256gcm, integ: INTEG.sha384, prf: PRF.sha384, dh: DH.ecp384 }, esp: { encr: ENCR.aes256gcm, pfs: DH.ecp384 } },
-  /** Set-VpnConnectionIPsecConfiguration: GCMAES256 / SHA384 / ECP384, PFS ECP384. */
-  windows: { ike: { encr: ENCR.aes256gcm, integ: INTEG.sha384, prf: PRF.sha384, dh: DH.ecp384 }, esp: { encr: ENCR.aes256gcm, pfs: DH.ecp384 } },
+  /**
+   * Set-VpnConnectionIPsecConfiguration: IKE AES256 (CBC) / SHA384 / ECP384; ESP GCMAES256, PFS ECP384.
+   * IKE stays CBC: Windows' -EncryptionMethod GCMAES256 comes with -IntegrityCheckMethod regardless,
+   * and the widely deployed Windows profiles (Microsoft's own examples included) all pair AES256 with SHA.
+   */
+  windows: { ike: { encr: ENCR.aes256, integ: INTEG.sha384, dh: DH.ecp384 }, esp: { encr: ENCR.aes256gcm, pfs: DH.ecp384 } },
   /** strongSwan-based clients (Android app, NetworkManager, swanctl). */
   strongswan: { ike: { encr: ENCR.aes256gcm, prf: PRF.sha384, dh: DH.curve25519 }, esp: { encr: ENCR.aes256gcm, pfs: DH.curve25519 } },
 } as const satisfies Record<string, ClientSuite>;

@@ -1,0 +1,63 @@
+// Pulumi.yaml, Pulumi.dev.yaml and the README agree with the config contract in config/keys.ts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import YAML from "yaml";
+import { CONFIG_KEYS } from "../../config/keys";
+import { validateConfig } from "../../config/validate";
+
+const root = join(__dirname, "..", "..");
+const project = YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"));
+
+test("Pulumi.yaml declares every key of the contract, with its type, default, secrecy and description", () => {
+  assert.equal(project.name, "vpn", "typed keys must be namespaced by the project name");
+  assert.deepEqual(Object.keys(project.config).sort(), CONFIG_KEYS.map((k) => k.key).sort());
+  for (const k of CONFIG_KEYS) {
+    const d = project.config[k.key];
+    assert.equal(d.description, k.description, k.key);
+    assert.deepEqual(d.default, k.default, `${k.key} default`);
+    assert.equal(d.secret ?? false, k.secret ?? false, `${k.key} secret`);
+    const expectedType = k.type === "list" ? "array" : k.type === "structured" ? undefined : k.type;
+    assert.equal(d.type, expectedType, `${k.key} type`);
+    if (k.type === "list") assert.deepEqual(d.items, { type: "string" });
+    // The CLI treats a declared key without default as required.
+    assert.equal(d.default === undefined, k.required === true || k.key === "vpn:zone", `${k.key}: only required keys lack a default`);
+  }
+});
+
+test("Pulumi.yaml defaults are what the program assumes when a key is absent", () => {
+  const required = { "vpn:zone": "example.com", "vpn:hostname": "vpn.example.com", "vpn:users": ["alice"] };
+  const withDefaults: Record<string, unknown> = { ...required };
+  for (const k of CONFIG_KEYS) if (k.default !== undefined && !(k.key in required)) withDefaults[k.key] = k.default;
+  assert.deepEqual(validateConfig(withDefaults), validateConfig(required));
+});
+
+test("the template prompts for the token and every required key", () => {
+  const prompted = Object.keys(project.template.config);
+  for (const key of ["linode:token", "vpn:zone", "vpn:hostname", "vpn:users"]) assert.ok(prompted.includes(key), key);
+  assert.equal(project.template.config["linode:token"].secret, true);
+});
+
+test("the example stack file is a valid configuration", () => {
+  const stack = YAML.parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8"));
+  const c = validateConfig(stack.config);
+  assert.equal(c.regions[0].hostname, "vpn.example.com");
+});
+
+test("the README's config reference lists every key with its default", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  for (const k of CONFIG_KEYS) {
+    const row = readme.split("\n").find((l) => l.startsWith(`| \`${k.key}\``));
+    assert.ok(row, `README has no row for ${k.key}`);
+    if (k.default !== undefined && k.default !== "" && !(Array.isArray(k.default) && k.default.length === 0) && typeof k.default !== "object") {
+      assert.ok(row.includes(String(k.default)), `README row for ${k.key} lacks its default ${k.default}`);
+    }
+  }
+});
+
+test("the README's proposal table shows every server proposal", async () => {
+  const { serverEspProposals, serverIkeProposals } = await import("../../model/proposals");
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  for (const p of [...serverIkeProposals("legacy"), ...serverEspProposals("legacy")]) assert.ok(readme.includes(`\`${p}\``), p);
+});
