@@ -6,3 +6,4 @@ const outputs = program();
 export const regions = outputs.regions;
 export const certificateNotAfter = outputs.certificateNotAfter;
 export const passwords = outputs.passwords;
+export const profiles = outputs.profiles;

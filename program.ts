@@ -25,5 +25,7 @@ export function program() {
     certificateNotAfter: vpn.summary.apply((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.certificateNotAfter]))),
     /** user -> password. Secret. */
     passwords: vpn.passwords,
+    /** user -> region -> profile texts. Secret (they hold passwords). */
+    profiles: vpn.profiles,
   };
 }

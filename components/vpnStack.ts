@@ -1,6 +1,7 @@
 // The whole program as one testable function (index.ts only reads config and
 // exports what this returns): users, one VpnRegion per region, and the outputs.
 import * as pulumi from "@pulumi/pulumi";
+import { Profiles, renderProfiles } from "../model/profiles";
 import type { RegionSpec, VpnConfig } from "../model/types";
 import { RegionCertificate, VpnRegion } from "./vpnRegion";
 import { VpnUsers } from "./vpnUsers";
@@ -26,6 +27,8 @@ export interface VpnStack {
   summary: pulumi.Output<Record<string, RegionSummary>>;
   /** user -> password (secret). */
   passwords: pulumi.Output<Record<string, string>>;
+  /** user -> region -> { apple, appleSigned, windows, android, linuxNm, linuxSwanctl } (secret). */
+  profiles: pulumi.Output<Profiles>;
 }
 
 export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
@@ -47,5 +50,14 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
       ),
     )
     .apply((entries) => Object.fromEntries(entries));
-  return { regions, summary, passwords: users.passwords };
+  // Profiles are rendered from the same pure code as `npm run render`; the Apple
+  // profile is signed with each region's certificate (deterministic signature, so an
+  // unchanged profile and certificate give identical bytes and no diff).
+  const certificates = pulumi
+    .all(Object.entries(regions).map(([key, r]) => pulumi.all([r.certificate.certPem, r.certificate.chainPem, r.certificate.keyPem]).apply(([certPem, chainPem, keyPem]) => [key, { certPem, chainPem, keyPem }] as const)))
+    .apply((entries) => Object.fromEntries(entries));
+  const profiles = pulumi.secret(
+    pulumi.all([users.passwords, certificates]).apply(([passwords, certs]) => renderProfiles({ stack: opts.stack, config, passwords, certificates: certs })),
+  );
+  return { regions, summary, passwords: users.passwords, profiles };
 }

@@ -27,6 +27,9 @@ export const PATHS = {
 /** The VM's uplink on Linode images. The apply step also fixes up the actual default-route device. */
 export const UPLINK = "eth0";
 
+/** kernel-libipsec's TUN device (userspace ESP, on kernels built without ESP). */
+const LIBIPSEC_TUN = "ipsec0";
+
 /** TCP MSS that fits ESP-in-UDP (with kernel-libipsec's 1400-byte TUN, the smaller of the two). */
 const MSS = { v4: 1360, v6: 1340 };
 
@@ -77,7 +80,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       path: PATHS.nftablesConf,
       mode: "755",
       secret: false,
-      content: template("nftables.conf.ejs")({ sshV4: split(4), sshV6: split(6), poolV4: config.poolV4, poolV6, mssV4: MSS.v4, mssV6: MSS.v6 }),
+      content: template("nftables.conf.ejs")({ sshV4: split(4), sshV6: split(6), poolV4: config.poolV4, poolV6, mssV4: MSS.v4, mssV6: MSS.v6, libipsecTun: LIBIPSEC_TUN }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
   ];

@@ -1,6 +1,14 @@
 // Client address pools. strongSwan pools must not overlap, so addresses reserved
 // for static users are cut out of the dynamic IPv4 range, which may then need
 // several `a-b` pools.
+//
+// Pool names say which addresses they hold (offsets inside vpn:poolV4), so a
+// pool keeps its name and range when unrelated static users come or go:
+// `swanctl --load-pools` keeps a pool whose name and range are unchanged, leases
+// and all, but refuses to replace or unload one that has online leases. Limitation
+// (strongSwan 5.9 vici pools): adding or removing a static address splits or
+// merges the dynamic range around it, which is refused while a client holds an
+// address in that range; that change needs a restart of strongSwan.
 import { formatIp, mustCidr, parseIp, cidrSize } from "../../config/net";
 import type { UserSpec } from "../types";
 
@@ -36,14 +44,15 @@ export function poolLayout(poolV4: string, poolV6: string, users: UserSpec[], dn
   }
   if (start <= last) ranges.push([start, last]);
 
-  const shared: PoolDef[] = ranges.map(([a, b], i) => ({
-    name: ranges.length === 1 ? "pool-v4" : `pool-v4-${i + 1}`,
+  const offset = (v: bigint) => (v - cidr.base).toString();
+  const shared: PoolDef[] = ranges.map(([a, b]) => ({
+    name: statics.length === 0 ? "pool-v4" : `pool-v4-${offset(a)}-${offset(b)}`,
     addrs: statics.length === 0 ? poolV4 : `${formatIp(4, a)}-${formatIp(4, b)}`,
     dns: v4dns,
   }));
   shared.push({ name: "pool-v6", addrs: poolV6, dns: v6dns });
 
   const staticByUser = new Map<string, PoolDef>();
-  statics.forEach((s, i) => staticByUser.set(s.user, { name: `static-v4-${i + 1}`, addrs: `${formatIp(4, s.value)}/32`, dns: v4dns }));
+  for (const s of statics) staticByUser.set(s.user, { name: `static-v4-${offset(s.value)}`, addrs: `${formatIp(4, s.value)}/32`, dns: v4dns });
   return { shared, staticByUser };
 }

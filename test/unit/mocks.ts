@@ -2,14 +2,15 @@
 // the inputs the engine receives, which of them are secret, and what each depends
 // on. No Pulumi CLI, no provider plugins, no network.
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
+import * as forge from "node-forge";
 
 export interface Recorded {
   type: string;
   name: string;
   /** Inputs as sent to the engine (secrets unwrapped, so tests can compare them). */
   inputs: Record<string, any>;
-  /** Top-level input names whose value is secret. */
+  /** Top-level input names whose value (or a part of it) is secret. */
   secretInputs: string[];
   /** Names of explicit dependsOn resources. */
   dependsOn: string[];
@@ -27,7 +28,30 @@ export interface ProgramRun {
 }
 
 const h = (s: string) => createHash("sha256").update(s).digest("hex");
-let counter = 0;
+
+/**
+ * One real RSA key and a certificate for it, made once per process, so that code
+ * which really uses key material under mocks (signing Apple profiles) works, and two
+ * runs in one process still see identical values.
+ */
+let material: { keyPem: string; certPem: string } | undefined;
+export function mockCertificateMaterial(): { keyPem: string; certPem: string } {
+  if (!material) {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+    cert.serialNumber = "01";
+    cert.validity.notBefore = new Date("2026-12-01T00:00:00Z");
+    cert.validity.notAfter = new Date("2027-03-01T00:00:00Z");
+    cert.setSubject([{ name: "commonName", value: "mock.example.com" }]);
+    cert.setIssuer([{ name: "commonName", value: "mock.example.com" }]);
+    cert.sign(key, forge.md.sha256.create());
+    material = { keyPem, certPem: forge.pki.certificateToPem(cert) };
+  }
+  return material;
+}
 
 /** Plausible provider outputs, derived from the resource name so runs are reproducible. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
@@ -38,6 +62,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     case "linode:index/ipv6Range:Ipv6Range":
       return { ...inputs, range: `2001:db8:beef:${n.toString(16)}::` };
     case "tls:index/privateKey:PrivateKey":
+      if (inputs.algorithm === "RSA") return { ...inputs, privateKeyPem: mockCertificateMaterial().keyPem, privateKeyOpenssh: "", publicKeyOpenssh: "" };
       return {
         ...inputs,
         publicKeyOpenssh: `ssh-ed25519 AAAAMOCK${h(name).slice(0, 16)} \n`,
@@ -52,8 +77,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     case "pulumi-nodejs:dynamic:Resource":
       return {
         ...inputs,
-        certPem: `-----BEGIN CERTIFICATE-----\nMOCKLEAF${h(name).slice(0, 8)}\n-----END CERTIFICATE-----\n`,
-        chainPem: "-----BEGIN CERTIFICATE-----\nMOCKINTERMEDIATE\n-----END CERTIFICATE-----\n",
+        certPem: mockCertificateMaterial().certPem,
+        chainPem: mockCertificateMaterial().certPem,
         notAfter: "2027-03-01T00:00:00.000Z",
         notBefore: "2026-12-01T00:00:00.000Z",
         accountUrl: "https://acme.invalid/acct/1",
@@ -63,6 +88,29 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     default:
       return inputs;
   }
+}
+
+/** The engine's marker for a secret value inside resource inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Returns the value with secret markers removed, and whether any were found. */
+function unwrapSecrets(v: any): { value: any; secret: boolean } {
+  if (Array.isArray(v)) {
+    const parts = v.map(unwrapSecrets);
+    return { value: parts.map((p) => p.value), secret: parts.some((p) => p.secret) };
+  }
+  if (v && typeof v === "object") {
+    if (v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") return { value: unwrapSecrets(v.value).value, secret: true };
+    let secret = false;
+    const out: Record<string, any> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const u = unwrapSecrets(x);
+      out[k] = u.value;
+      secret ||= u.secret;
+    }
+    return { value: out, secret };
+  }
+  return { value: v, secret: false };
 }
 
 function resolved<T>(o: pulumi.Input<T>): Promise<T> {
@@ -83,8 +131,16 @@ export async function runProgram(
   pulumi.runtime.setMocks(
     {
       newResource: (a) => {
-        resources.push({ type: a.type, name: a.name, inputs: a.inputs, secretInputs: [], dependsOn: [] });
-        return { id: `${a.name}-id-${++counter}`.replace(/-id-\d+$/, "-id"), state: mockState(a.type, a.name, a.inputs) };
+        const inputs: Record<string, any> = {};
+        const engineSecret: string[] = [];
+        for (const [k, v] of Object.entries(a.inputs)) {
+          const u = unwrapSecrets(v);
+          inputs[k] = u.value;
+          if (u.secret) engineSecret.push(k);
+        }
+        resources.push({ type: a.type, name: a.name, inputs, secretInputs: engineSecret.sort(), dependsOn: [] });
+        // Linode ids are numbers; derive one from the name so runs are reproducible.
+        return { id: String(parseInt(h(a.name).slice(0, 7), 16)), state: mockState(a.type, a.name, inputs) };
       },
       call: (a) => {
         calls.push(a.token);
@@ -118,12 +174,16 @@ export async function runProgram(
     }
     return {};
   });
+  // Resources whose dependencies resolve late (the step chain) register after the
+  // outputs are known: wait for every outstanding registration.
+  await (pulumi.runtime as any).waitForRPCs();
   await Promise.all(pending);
   for (const r of resources) {
     const e = depsByName.get(r.name);
     if (e) {
       r.dependsOn = [...e.deps].sort();
-      r.secretInputs = [...e.secret].sort();
+      // Secret as the program declared it, or as the engine received it.
+      r.secretInputs = [...new Set([...e.secret, ...r.secretInputs])].sort();
       r.parent = e.parent;
     }
   }

@@ -1,0 +1,304 @@
+// DNS-01 through RFC 2136 dynamic updates signed with TSIG (RFC 8945), for users who
+// run their own primary name server (BIND, Knot, PowerDNS).
+//
+// Why an own client: no maintained npm package signs UPDATE messages with TSIG
+// (dns-packet has UPDATE but neither TSIG nor class NONE; dns2 and native-dns have
+// neither), and shelling out to nsupdate would need bind9-dnsutils on every machine
+// that runs `pulumi up`. The wire format needed here is small: one zone, add or
+// delete TXT records, a TSIG record, and verification of the server's signed reply.
+//
+// Every `require` sits inside a function: this module is serialized into the
+// Pulumi dynamic provider (see provider.ts).
+import type { DnsSolver, Logger, PresentedRecord, Rfc2136DnsSettings } from "../types";
+
+const TYPE_SOA = 6;
+const TYPE_TXT = 16;
+const TYPE_TSIG = 250;
+const CLASS_IN = 1;
+const CLASS_NONE = 254;
+const CLASS_ANY = 255;
+const OPCODE_UPDATE = 5;
+const FUDGE_SECONDS = 300;
+const CHALLENGE_TTL = 60;
+
+const HASHES: Record<string, string> = { "hmac-sha256": "sha256", "hmac-sha384": "sha384", "hmac-sha512": "sha512" };
+
+const RCODES: Record<number, string> = {
+  1: "FORMERR (the server could not parse the update)",
+  2: "SERVFAIL (the server failed to apply the update; see its log)",
+  3: "NXDOMAIN",
+  4: "NOTIMP (the server does not support dynamic updates)",
+  5: "REFUSED (the server's update policy does not allow this key to change this name; grant the key `name <fqdn> TXT` in update-policy)",
+  6: "YXDOMAIN",
+  7: "YXRRSET",
+  8: "NXRRSET",
+  9: "NOTAUTH (the server is not authoritative for the zone, or rejected the key)",
+  10: "NOTZONE (the name is not inside the zone sent in the update)",
+};
+
+const TSIG_ERRORS: Record<number, string> = {
+  16: "BADSIG (the TSIG secret is wrong: check vpn:rfc2136Secret)",
+  17: "BADKEY (the server does not know this key name and algorithm: check vpn:rfc2136.keyName and .algorithm)",
+  18: "BADTIME (the clocks of this machine and the name server differ by more than 5 minutes)",
+  22: "BADTRUNC",
+};
+
+/** A DNS name in wire format: lowercase labels, uncompressed (the canonical form TSIG signs). */
+export function encodeName(name: string): Buffer {
+  const labels = name.replace(/\.$/, "").split(".").filter((l) => l.length > 0);
+  const parts: Buffer[] = [];
+  for (const label of labels) {
+    const bytes = Buffer.from(label.toLowerCase(), "ascii");
+    if (bytes.length > 63) throw new Error(`DNS label too long: ${label}`);
+    parts.push(Buffer.from([bytes.length]), bytes);
+  }
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+/** TXT rdata: the value as character-strings of at most 255 bytes. */
+export function txtRdata(value: string): Buffer {
+  const bytes = Buffer.from(value, "utf8");
+  const parts: Buffer[] = [];
+  for (let i = 0; i === 0 || i < bytes.length; i += 255) {
+    const chunk = bytes.subarray(i, i + 255);
+    parts.push(Buffer.from([chunk.length]), chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function u48(n: number): Buffer {
+  const b = Buffer.alloc(6);
+  b.writeUIntBE(n, 0, 6);
+  return b;
+}
+
+function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffer): Buffer {
+  return Buffer.concat([encodeName(name), u16(type), u16(klass), u32(ttl), u16(rdata.length), rdata]);
+}
+
+export type UpdateOp =
+  | { op: "add"; name: string; value: string; ttl?: number }
+  | { op: "delete"; name: string; value: string }
+  | { op: "deleteAll"; name: string };
+
+/** The unsigned UPDATE message (RFC 2136 section 2). */
+export function buildUpdate(id: number, zone: string, ops: UpdateOp[]): Buffer {
+  const header = Buffer.concat([u16(id), u16(OPCODE_UPDATE << 11), u16(1), u16(0), u16(ops.length), u16(0)]);
+  const zoneSection = Buffer.concat([encodeName(zone), u16(TYPE_SOA), u16(CLASS_IN)]);
+  const updates = ops.map((o) => {
+    if (o.op === "add") return rr(o.name, TYPE_TXT, CLASS_IN, o.ttl ?? CHALLENGE_TTL, txtRdata(o.value));
+    if (o.op === "delete") return rr(o.name, TYPE_TXT, CLASS_NONE, 0, txtRdata(o.value));
+    return rr(o.name, TYPE_TXT, CLASS_ANY, 0, Buffer.alloc(0));
+  });
+  return Buffer.concat([header, zoneSection, ...updates]);
+}
+
+export interface TsigKey {
+  name: string;
+  algorithm: string;
+  /** The raw secret (decoded from base64). */
+  secret: Buffer;
+}
+
+function tsigVariables(key: TsigKey, timeSigned: number, fudge: number, error: number, other: Buffer): Buffer {
+  return Buffer.concat([
+    encodeName(key.name), u16(CLASS_ANY), u32(0), encodeName(key.algorithm),
+    u48(timeSigned), u16(fudge), u16(error), u16(other.length), other,
+  ]);
+}
+
+function hmac(key: TsigKey, data: Buffer[]): Buffer {
+  const { createHmac } = require("node:crypto") as typeof import("node:crypto");
+  const h = createHmac(HASHES[key.algorithm], key.secret);
+  for (const d of data) h.update(d);
+  return h.digest();
+}
+
+/** Appends a TSIG record to `message`; returns the signed message and the request MAC (needed to verify the reply). */
+export function signMessage(message: Buffer, key: TsigKey, timeSigned: number): { signed: Buffer; mac: Buffer } {
+  const id = message.readUInt16BE(0);
+  const mac = hmac(key, [message, tsigVariables(key, timeSigned, FUDGE_SECONDS, 0, Buffer.alloc(0))]);
+  const rdata = Buffer.concat([
+    encodeName(key.algorithm), u48(timeSigned), u16(FUDGE_SECONDS), u16(mac.length), mac, u16(id), u16(0), u16(0),
+  ]);
+  const signed = Buffer.concat([message, rr(key.name, TYPE_TSIG, CLASS_ANY, 0, rdata)]);
+  signed.writeUInt16BE(message.readUInt16BE(10) + 1, 10);
+  return { signed, mac };
+}
+
+/** Skips a (possibly compressed) name; returns the offset after it. */
+function skipName(buf: Buffer, off: number): number {
+  for (;;) {
+    if (off >= buf.length) throw new Error("truncated DNS name");
+    const len = buf[off];
+    if ((len & 0xc0) === 0xc0) return off + 2;
+    if (len === 0) return off + 1;
+    off += len + 1;
+  }
+}
+
+/** Reads an uncompressed name (TSIG algorithm names are never compressed). */
+function readName(buf: Buffer, off: number): { name: string; end: number } {
+  const labels: string[] = [];
+  for (;;) {
+    const len = buf[off];
+    if (len === undefined || (len & 0xc0) !== 0) throw new Error("unexpected compressed name in TSIG");
+    if (len === 0) return { name: labels.join(".").toLowerCase(), end: off + 1 };
+    labels.push(buf.toString("ascii", off + 1, off + 1 + len));
+    off += len + 1;
+  }
+}
+
+export interface ParsedReply {
+  id: number;
+  rcode: number;
+  tsig?: {
+    /** Offset where the TSIG record starts (the reply before it is what the MAC covers). */
+    start: number;
+    algorithm: string;
+    timeSigned: number;
+    fudge: number;
+    mac: Buffer;
+    originalId: number;
+    error: number;
+    other: Buffer;
+  };
+}
+
+export function parseReply(buf: Buffer): ParsedReply {
+  if (buf.length < 12) throw new Error(`reply too short (${buf.length} bytes)`);
+  const id = buf.readUInt16BE(0);
+  const rcode = buf.readUInt16BE(2) & 0x0f;
+  const counts = [4, 6, 8, 10].map((o) => buf.readUInt16BE(o));
+  let off = 12;
+  for (let i = 0; i < counts[0]; i++) off = skipName(buf, off) + 4;
+  const records = counts[1] + counts[2] + counts[3];
+  let tsig: ParsedReply["tsig"];
+  for (let i = 0; i < records; i++) {
+    const start = off;
+    off = skipName(buf, off);
+    const type = buf.readUInt16BE(off);
+    const rdlen = buf.readUInt16BE(off + 8);
+    const rdStart = off + 10;
+    off = rdStart + rdlen;
+    if (off > buf.length) throw new Error("truncated DNS record");
+    if (type === TYPE_TSIG && i === records - 1) {
+      const alg = readName(buf, rdStart);
+      let p = alg.end;
+      const timeSigned = buf.readUIntBE(p, 6);
+      const fudge = buf.readUInt16BE(p + 6);
+      const macLen = buf.readUInt16BE(p + 8);
+      p += 10;
+      const mac = buf.subarray(p, p + macLen);
+      p += macLen;
+      const originalId = buf.readUInt16BE(p);
+      const error = buf.readUInt16BE(p + 2);
+      const otherLen = buf.readUInt16BE(p + 4);
+      const other = buf.subarray(p + 6, p + 6 + otherLen);
+      tsig = { start, algorithm: alg.name, timeSigned, fudge, mac, originalId, error, other };
+    }
+  }
+  return { id, rcode, tsig };
+}
+
+/** Checks the reply's TSIG (RFC 8945 section 5.3): signed with our key, over our request MAC. */
+export function verifyReply(buf: Buffer, reply: ParsedReply, key: TsigKey, requestMac: Buffer): boolean {
+  const t = reply.tsig;
+  if (!t || t.algorithm !== key.algorithm || t.mac.length === 0) return false;
+  const unsigned = Buffer.from(buf.subarray(0, t.start));
+  unsigned.writeUInt16BE(t.originalId, 0);
+  unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
+  const expected = hmac(key, [u16(requestMac.length), requestMac, unsigned, tsigVariables(key, t.timeSigned, t.fudge, t.error, t.other)]);
+  const { timingSafeEqual } = require("node:crypto") as typeof import("node:crypto");
+  return expected.length === t.mac.length && timingSafeEqual(expected, t.mac);
+}
+
+/** One request/response over TCP (DNS messages framed by a 2-byte length). */
+function exchangeTcp(host: string, port: number, message: Buffer, timeoutMs: number): Promise<Buffer> {
+  const net = require("node:net") as typeof import("node:net");
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let data = Buffer.alloc(0);
+    const fail = (err: Error) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.setTimeout(timeoutMs, () => fail(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
+    socket.on("error", (err: NodeJS.ErrnoException) => fail(new Error(err.code === "ECONNREFUSED" ? `connection refused (nothing listens on TCP ${host}:${port})` : err.message)));
+    socket.on("connect", () => socket.write(Buffer.concat([u16(message.length), message])));
+    socket.on("data", (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
+        socket.end();
+        resolve(data.subarray(2, 2 + data.readUInt16BE(0)));
+      }
+    });
+    socket.on("end", () => fail(new Error("the server closed the connection without an answer")));
+  });
+}
+
+export interface Rfc2136Client {
+  update(ops: UpdateOp[]): Promise<void>;
+}
+
+export function rfc2136Client(settings: Rfc2136DnsSettings, secretBase64: string, timeoutMs: number): Rfc2136Client {
+  const algorithm = settings.algorithm ?? "hmac-sha256";
+  const key: TsigKey = { name: settings.keyName, algorithm, secret: Buffer.from(secretBase64, "base64") };
+  const port = settings.port ?? 53;
+  const where = `${settings.server.includes(":") ? `[${settings.server}]` : settings.server}:${port}`;
+  const fail = (what: string) => new Error(`DNS provider rfc2136 (${where}, key ${settings.keyName}): ${what}`);
+  return {
+    async update(ops) {
+      const { randomInt } = require("node:crypto") as typeof import("node:crypto");
+      const id = randomInt(0, 0x10000);
+      const { signed, mac } = signMessage(buildUpdate(id, settings.zone, ops), key, Math.floor(Date.now() / 1000));
+      let raw: Buffer;
+      try {
+        raw = await exchangeTcp(settings.server, port, signed, timeoutMs);
+      } catch (err) {
+        throw fail(`cannot reach the name server: ${(err as Error).message}`);
+      }
+      let reply: ParsedReply;
+      try {
+        reply = parseReply(raw);
+      } catch (err) {
+        throw fail(`unreadable reply: ${(err as Error).message}`);
+      }
+      if (reply.id !== id) throw fail("the reply does not match the request (wrong message id)");
+      const tsigError = reply.tsig?.error ?? 0;
+      if (tsigError !== 0) throw fail(`the server rejected the TSIG key: ${TSIG_ERRORS[tsigError] ?? `TSIG error ${tsigError}`}`);
+      if (reply.rcode !== 0) throw fail(`update refused: ${RCODES[reply.rcode] ?? `rcode ${reply.rcode}`}`);
+      if (!verifyReply(raw, reply, key, mac)) throw fail("the reply is not signed with our TSIG key; refusing to trust it");
+    },
+  };
+}
+
+/** The rfc2136 DNS-01 solver: adds the challenge value, and removes exactly that value afterwards. */
+export function rfc2136Solver(settings: Rfc2136DnsSettings, secretBase64: string, log: Logger, timeoutMs: number): DnsSolver {
+  const client = rfc2136Client(settings, secretBase64, timeoutMs);
+  return {
+    name: `rfc2136 (${settings.server}:${settings.port ?? 53})`,
+    async present(fqdn: string, value: string): Promise<PresentedRecord> {
+      await client.update([{ op: "add", name: fqdn, value }]);
+      log(`rfc2136: added TXT ${fqdn}`);
+      return { fqdn, value };
+    },
+    async cleanup(record: PresentedRecord): Promise<void> {
+      await client.update([{ op: "delete", name: record.fqdn, value: record.value }]);
+      log(`rfc2136: removed TXT ${record.fqdn}`);
+    },
+  };
+}

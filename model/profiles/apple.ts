@@ -1,0 +1,120 @@
+// Apple .mobileconfig (iOS, iPadOS, macOS): one configuration profile per user holding
+// one IKEv2 VPN payload (com.apple.vpn.managed) per region. Built as a plist object and
+// serialised by the plist library; key order is fixed, so the XML is byte-stable.
+import { Algo, CLIENT_SUITES, ClientSuite, LIFETIMES } from "../proposals";
+import type { OnDemand, RegionSpec } from "../types";
+import { appleIdentifierPrefix, profileUuid } from "./ids";
+import { plist, PlistValue } from "./plist";
+import { CAPTIVE_PROBE_URL, connectionName, NAT_KEEPALIVE_SECONDS, TUNNEL_MTU } from "./settings";
+
+export interface AppleProfileInput {
+  stack: string;
+  zone: string;
+  user: string;
+  password: string;
+  regions: RegionSpec[];
+  onDemand: OnDemand;
+  trustedSsids: string[];
+}
+
+type Dict = { [key: string]: PlistValue };
+
+function appleName(a: Algo | undefined, what: string): string | number {
+  if (a?.apple === undefined) throw new Error(`the proposal table has no Apple name for ${a?.swan ?? what}`);
+  return a.apple;
+}
+
+/** IKE and Child SA parameters: exactly the Apple client suite of the proposal table. */
+function securityAssociations(): Dict {
+  const s: ClientSuite = CLIENT_SUITES.apple;
+  // macOS drops the tunnel at rekey when the IKE lifetime reaches 1440 minutes.
+  if (LIFETIMES.ikeMinutes >= 1440 || LIFETIMES.childMinutes >= LIFETIMES.ikeMinutes) throw new Error("Apple lifetimes must satisfy child < IKE < 1440 minutes");
+  const ike: Dict = {
+    EncryptionAlgorithm: appleName(s.ike.encr, "IKE encryption"),
+    // With an AEAD cipher Apple uses IntegrityAlgorithm as the PRF, so the suite carries
+    // the integrity algorithm whose hash is its PRF's.
+    IntegrityAlgorithm: appleName(s.ike.integ, "IKE integrity/PRF"),
+    DiffieHellmanGroup: appleName(s.ike.dh, "IKE DH group"),
+    LifeTimeInMinutes: LIFETIMES.ikeMinutes,
+  };
+  const child: Dict = {
+    EncryptionAlgorithm: appleName(s.esp.encr, "ESP encryption"),
+    ...(s.esp.integ ? { IntegrityAlgorithm: appleName(s.esp.integ, "ESP integrity") } : {}),
+    // The PFS group on rekey (EnablePFS); without PFS Apple ignores it.
+    DiffieHellmanGroup: s.esp.pfs ? appleName(s.esp.pfs, "PFS group") : ike.DiffieHellmanGroup,
+    LifeTimeInMinutes: LIFETIMES.childMinutes,
+  };
+  return { IKESecurityAssociationParameters: ike, ChildSecurityAssociationParameters: child, EnablePFS: s.esp.pfs ? 1 : 0 };
+}
+
+/**
+ * On-Demand presets. Every Connect rule requires the captive-portal probe, so a hotel or
+ * airport login page still loads; the last rule is Ignore (never Disconnect, never forced),
+ * and OnDemandUserOverrideDisabled stays 0 so the user can always switch On-Demand off.
+ */
+export function onDemandKeys(mode: OnDemand, trustedSsids: string[]): Dict {
+  if (mode === "off") return { OnDemandEnabled: 0 };
+  const rules: Dict[] = [];
+  if (mode === "untrusted-wifi") {
+    if (trustedSsids.length > 0) rules.push({ InterfaceTypeMatch: "WiFi", SSIDMatch: [...trustedSsids], Action: "Disconnect" });
+    rules.push({ InterfaceTypeMatch: "WiFi", URLStringProbe: CAPTIVE_PROBE_URL, Action: "Connect" });
+  } else {
+    rules.push({ URLStringProbe: CAPTIVE_PROBE_URL, Action: "Connect" });
+  }
+  rules.push({ Action: "Ignore" });
+  return { OnDemandEnabled: 1, OnDemandUserOverrideDisabled: 0, OnDemandRules: rules };
+}
+
+function vpnPayload(input: AppleProfileInput, region: RegionSpec, prefix: string): Dict {
+  const name = connectionName(region.hostname);
+  return {
+    PayloadType: "com.apple.vpn.managed",
+    PayloadVersion: 1,
+    PayloadIdentifier: `${prefix}.${input.user}.${region.region}`,
+    PayloadUUID: profileUuid("apple-vpn", input.stack, input.user, region.region),
+    PayloadDisplayName: `VPN ${name}`,
+    UserDefinedName: name,
+    VPNType: "IKEv2",
+    IKEv2: {
+      RemoteAddress: region.hostname,
+      RemoteIdentifier: region.hostname,
+      // IKE identity = user name (the server logs it; static addresses follow the EAP identity).
+      LocalIdentifier: input.user,
+      AuthenticationMethod: "None",
+      ExtendedAuthEnabled: 1,
+      AuthName: input.user,
+      AuthPassword: input.password,
+      ...securityAssociations(),
+      DeadPeerDetectionRate: "Medium",
+      DisableMOBIKE: 0,
+      DisableRedirect: 0,
+      EnableCertificateRevocationCheck: 0,
+      NATKeepAliveOffloadEnable: 1,
+      NATKeepAliveInterval: NAT_KEEPALIVE_SECONDS,
+      MTU: TUNNEL_MTU,
+      ...onDemandKeys(input.onDemand, input.trustedSsids),
+    },
+  };
+}
+
+/** The profile as a plist object (exported for tests and for signing). */
+export function appleProfileObject(input: AppleProfileInput): Dict {
+  if (input.regions.length === 0) throw new Error("an Apple profile needs at least one region");
+  const prefix = appleIdentifierPrefix(input.zone, input.stack);
+  const hosts = input.regions.map((r) => r.hostname).join(", ");
+  return {
+    PayloadType: "Configuration",
+    PayloadVersion: 1,
+    PayloadIdentifier: `${prefix}.${input.user}`,
+    PayloadUUID: profileUuid("apple-profile", input.stack, input.user),
+    PayloadDisplayName: `VPN ${input.zone} (${input.user})`,
+    PayloadDescription: `IKEv2 VPN for ${input.user}: ${hosts}`,
+    PayloadOrganization: input.zone,
+    PayloadRemovalDisallowed: false,
+    PayloadContent: input.regions.map((r) => vpnPayload(input, r, prefix)),
+  };
+}
+
+export function renderAppleProfile(input: AppleProfileInput): string {
+  return plist.build(appleProfileObject(input));
+}

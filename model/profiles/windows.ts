@@ -1,0 +1,123 @@
+// Windows 10/11 PowerShell script: (re)creates the built-in IKEv2 connection with EAP
+// (MSCHAPv2), pins our modern suite, keeps IPv6 and DNS inside the tunnel and stores the
+// credentials. Every value is a single-quoted PowerShell literal (psQuote) assigned to a
+// variable at the top; the commands below only reference those variables.
+import { psQuote } from "../escape";
+import { Algo, CLIENT_SUITES, ClientSuite } from "../proposals";
+import { connectionName } from "./settings";
+
+export interface WindowsScriptInput {
+  user: string;
+  password: string;
+  hostname: string;
+}
+
+/** Routes that pull all IPv6 into the tunnel (Windows adds no IPv6 default route for IKEv2). */
+export const IPV6_ROUTES = ["::/1", "8000::/1"] as const;
+
+function win(a: Algo | undefined, field: "windows" | "windowsEsp" | "windowsPfs", what: string): string {
+  const v = a?.[field];
+  if (v === undefined) throw new Error(`the proposal table has no Windows ${field} name for ${a?.swan ?? what}`);
+  return v;
+}
+
+/** Set-VpnConnectionIPsecConfiguration arguments for the Windows client suite, in cmdlet order. */
+export function windowsIpsecParameters(s: ClientSuite = CLIENT_SUITES.windows): Array<[string, string]> {
+  const espEncr: Algo = s.esp.encr;
+  const espAead = espEncr.aead === true;
+  return [
+    // GCM is a combined mode: Windows wants the same GCM constant as "authentication" transform.
+    ["AuthenticationTransformConstants", espAead ? win(s.esp.encr, "windows", "ESP cipher") : win(s.esp.integ, "windowsEsp", "ESP integrity")],
+    ["CipherTransformConstants", win(s.esp.encr, "windows", "ESP cipher")],
+    ["EncryptionMethod", win(s.ike.encr, "windows", "IKE cipher")],
+    // Windows derives the IKE PRF from this hash.
+    ["IntegrityCheckMethod", win(s.ike.integ, "windows", "IKE integrity")],
+    ["DHGroup", win(s.ike.dh, "windows", "IKE DH group")],
+    ["PfsGroup", s.esp.pfs ? win(s.esp.pfs, "windowsPfs", "PFS group") : "None"],
+  ];
+}
+
+// RasSetCredentials stores the user name and password for the connection in the user's
+// credential store, as the "Remember my credentials" box would after a first dial-in.
+const RAS_CREDENTIALS_TYPE = `using System;
+using System.Runtime.InteropServices;
+namespace LinodeIkev2Vpn {
+  public static class Ras {
+    [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+    public struct RASCREDENTIALS {
+      public int dwSize;
+      public int dwMask;
+      [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 257)] public string szUserName;
+      [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 257)] public string szPassword;
+      [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 16)] public string szDomain;
+    }
+    [DllImport("rasapi32.dll", CharSet = CharSet.Unicode)]
+    static extern int RasSetCredentials(string phonebook, string entry, ref RASCREDENTIALS credentials, bool clear);
+    public static int Store(string entry, string user, string password) {
+      RASCREDENTIALS c = new RASCREDENTIALS();
+      c.dwSize = Marshal.SizeOf(typeof(RASCREDENTIALS));
+      c.dwMask = 0x1 | 0x2; // RASCM_UserName | RASCM_Password
+      c.szUserName = user;
+      c.szPassword = password;
+      c.szDomain = "";
+      return RasSetCredentials(null, entry, ref c, false);
+    }
+  }
+}`;
+
+export function renderWindowsScript(input: WindowsScriptInput): string {
+  const ipsec = windowsIpsecParameters().map(([k, v]) => `-${k} ${v}`).join(" ");
+  const lines = [
+    // No value appears in comments or double-quoted strings: only in the psQuote'd literals below.
+    "# IKEv2 VPN connection with stored credentials. Generated file: do not edit.",
+    "# Run as the user who will connect (no administrator rights needed):",
+    "#   powershell -NoProfile -ExecutionPolicy Bypass -File <this file>",
+    "# Running it again replaces the connection. It never prints the password.",
+    "$ErrorActionPreference = 'Stop'",
+    `$Name = ${psQuote(connectionName(input.hostname))}`,
+    `$Server = ${psQuote(input.hostname)}`,
+    `$User = ${psQuote(input.user)}`,
+    `$Password = ${psQuote(input.password)}`,
+    "",
+    "# Idempotent: drop an earlier version of this connection first.",
+    "if (Get-VpnConnection -Name $Name -ErrorAction SilentlyContinue) {",
+    "  rasdial.exe $Name /disconnect | Out-Null",
+    "  Remove-VpnConnection -Name $Name -Force",
+    "}",
+    "",
+    "# The server address must be the name in the server certificate (else error 13801).",
+    "Add-VpnConnection -Name $Name -ServerAddress $Server -TunnelType Ikev2 -AuthenticationMethod Eap -EncryptionLevel Required -RememberCredential -Force",
+    "# Stock Windows proposes only modp1024/SHA1 suites (error 13868 against a modern server): pin ours.",
+    `Set-VpnConnectionIPsecConfiguration -ConnectionName $Name ${ipsec} -Force`,
+    "",
+    "# Full tunnel for IPv6 too: without these routes IPv6 traffic bypasses the VPN.",
+    `foreach ($Prefix in @(${IPV6_ROUTES.map(psQuote).join(", ")})) {`,
+    "  Add-VpnConnectionRoute -ConnectionName $Name -DestinationPrefix $Prefix",
+    "}",
+    "",
+    "# DNS: give the VPN interface the lowest metric so Windows asks the tunnel's DNS servers first.",
+    "$Pbk = Join-Path $env:APPDATA 'Microsoft\\Network\\Connections\\Pbk\\rasphone.pbk'",
+    "$Encoding = [System.Text.Encoding]::Default",
+    "$InEntry = $false",
+    "$Lines = foreach ($Line in [System.IO.File]::ReadAllLines($Pbk, $Encoding)) {",
+    "  if ($Line -match '^\\[(.*)\\]$') { $InEntry = ($Matches[1] -eq $Name) }",
+    "  if ($InEntry -and $Line -match '^(IpInterfaceMetric|Ipv6InterfaceMetric)=') { $Matches[1] + '=1' } else { $Line }",
+    "}",
+    "[System.IO.File]::WriteAllLines($Pbk, [string[]]$Lines, $Encoding)",
+    "",
+    "# Credentials: stored for this connection, so connecting needs no typing.",
+    "if (-not ('LinodeIkev2Vpn.Ras' -as [type])) {",
+    "  Add-Type -TypeDefinition @'",
+    ...RAS_CREDENTIALS_TYPE.split("\n"),
+    "'@",
+    "}",
+    "$Result = [LinodeIkev2Vpn.Ras]::Store($Name, $User, $Password)",
+    "Remove-Variable Password",
+    "if ($Result -ne 0) {",
+    "  Write-Warning \"Could not store the credentials (RAS error $Result): Windows asks for them on the first connection.\"",
+    "}",
+    "Write-Output \"VPN connection '$Name' is ready: connect from the network menu (or: rasdial.exe '$Name').\"",
+    "",
+  ];
+  return lines.join("\r\n");
+}

@@ -1,0 +1,263 @@
+// One disposable Debian 12 host: an overlayfs clone of the cached rootfs booted
+// with systemd-nspawn (systemd as PID 1, its own network namespace, eth0 on the
+// lab bridge), reached over SSH as root with a key, like a fresh cloud VM.
+// Each host runs in its own cgroup (this machine has no systemd to give it one);
+// destroy() and the exit hook kill exactly that cgroup's processes.
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { run, runOk } from "../../lib/exec";
+import { GiveUp, waitFor } from "../../lib/wait";
+import { BRIDGE, CGROUP_ROOTS, Lab, NET, RUN_DIR, removeCgroupTree } from "./lab";
+import type { Rootfs } from "./rootfs";
+import { SshKey, SshResult, SshSession, startSsh } from "./ssh";
+
+/** strongSwan fragment the harness adds when this kernel has no ESP. Not a rendered file. */
+export const TEST_ONLY_LIBIPSEC = "/etc/strongswan.d/charon/zz-test-only-kernel-libipsec.conf";
+
+export interface HostOptions {
+  lab: Lab;
+  rootfs: Rootfs;
+  key: SshKey;
+  /** 0-based; picks the addresses. */
+  index: number;
+  /** Userspace ESP on the host (the kernel has none). */
+  libipsec: boolean;
+  log: (msg: string) => void;
+}
+
+const live = new Set<TestHost>();
+let hooked = false;
+
+/** Synchronous last resort when the test process exits or is interrupted with hosts still up. */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  const cleanup = () => {
+    for (const h of live) h.destroyNow();
+  };
+  process.on("exit", cleanup);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
+/** Whether a TCP connection to address:port is accepted within timeoutMs. */
+export function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.on("connect", () => done(true));
+    sock.on("error", () => done(false));
+  });
+}
+
+export class TestHost {
+  readonly name: string;
+  readonly index: number;
+  readonly v4: string;
+  readonly v6: string;
+  /** The routed /64 (renderRegion's ipv6Range). */
+  readonly routedV6: string;
+  readonly dir: string;
+  readonly root: string;
+  private nspawn: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private boots = 0;
+
+  private constructor(private readonly o: HostOptions) {
+    this.index = o.index;
+    this.name = `vh-${String.fromCharCode(97 + o.index)}`;
+    this.v4 = NET.hostV4(o.index);
+    this.v6 = NET.hostV6(o.index);
+    this.routedV6 = NET.routedV6(o.index);
+    this.dir = join(RUN_DIR, this.name);
+    this.root = join(this.dir, "root");
+  }
+
+  /** Clones the rootfs, boots it and waits until root can log in over SSH. Returns the boot time (ms). */
+  static async create(o: HostOptions): Promise<TestHost> {
+    const h = new TestHost(o);
+    hookExit();
+    live.add(h);
+    try {
+      await h.prepare();
+      await h.boot();
+    } catch (err) {
+      await h.destroy();
+      throw err;
+    }
+    return h;
+  }
+
+  private async prepare(): Promise<void> {
+    const upper = join(this.dir, "upper");
+    const work = join(this.dir, "work");
+    for (const d of [upper, work, this.root]) mkdirSync(d, { recursive: true });
+    await runOk(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${this.o.rootfs.dir},upperdir=${upper},workdir=${work}`, this.root]);
+    const put = (path: string, text: string, mode = 0o644) => {
+      const p = join(this.root, path);
+      mkdirSync(join(p, ".."), { recursive: true });
+      rmSync(p, { force: true });
+      writeFileSync(p, text, { mode });
+    };
+    // What a cloud VM gets from its provider: name, address, resolver, root's key.
+    put("etc/hostname", `${this.name}\n`);
+    put("etc/hosts", `127.0.0.1 localhost\n127.0.1.1 ${this.name}\n::1 localhost ip6-localhost ip6-loopback\n`);
+    put("etc/resolv.conf", this.o.lab.resolvers.map((r) => `nameserver ${r}\n`).join(""));
+    put(
+      "etc/systemd/network/10-eth0.network",
+      [
+        "[Match]", "Name=eth0", "", "[Network]",
+        `Address=${this.v4}/${NET.v4Prefix}`, `Gateway=${NET.gatewayV4}`,
+        `Address=${this.v6}/${NET.v6Prefix}`, `Gateway=${NET.upstreamV6}`,
+        "IPv6AcceptRA=no", "",
+      ].join("\n"),
+    );
+    await runOk(["ssh-keygen", "-A", "-f", this.root]);
+    mkdirSync(join(this.root, "root/.ssh"), { recursive: true, mode: 0o700 });
+    put("root/.ssh/authorized_keys", this.o.key.publicKey, 0o600);
+    // Test-only: apt's daily timers start at a random time; one firing mid-test would make
+    // the idempotence checks racy. The dpkg-lock test holds the lock on purpose instead.
+    for (const t of ["apt-daily.timer", "apt-daily-upgrade.timer"]) rmSync(join(this.root, "etc/systemd/system/timers.target.wants", t), { force: true });
+    this.o.log(`test-only (${this.name}): apt-daily timers off (random start times); the dpkg-lock test stands in for them`);
+    if (this.o.libipsec) {
+      put(TEST_ONLY_LIBIPSEC, "# Test harness only: this kernel has no ESP, so charon does ESP in userspace.\nkernel-libipsec {\n  load = yes\n}\n");
+      this.o.log(`test-only (${this.name}): this kernel has no ESP: kernel-libipsec enabled by ${TEST_ONLY_LIBIPSEC} and /dev/net/tun bound in (not a rendered file)`);
+    }
+  }
+
+  private cgroups(): string[] {
+    return CGROUP_ROOTS.map((r) => join(r, this.name));
+  }
+
+  /** Boots the clone (again) and waits for SSH. Returns the time from start to SSH in ms. */
+  async boot(): Promise<number> {
+    const started = Date.now();
+    for (const cg of this.cgroups()) {
+      removeCgroupTree(cg);
+      mkdirSync(cg, { recursive: true });
+    }
+    const argv = [
+      "-q", "-D", this.root, "-M", this.name, "-b",
+      "--register=no", "--keep-unit", "--private-network", `--network-veth-extra=${this.name}:eth0`,
+      "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
+      ...(this.o.libipsec ? ["--bind=/dev/net/tun"] : []),
+    ];
+    // The shell moves itself into the host's cgroups, then becomes systemd-nspawn.
+    const enter = this.cgroups().map((cg) => `echo $$ > ${cg}/cgroup.procs`).join("; ");
+    const log = openSync(join(this.dir, `console-${++this.boots}.log`), "a");
+    const child = spawn("sh", ["-c", `${enter}; exec systemd-nspawn "$@"`, "sh", ...argv], { stdio: ["ignore", log, log] });
+    closeSync(log);
+    this.nspawn = child;
+    this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+    const alive = () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`systemd-nspawn for ${this.name} exited: ${this.consoleTail()}`);
+    };
+    await waitFor(() => (alive(), existsSync(`/sys/class/net/${this.name}`)), { timeoutMs: 20_000, what: `${this.name}'s veth` });
+    await runOk(["ip", "link", "set", this.name, "master", BRIDGE, "up"]);
+    await waitFor(
+      async () => {
+        alive();
+        // A cheap port probe first: ssh against a host whose eth0 is not up yet waits for ARP.
+        if (!(await tcpOpen(this.v4, 22, 300))) return false;
+        const r = await this.ssh("true", { timeoutMs: 10_000 });
+        return r.code === 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `SSH on ${this.name}` },
+    );
+    return Date.now() - started;
+  }
+
+  private consoleTail(): string {
+    try {
+      return readFileSync(join(this.dir, `console-${this.boots}.log`), "utf8").slice(-2000);
+    } catch {
+      return "";
+    }
+  }
+
+  start(command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number } = {}): SshSession {
+    return startSsh(this.o.key, this.v4, command, opts);
+  }
+
+  ssh(command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+    return this.start(command, opts).done;
+  }
+
+  /** Like ssh(), but throws unless the command exits 0. Returns its output. */
+  async sshOk(command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.ssh(command, opts);
+    if (r.code !== 0) throw new Error(`on ${this.name}: \`${command.slice(0, 200)}\` failed (${r.signal ?? `exit ${r.code}`}): ${r.output.slice(-3000)}`);
+    return r.output;
+  }
+
+  /** PIDs (in this machine's namespace) of every process of the host. */
+  pids(): number[] {
+    const collect = (d: string): number[] => {
+      if (!existsSync(d)) return [];
+      const own = readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+      const subs = execFileSync("find", [d, "-mindepth", "1", "-maxdepth", "1", "-type", "d"], { encoding: "utf8" }).split("\n").filter(Boolean);
+      return [...own, ...subs.flatMap(collect)];
+    };
+    return collect(this.cgroups()[1]);
+  }
+
+  /** Command lines of the host's processes (read from this side: cheap enough to poll fast). */
+  processes(): string[] {
+    return this.pids().flatMap((pid) => {
+      try {
+        return [readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** `systemctl reboot` inside, then boots the same disk again (a VM's reboot). Returns ms until SSH is back. */
+  async reboot(): Promise<number> {
+    const started = Date.now();
+    await this.ssh("systemctl reboot", { timeoutMs: 15_000 });
+    const code = await Promise.race([this.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 60_000))]);
+    if (code === "timeout") throw new Error(`${this.name} did not go down after systemctl reboot`);
+    await this.boot();
+    return Date.now() - started;
+  }
+
+  /** Powers the host off (SIGTERM to nspawn = orderly shutdown), kills what remains, removes the clone. */
+  async destroy(): Promise<void> {
+    const child = this.nspawn;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const down = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+      if (!down) child.kill("SIGKILL");
+    }
+    this.destroyNow();
+    await run(["ip", "link", "delete", this.name]);
+  }
+
+  /** Synchronous part of destroy(): cgroups (and their processes), mount, files. */
+  destroyNow(): void {
+    if (this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null) this.nspawn.kill("SIGKILL");
+    for (const cg of this.cgroups()) removeCgroupTree(cg);
+    try {
+      execFileSync("umount", [this.root], { stdio: "ignore" });
+    } catch {
+      try {
+        execFileSync("umount", ["-l", this.root], { stdio: "ignore" });
+      } catch {
+        /* not mounted */
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    live.delete(this);
+  }
+}

@@ -1,0 +1,67 @@
+// What the Pulumi program would run on a host: a fixture stack config through
+// validateConfig() and renderRegion() (the project's own code), with the host's
+// addresses and a throwaway certificate; and the runner that executes the
+// rendered steps over SSH in their order, as the remote.Command chain does.
+import { validateConfig } from "../../../config/validate";
+import { renderRegion, RegionRender } from "../../../model/render";
+import type { RemoteStep } from "../../../model/steps";
+import type { TestPki } from "../../lib/pki";
+import type { TestHost } from "./host";
+import type { SshResult } from "./ssh";
+
+export const ZONE = "hosts.example.test";
+export const HOSTNAME = `vpn.${ZONE}`;
+
+export interface User {
+  name: string;
+  password: string;
+  staticIpv4?: string;
+}
+
+export function renderFor(host: TestHost, users: User[], pki: TestPki): RegionRender {
+  const config = validateConfig({
+    "vpn:zone": ZONE,
+    "vpn:hostname": HOSTNAME,
+    "vpn:users": users.map((u) => (u.staticIpv4 ? { name: u.name, staticIpv4: u.staticIpv4 } : u.name)),
+    "vpn:passwords": Object.fromEntries(users.map((u) => [u.name, u.password])),
+    // Pushed to clients, never contacted.
+    "vpn:dnsServers": ["198.51.100.53", "2001:db8:53::53"],
+  });
+  return renderRegion({
+    config,
+    region: config.regions[0],
+    addresses: { ipv4: host.v4, ipv6: host.v6, ipv6Range: host.routedV6 },
+    passwords: config.passwords,
+    certificate: pki.certificate,
+  });
+}
+
+export interface StepRun extends SshResult {
+  name: RemoteStep["name"];
+}
+
+/** Runs one rendered step: its script as the SSH command, its stdin piped. Throws with its output on failure. */
+export async function runStep(host: TestHost, step: RemoteStep, timeoutMs = 300_000): Promise<StepRun> {
+  const r = await host.ssh(step.script, { input: step.stdin, timeoutMs });
+  if (r.code !== 0) {
+    throw new Error(`step ${step.name} failed on ${host.name} (${r.signal ?? `exit ${r.code}`}, ${r.ms} ms):\n${r.output.slice(-4000)}`);
+  }
+  return { name: step.name, ...r };
+}
+
+/**
+ * The named steps (default: all, as `pulumi up` on a new VM), in their order.
+ * A changed file bundle re-runs push-files and apply only: their triggers hold
+ * the bundle's hash, the other steps' only the instance id.
+ */
+export async function runSteps(host: TestHost, render: RegionRender, names?: RemoteStep["name"][]): Promise<StepRun[]> {
+  const runs: StepRun[] = [];
+  for (const step of render.steps) if (!names || names.includes(step.name)) runs.push(await runStep(host, step));
+  return runs;
+}
+
+export const ON_BUNDLE_CHANGE: RemoteStep["name"][] = ["push-files", "apply"];
+
+export function summary(runs: StepRun[]): string {
+  return runs.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)} s`).join(", ");
+}

@@ -1,0 +1,93 @@
+// Talking to a host the way the Pulumi program does. @pulumi/command 1.2.1's
+// remote.Command dials SSH as root with the stack's ED25519 key (host key not
+// checked), opens one session, pipes `stdin` to it when set and sends the
+// `create` text as a single exec request (no pty), which sshd runs with the
+// user's login shell: `ssh root@HOST -- <text>` with the ssh client does exactly
+// that. Output is collected; nothing is printed here (push-files' stdin holds secrets).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runOk } from "../../lib/exec";
+import { trackPid, untrackPid } from "../../lib/cleanup";
+
+export interface SshKey {
+  privateKeyFile: string;
+  publicKey: string;
+}
+
+/** An ED25519 key pair in `dir` (what the stack's tls.PrivateKey ED25519 is). */
+export async function createSshKey(dir: string): Promise<SshKey> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, "id_ed25519");
+  if (!existsSync(file)) await runOk(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vpn-test-hosts", "-f", file]);
+  return { privateKeyFile: file, publicKey: readFileSync(`${file}.pub`, "utf8") };
+}
+
+export interface SshResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  ms: number;
+}
+
+export interface SshSession {
+  pid: number;
+  /** stdout and stderr interleaved, as far as received. */
+  readonly output: string;
+  readonly done: Promise<SshResult>;
+  /** Cuts the connection: the ssh client dies, sshd sees the TCP connection close. */
+  cut(): void;
+  /** Closes the command's stdin (for sessions started with holdStdin). */
+  endInput(): void;
+}
+
+const SSH_OPTIONS = [
+  "-o", "BatchMode=yes",
+  "-o", "IdentitiesOnly=yes",
+  "-o", "StrictHostKeyChecking=no",
+  "-o", "UserKnownHostsFile=/dev/null",
+  "-o", "LogLevel=ERROR",
+  "-o", "ConnectTimeout=5",
+  "-o", "ServerAliveInterval=5",
+  "-o", "ServerAliveCountMax=4",
+];
+
+/**
+ * Starts `command` on root@address; `input` (or nothing) is its stdin, which is
+ * then closed, unless holdStdin keeps it open until endInput().
+ */
+export function startSsh(key: SshKey, address: string, command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number } = {}): SshSession {
+  const started = Date.now();
+  const child = spawn("ssh", ["-i", key.privateKeyFile, ...SSH_OPTIONS, "-T", `root@${address}`, "--", command], { stdio: ["pipe", "pipe", "pipe"] });
+  if (child.pid === undefined) throw new Error("could not start ssh");
+  const pid = child.pid;
+  trackPid(pid);
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+  const done = new Promise<SshResult>((resolve, reject) => {
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      untrackPid(pid);
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      untrackPid(pid);
+      resolve({ code, signal, output, ms: Date.now() - started });
+    });
+  });
+  child.stdin.on("error", () => undefined);
+  if (opts.holdStdin) child.stdin.write(opts.input ?? "");
+  else child.stdin.end(opts.input ?? "");
+  return {
+    pid,
+    get output() {
+      return output;
+    },
+    done,
+    cut: () => child.kill("SIGKILL"),
+    endInput: () => child.stdin.end(),
+  };
+}

@@ -1,0 +1,205 @@
+// The real-host tier: the steps the Pulumi program registers (rendered by
+// renderRegion, run over SSH in order, as @pulumi/command runs them) against a
+// disposable Debian 12 host that looks like a fresh cloud VM, then real VPN
+// clients through it to an upstream. One host, one story: provision, re-run,
+// change users and certificate, scan from outside, reboot.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { VpnClient } from "../lib/client";
+import { detectEspBackend, EspBackend } from "../lib/esp";
+import { createPki, TestPki } from "../lib/pki";
+import type { Daemon } from "../lib/procs";
+import { waitFor } from "../lib/wait";
+import { sourceSeenUpstream, startClientOf, startWhoami } from "./lib/clients";
+import { TestHost } from "./lib/host";
+import { Lab, NET } from "./lib/lab";
+import { ON_BUNDLE_CHANGE, renderFor, runSteps, summary, User, HOSTNAME } from "./lib/region";
+import { ensureRootfs, Rootfs } from "./lib/rootfs";
+import { scanFromOutside } from "./lib/scan";
+import { createSshKey, SshKey } from "./lib/ssh";
+import { establishedOf, serverSas, snapshot, strongswanService } from "./lib/state";
+
+const log = (msg: string) => console.log(`[hosts] ${msg}`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+// Fixture users (test-only passwords). bob has a fixed address: his removal reshapes the pools.
+const alice: User = { name: "alice", password: "alice-Passw0rd-for-tests" };
+const bob: User = { name: "bob", password: "bob-Passw0rd-for-tests", staticIpv4: "10.47.83.50" };
+const carol: User = { name: "carol", password: "carol-Passw0rd-for-tests" };
+
+describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 600_000 }, () => {
+  let dir: string;
+  let lab: Lab;
+  let rootfs: Rootfs;
+  let key: SshKey;
+  let esp: EspBackend;
+  let pki: TestPki;
+  let host: TestHost;
+  let whoami: Daemon;
+  const clients: VpnClient[] = [];
+
+  /** A client of the host for `user`, trusting `root`; started, not connected. */
+  async function client(user: User, root = pki.rootPem): Promise<VpnClient> {
+    const c = await startClientOf(lab, host, user, root, esp, dir);
+    clients.push(c);
+    return c;
+  }
+
+  async function stopClient(c: VpnClient): Promise<void> {
+    clients.splice(clients.indexOf(c), 1);
+    await c.stop();
+  }
+
+  /** The client's traffic reaches the upstream through the tunnel: NATed v4, routed v6 from its own pool address. */
+  async function assertTunnelWorks(c: VpnClient, who: string): Promise<void> {
+    assert.equal(await sourceSeenUpstream(c, NET.upstreamV4), host.v4, `${who}: IPv4 through the tunnel, NATed to the host's address`);
+    assert.ok(c.vips.v6, `${who} got an IPv6 address`);
+    assert.equal(await sourceSeenUpstream(c, NET.upstreamV6), c.vips.v6, `${who}: IPv6 through the tunnel from its routed pool address`);
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "vh-"));
+    esp = await detectEspBackend();
+    log(`ESP: ${esp === "libipsec" ? "this kernel has no ESP: the host and the clients use kernel-libipsec (test-only)" : "kernel"}`);
+    [rootfs, key, pki] = await Promise.all([ensureRootfs(log), createSshKey(join(dir, "ssh")), createPki(join(dir, "pki"), HOSTNAME)]);
+    lab = await Lab.create(log);
+    whoami = await startWhoami(lab);
+  });
+
+  after(async () => {
+    for (const c of [...clients]) await stopClient(c).catch(() => undefined);
+    await whoami?.stop();
+    await host?.destroy();
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("from a fresh host to a working tunnel", async () => {
+    const bootStarted = Date.now();
+    host = await TestHost.create({ lab, rootfs, key, index: 0, libipsec: esp === "libipsec", log });
+    const booted = Date.now() - bootStarted;
+    await lab.routeV6RangeTo(host.index);
+    // Looks like a fresh cloud VM: nothing of ours yet, root logs in by key only.
+    const fresh = await host.sshOk("for p in unattended-upgrades openssh-server charon-systemd strongswan-swanctl; do echo \"$p $(dpkg-query -W -f '${Status}' $p 2>/dev/null)\"; done; sshd -T | grep -i '^permitrootlogin'");
+    assert.match(fresh, /^unattended-upgrades install ok installed$/m);
+    assert.match(fresh, /^openssh-server install ok installed$/m);
+    assert.match(fresh, /^charon-systemd $/m, "strongSwan is not installed yet");
+    assert.match(fresh, /^strongswan-swanctl $/m);
+    assert.match(fresh, /^permitrootlogin without-password$/m, "root logs in by key only");
+
+    const started = Date.now();
+    const runs = await runSteps(host, renderFor(host, [alice, bob], pki));
+    const provisioned = Date.now() - started;
+    const a = await client(alice);
+    await a.connectOrThrow();
+    await assertTunnelWorks(a, "alice");
+    log(`fresh host -> working tunnel: ${secs(Date.now() - started)} (steps: ${summary(runs)}; steps total ${secs(provisioned)}; host boot ${secs(booted)}, rootfs ${rootfs.origin})`);
+  });
+
+  test("a second run of all steps changes nothing", async () => {
+    const before = await snapshot(host);
+    const service = await strongswanService(host);
+    const sa = establishedOf(await serverSas(host), "alice");
+    assert.ok(sa, "alice is connected before the re-run");
+
+    const runs = await runSteps(host, renderFor(host, [alice, bob], pki));
+    const output = runs.map((r) => r.output).join("\n");
+    assert.match(output, /all packages present/, "install-packages installs nothing");
+    assert.doesNotMatch(output, /^(changed|removed) /m, "push-files writes no file");
+    assert.doesNotMatch(output, /restarting strongswan/, "apply does not restart strongSwan");
+
+    assert.deepEqual(await snapshot(host), before, "same file hashes, modes, ruleset, sysctls and packages");
+    assert.deepEqual(await strongswanService(host), service, "strongSwan kept its process");
+    assert.equal(establishedOf(await serverSas(host), "alice")?.uniqueId, sa.uniqueId, "alice's SA stayed up");
+    await assertTunnelWorks(clients[0], "alice after the re-run");
+    log(`second run: nothing changed (${summary(runs)})`);
+  });
+
+  test("adding a user applies with a reload; other users' SAs stay up", async () => {
+    const service = await strongswanService(host);
+    const aliceSa = establishedOf(await serverSas(host), "alice");
+    assert.ok(aliceSa);
+    const runs = await runSteps(host, renderFor(host, [alice, bob, carol], pki), ON_BUNDLE_CHANGE);
+    assert.match(runs[0].output, /^changed \/etc\/swanctl\/swanctl.conf$/m);
+    assert.doesNotMatch(runs[1].output, /restarting/);
+    assert.deepEqual(await strongswanService(host), service, "strongSwan was reloaded, not restarted");
+
+    const c = await client(carol);
+    await c.connectOrThrow();
+    await assertTunnelWorks(c, "carol (added)");
+    assert.equal(establishedOf(await serverSas(host), "alice")?.uniqueId, aliceSa.uniqueId, "alice's SA stayed up");
+    await assertTunnelWorks(clients[0], "alice after adding carol");
+  });
+
+  test("removing a user applies with a reload; the removed user cannot connect, the others stay up", async () => {
+    const b = await client(bob);
+    await b.connectOrThrow();
+    assert.equal(b.vips.v4, bob.staticIpv4, "bob has his fixed address");
+    const service = await strongswanService(host);
+    const before = await serverSas(host);
+    const kept = ["alice", "carol"].map((u) => establishedOf(before, u)?.uniqueId);
+    assert.ok(kept.every(Boolean), "alice and carol are connected");
+
+    const runs = await runSteps(host, renderFor(host, [alice, carol], pki), ON_BUNDLE_CHANGE);
+    assert.doesNotMatch(runs[1].output, /restarting/);
+    assert.deepEqual(await strongswanService(host), service, "strongSwan was reloaded, not restarted");
+    const afterSas = await serverSas(host);
+    assert.deepEqual(["alice", "carol"].map((u) => establishedOf(afterSas, u)?.uniqueId), kept, "alice's and carol's SAs stayed up");
+    for (const c of clients.filter((c) => c !== b)) await assertTunnelWorks(c, `${c.spec.user} after removing bob`);
+    log(`bob's SA from before his removal: ${establishedOf(afterSas, "bob") ? "still up (until it ends)" : "gone"}`);
+
+    await b.disconnect();
+    const retry = await b.connect(15);
+    assert.equal(retry.ok, false, "bob can no longer connect");
+    assert.match(retry.output, /EAP|AUTHENTICATION_FAILED|authentication/i);
+    await stopClient(b);
+  });
+
+  test("rotating the certificate applies with a reload; existing SAs stay up, new ones get the new certificate", async () => {
+    const service = await strongswanService(host);
+    const before = await serverSas(host);
+    const kept = ["alice", "carol"].map((u) => establishedOf(before, u)?.uniqueId);
+    // A new key and a new chain, as when the ACME CA switches intermediates.
+    const next = await createPki(join(dir, "pki-next"), HOSTNAME);
+    const runs = await runSteps(host, renderFor(host, [alice, carol], next), ON_BUNDLE_CHANGE);
+    assert.match(runs[0].output, /^changed \/etc\/swanctl\/x509\/server.pem$/m);
+    assert.match(runs[0].output, /^changed \/etc\/swanctl\/private\/server-key.pem$/m);
+    assert.doesNotMatch(runs[1].output, /restarting/);
+    assert.deepEqual(await strongswanService(host), service, "strongSwan was reloaded, not restarted");
+    const afterSas = await serverSas(host);
+    assert.deepEqual(["alice", "carol"].map((u) => establishedOf(afterSas, u)?.uniqueId), kept, "existing SAs stayed up");
+
+    // A device that trusts only the new root can connect: the host presents the new certificate.
+    const fresh = await client(carol, next.rootPem);
+    await fresh.connectOrThrow();
+    await assertTunnelWorks(fresh, "carol's new device (new certificate)");
+    pki = next;
+  });
+
+  test("from outside, only UDP 500/4500 and SSH answer", async () => {
+    const result = await scanFromOutside(lab, host);
+    log(`scan from the upstream: ${result.summary}`);
+    assert.deepEqual(result.tcpAnswering, ["22/tcp"], "TCP: only SSH answers (v4 and v6)");
+    assert.ok(result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"), `UDP answering: ${result.udpAnswering}`);
+    assert.ok(result.decoyAnswersInside, "the decoy service answers on the host itself");
+  });
+
+  test("after a reboot, the VPN comes back by itself", async () => {
+    const before = await snapshot(host);
+    for (const c of [...clients]) await stopClient(c);
+    const ms = await host.reboot();
+    const back = Date.now();
+    await waitFor(async () => (await strongswanService(host)).active === "active", { timeoutMs: 30_000, intervalMs: 250, what: "strongSwan active after the reboot" });
+    const state = await host.sshOk("systemctl is-enabled nftables strongswan; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding; swanctl --list-conns | grep -c '^rw'");
+    assert.deepEqual(state.trim().split("\n"), ["enabled", "enabled", "1", "1", "1"], "nftables and strongSwan enabled, forwarding on, the connection loaded");
+    const after = await snapshot(host);
+    assert.equal(after["ruleset"], before["ruleset"], "the same firewall is loaded");
+    const c = await client(alice);
+    await c.connectOrThrow();
+    await assertTunnelWorks(c, "alice after the reboot");
+    log(`reboot -> SSH ${secs(ms)}, -> working tunnel ${secs(ms + Date.now() - back)}`);
+  });
+});

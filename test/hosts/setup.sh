@@ -1,0 +1,28 @@
+#!/bin/sh
+# Setup for the test-hosts tier (npm run test:hosts), run as root on a clean
+# machine before the tests. Idempotent; installs packages only. The Debian 12
+# rootfs the disposable hosts boot from is built by the tests themselves
+# (debootstrap, cached under /var/cache/vpn-test-hosts) when it is absent.
+#   systemd-container  systemd-nspawn: the disposable Debian 12 host
+#   debootstrap zstd   building / unpacking the cached rootfs
+#   openssh-client     the harness drives the host over SSH, as @pulumi/command does
+#   iproute2 nftables  bridge, namespaces, the NAT that lets the host reach only the Debian mirror
+#   openssl            the throwaway CA (test/lib/pki.ts)
+#   strongSwan         the VPN clients (one charon per client namespace)
+#   nmap               the "what answers from outside" scan
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="systemd-container debootstrap zstd openssh-client iproute2 nftables openssl nmap
+  charon-systemd strongswan-swanctl libcharon-extauth-plugins libcharon-extra-plugins
+  libstrongswan-standard-plugins libstrongswan-extra-plugins"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get -o DPkg::Lock::Timeout=600 -q update
+  # shellcheck disable=SC2086
+  apt-get -o DPkg::Lock::Timeout=600 -q install -y --no-install-recommends $missing
+fi
+# charon-systemd's package starts a host-wide strongswan service where systemd
+# runs; the tests start their own charons in namespaces and need none.

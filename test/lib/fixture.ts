@@ -1,0 +1,53 @@
+// The server's files, rendered by the project's own code (validateConfig ->
+// renderRegion) from a fixture stack config, with this topology's addresses
+// and the throwaway PKI's certificate.
+import { validateConfig } from "../../config/validate";
+import { renderRegion, RegionRender } from "../../model/render";
+import type { Compat, UniqueIds } from "../../model/types";
+import type { TestPki } from "./pki";
+import type { Topology } from "./netns";
+
+export const HOSTNAME = "vpn.e2e.example.test";
+export const ZONE = "e2e.example.test";
+/** Pushed DNS servers: documentation addresses, never contacted. */
+export const DNS_SERVERS = ["198.51.100.53", "2001:db8:53::53"] as const;
+export const POOL_V4 = "10.47.83.0/24";
+
+export interface FixtureUser {
+  name: string;
+  password: string;
+  staticIpv4?: string;
+}
+
+export interface FixtureOptions {
+  topology: Topology;
+  pki: TestPki;
+  users: FixtureUser[];
+  compat?: Compat;
+  uniqueIds?: UniqueIds;
+  poolV4?: string;
+  /** Further raw `vpn:` keys. */
+  extra?: Record<string, unknown>;
+}
+
+export function renderFixture(opts: FixtureOptions): RegionRender {
+  const raw: Record<string, unknown> = {
+    "vpn:zone": ZONE,
+    "vpn:hostname": HOSTNAME,
+    "vpn:users": opts.users.map((u) => (u.staticIpv4 ? { name: u.name, staticIpv4: u.staticIpv4 } : u.name)),
+    "vpn:passwords": Object.fromEntries(opts.users.map((u) => [u.name, u.password])),
+    "vpn:dnsServers": [...DNS_SERVERS],
+    "vpn:poolV4": opts.poolV4 ?? POOL_V4,
+    "vpn:compat": opts.compat ?? "modern",
+    "vpn:uniqueIds": opts.uniqueIds ?? "never",
+    ...opts.extra,
+  };
+  const config = validateConfig(raw);
+  return renderRegion({
+    config,
+    region: config.regions[0],
+    addresses: opts.topology.regionAddresses,
+    passwords: config.passwords,
+    certificate: opts.pki.certificate,
+  });
+}

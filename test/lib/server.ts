@@ -1,0 +1,143 @@
+// The VPN server under test: the rendered files, byte for byte, in a private
+// directory; sysctl and nftables applied inside the server namespace; charon
+// started with a strongswan.conf that includes the rendered fragment and adds
+// only test plumbing; swanctl.conf loaded like the real service does.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { ServerFile } from "../../model/server/files";
+import { PATHS } from "../../model/server/files";
+import { rssKiB, startCharon, writeCharonConf } from "./charon";
+import { inNs, runOk, RunResult } from "./exec";
+import { detectEspBackend, EspBackend } from "./esp";
+import type { Topology } from "./netns";
+import type { Daemon } from "./procs";
+import { IkeSaInfo, listSas, swanctl, swanctlOk, SwanctlEnv } from "./swanctl";
+
+export interface StartServerOptions {
+  /** Rendered files (renderRegion().files). */
+  files: ServerFile[];
+  /** Defaults to detectEspBackend(). */
+  esp?: EspBackend;
+  /** charon filelog levels, default "default = 1". */
+  logLevels?: string;
+  /** Subdirectory name under the topology dir (several servers may run one after another). */
+  label?: string;
+}
+
+/** Where each rendered server path lands in the private directory. */
+function localPath(dir: string, swanctlDir: string, serverPath: string): string {
+  if (serverPath.startsWith("/etc/swanctl/")) return join(swanctlDir, serverPath.slice("/etc/swanctl/".length));
+  switch (serverPath) {
+    case PATHS.strongswanConf:
+      return join(dir, "strongswan.d", "zz-vpn.conf");
+    case PATHS.nftablesConf:
+      return join(dir, "nftables.conf");
+    case PATHS.sysctlConf:
+      return join(dir, "sysctl.conf");
+  }
+  // Refuse silently skipping a file: the tier claims to run exactly what is rendered.
+  throw new Error(`the e2e harness does not know where ${serverPath} goes; teach test/lib/server.ts`);
+}
+
+export class VpnServer implements SwanctlEnv {
+  readonly strongswanConf: string;
+  readonly swanctlDir: string;
+  readonly logFile: string;
+  readonly nftablesFile: string;
+  readonly sysctlFile: string;
+  charon?: Daemon;
+
+  constructor(readonly topology: Topology, readonly dir: string, readonly esp: EspBackend, logLevels?: string) {
+    mkdirSync(join(dir, "strongswan.d"), { recursive: true });
+    const env = writeCharonConf({ dir, esp, includes: [join(dir, "strongswan.d", "zz-vpn.conf")], logLevels });
+    this.strongswanConf = env.strongswanConf;
+    this.swanctlDir = env.swanctlDir;
+    this.logFile = env.log;
+    this.nftablesFile = join(dir, "nftables.conf");
+    this.sysctlFile = join(dir, "sysctl.conf");
+  }
+
+  get ns(): string {
+    return this.topology.server;
+  }
+
+  get pid(): number {
+    if (!this.charon) throw new Error("server not started");
+    return this.charon.pid;
+  }
+
+  /** Writes rendered files to their private paths (byte for byte, with their modes). */
+  writeFiles(files: ServerFile[]): void {
+    for (const f of files) {
+      const p = localPath(this.dir, this.swanctlDir, f.path);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, f.content, { mode: parseInt(f.mode, 8) });
+    }
+  }
+
+  async start(files: ServerFile[]): Promise<void> {
+    this.writeFiles(files);
+    await runOk(inNs(this.ns, ["sysctl", "-q", "-p", this.sysctlFile]));
+    await runOk(inNs(this.ns, ["nft", "-f", this.nftablesFile]));
+    this.charon = await startCharon(this.ns, this);
+    await this.loadAll();
+  }
+
+  /** What the apply step runs (and strongswan.service after start): loads creds, pools and conns. */
+  async loadAll(): Promise<RunResult> {
+    return swanctlOk(this, ["--load-all", "--noprompt"]);
+  }
+
+  /**
+   * Live reload without restarting charon, as the apply step does after a user
+   * change: new files, then `swanctl --load-all` (creds, pools, conns).
+   */
+  async reload(files: ServerFile[]): Promise<RunResult> {
+    this.writeFiles(files);
+    return this.loadAll();
+  }
+
+  swanctl(args: string[], timeoutMs?: number): Promise<RunResult> {
+    return swanctl(this, args, timeoutMs);
+  }
+
+  listSas(): Promise<IkeSaInfo[]> {
+    return listSas(this);
+  }
+
+  /** charon's resident memory in KiB. */
+  memoryKiB(): number {
+    return rssKiB(this.pid);
+  }
+
+  /** The server's charon log so far (for failure messages). */
+  log(): string {
+    try {
+      return readFileSync(this.logFile, "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.charon?.stop();
+  }
+}
+
+/**
+ * Starts the server in the topology's server namespace from rendered files.
+ * Stop it with server.stop() (topology.teardown() also kills it).
+ */
+export async function startServer(topology: Topology, opts: StartServerOptions): Promise<VpnServer> {
+  const esp = opts.esp ?? (await detectEspBackend());
+  const server = new VpnServer(topology, join(topology.dir, opts.label ?? "server"), esp, opts.logLevels);
+  try {
+    await server.start(opts.files);
+  } catch (err) {
+    const log = server.log();
+    await server.stop();
+    if (log && err instanceof Error) err.message += `\n--- server charon log ---\n${log.slice(-4000)}`;
+    throw err;
+  }
+  return server;
+}
