@@ -1,6 +1,6 @@
 // A region's server certificate: RSA key and CSR from @pulumi/tls, issued by an
 // ACME CA (Let's Encrypt) through DNS-01. Renewal happens in `pulumi up` once the
-// certificate is inside its renewal window (see components/acme/README.md).
+// certificate is inside its renewal window (see the README, "The server certificate").
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { VpnConfig } from "../model/types";

@@ -13,9 +13,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** User names: EAP identities, file names, Windows connection names. Kept portable on purpose. */
-export const USER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-export const USER_NAME_RULE = "1-64 characters: letters, digits and . _ @ + - (starting with a letter or digit)";
+/**
+ * User names: EAP identities, file names, Windows connection names. Kept portable on purpose.
+ * Not a dotted quad: strongSwan parses such a name as an IPv4 identity and feeds its
+ * 4 binary bytes to EAP-MSCHAPv2, so that user could never log in (test/e2e).
+ */
+export const USER_NAME_RE = /^(?!\d+(?:\.\d+){3}$)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+export const USER_NAME_RULE = "1-64 characters: letters, digits and . _ @ + - (starting with a letter or digit), not an IPv4 address";
 /** Passwords: printable ASCII (space to ~), so every client platform can type and store them. */
 export const PASSWORD_RE = /^[\x20-\x7e]{8,128}$/;
 export const PASSWORD_RULE = "8-128 printable ASCII characters (space through ~), no leading or trailing space";

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import YAML from "yaml";
 import { validateConfig, ConfigError } from "../config/validate";
 import { renderOffline } from "../model/offline";
+import { writeProfileTree } from "./profiles";
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,9 +46,11 @@ function main(): void {
       write(`${prefix}.sh`, s.script, 0o755);
       if (s.stdin !== undefined) write(`${prefix}.stdin`, s.stdin, 0o600);
     });
+    const profiles: Record<string, string | Buffer> = {};
     for (const [user, files] of Object.entries(region.profiles)) {
-      for (const [name, content] of Object.entries(files)) write(join(base, "profiles", user, name), content, 0o600);
+      for (const [name, content] of Object.entries(files)) profiles[`${region.region}/profiles/${user}/${name}`] = content;
     }
+    writeProfileTree(out, profiles);
     console.log(`${region.region}: ${region.files.length} server files, ${region.steps.length} steps, ${Object.keys(region.profiles).length} users' profiles -> ${base}`);
   }
 }

@@ -101,11 +101,17 @@ export function describeNetworkError(err: NodeJS.ErrnoException, url: string, ti
 export function probeDirectory(url: string, agent: Agent, timeoutMs: number): Promise<void> {
   const https = require("node:https") as typeof import("node:https");
   return new Promise((resolve, reject) => {
-    const fail = (why: string) => reject(new Error(why));
-    const req = https.get(url, { agent, timeout: timeoutMs, headers: { Accept: "application/json" } }, (res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const req = https.get(url, { agent, headers: { Accept: "application/json" } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body = (body + c).slice(0, 100000)));
+      res.on("error", (err) => done(new Error(describeNetworkError(err as NodeJS.ErrnoException, url, timeoutMs))));
       res.on("end", () => {
         let dir: { newOrder?: unknown } | undefined;
         try {
@@ -114,13 +120,14 @@ export function probeDirectory(url: string, agent: Agent, timeoutMs: number): Pr
           dir = undefined;
         }
         if (res.statusCode !== 200 || !dir || typeof dir.newOrder !== "string") {
-          fail(`HTTP ${res.statusCode} without an ACME directory: check vpn:acmeServer (the directory URL)`);
+          done(new Error(`HTTP ${res.statusCode} without an ACME directory: check vpn:acmeServer (the directory URL)`));
         } else {
-          resolve();
+          done();
         }
       });
     });
-    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
-    req.on("error", (err) => fail(describeNetworkError(err as NodeJS.ErrnoException, url, timeoutMs)));
+    // One deadline for connect, TLS, headers and body.
+    timer = setTimeout(() => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })), timeoutMs);
+    req.on("error", (err) => done(new Error(describeNetworkError(err as NodeJS.ErrnoException, url, timeoutMs))));
   });
 }

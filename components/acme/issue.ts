@@ -156,14 +156,15 @@ async function solveDns01(client: Client, ctx: AcmeHttpContext, order: Order, in
       await waitForAuthoritative({ zone: inputs.dns.zone, fqdn, value, settings: inputs.propagation, log, providerName: solver.name });
       await step(ctx, inputs.directoryUrl, "start validation of the dns-01 challenge", () => client.completeChallenge(challenge));
       log(`ACME: the CA is validating ${fqdn}`);
+      ctx.lastProblem = undefined;
       try {
         await client.waitForValidStatus(challenge);
       } catch (err) {
-        const why = (await challengeProblem(client, order, authz.identifier.value)) || (err as Error).message;
-        const pending = /pending|processing/i.test(why);
-        throw new Error(pending
-          ? `ACME (${directoryHost(inputs.directoryUrl)}): the CA did not finish validating ${authz.identifier.value} within ${inputs.timeouts?.validationSeconds ?? 120} s; retry later.`
-          : `ACME (${directoryHost(inputs.directoryUrl)}): the CA rejected the dns-01 challenge for ${authz.identifier.value}: ${why}. ${PROBLEM_HINTS.unauthorized} (Let's Encrypt allows 5 failed validations per hostname per hour.)`);
+        const host = directoryHost(inputs.directoryUrl);
+        const problem = await challengeProblem(client, order, authz.identifier.value);
+        if (problem) throw new Error(`ACME (${host}): the CA rejected the dns-01 challenge for ${authz.identifier.value}: ${problem}. ${PROBLEM_HINTS.unauthorized} (Let's Encrypt allows 5 failed validations per hostname per hour.)`);
+        if (/pending|processing/i.test((err as Error)?.message ?? "")) throw new Error(`ACME (${host}): the CA did not finish validating ${authz.identifier.value} within ${inputs.timeouts?.validationSeconds ?? 120} s; retry later.`);
+        throw await explainAcmeError(err, "learn the result of the dns-01 validation", ctx, inputs.directoryUrl);
       }
       log(`ACME: ${authz.identifier.value} validated`);
     } catch (err) {

@@ -22,9 +22,10 @@ interface NameServer {
 
 type Resolver = import("node:dns").promises.Resolver;
 
-function newResolver(servers: string[] | undefined, timeoutMs: number): Resolver {
+/** A fresh resolver per use: c-ares may cache answers, and a cached miss would hide the new record. */
+function newResolver(servers: string[] | undefined, timeoutMs: number, tries = 1): Resolver {
   const dns = require("node:dns") as typeof import("node:dns");
-  const r = new dns.promises.Resolver({ timeout: timeoutMs, tries: 1 });
+  const r = new dns.promises.Resolver({ timeout: timeoutMs, tries });
   if (servers && servers.length > 0) r.setServers(servers);
   return r;
 }
@@ -35,7 +36,7 @@ function hostPort(address: string, port: number): string {
 
 async function findNameServers(zone: string, resolvers: string[] | undefined): Promise<NameServer[]> {
   const net = require("node:net") as typeof import("node:net");
-  const r = newResolver(resolvers, 3000);
+  const r = newResolver(resolvers, 3000, 2);
   let names: string[];
   try {
     names = await r.resolveNs(zone);

@@ -39,8 +39,18 @@ function known(v: unknown): boolean {
   return v !== UNKNOWN;
 }
 
+/** JSON with object keys sorted: the engine may hand olds and news over with keys in another order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return canonical(a) === canonical(b);
 }
 
 /** Inputs minus the DNS credential (never copied into outputs) and Pulumi's own keys. */
@@ -84,7 +94,7 @@ export function checkInputs(news: Partial<AcmeCertificateInputs>): CheckFailure[
       fail("accountKeyPem", "is not a PEM private key");
     }
   }
-  if (renewBeforeDays !== undefined && known(renewBeforeDays) && !(Number.isInteger(renewBeforeDays) && (renewBeforeDays as number) > 0)) fail("renewBeforeDays", "must be a whole number of days above 0");
+  if (renewBeforeDays !== undefined && known(renewBeforeDays) && !(Number.isInteger(renewBeforeDays) && (renewBeforeDays as number) >= 0)) fail("renewBeforeDays", "must be a whole number of days (0: the default window)");
   if (known(dns)) {
     if (!dns || (dns.provider !== "linode" && dns.provider !== "rfc2136")) fail("dns.provider", "must be linode or rfc2136");
     else {

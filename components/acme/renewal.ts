@@ -10,7 +10,8 @@ const MIN_WINDOW_MS = 10 * DAY_MS;
  * not renewed on every run).
  */
 export function renewalWindowMs(notBefore: Date, notAfter: Date, renewBeforeDays?: number): number {
-  if (renewBeforeDays !== undefined && renewBeforeDays !== null) return renewBeforeDays * DAY_MS;
+  // 0 (or unset) means the default, as vpn:renewBeforeDays documents.
+  if (renewBeforeDays) return renewBeforeDays * DAY_MS;
   const lifetime = notAfter.getTime() - notBefore.getTime();
   return Math.max(lifetime / 3, Math.min(MIN_WINDOW_MS, lifetime / 2));
 }

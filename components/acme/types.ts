@@ -57,7 +57,7 @@ export interface AcmeCertificateInputs {
   email?: string;
   /** ACME profile to request (Let's Encrypt: classic, tlsserver, shortlived). */
   profile?: string;
-  /** Renew this many days before notAfter; default: the last third of the lifetime, at least 10 days. */
+  /** Renew this many days before notAfter; unset or 0: the last third of the lifetime, at least 10 days. */
   renewBeforeDays?: number;
   revokeOnDestroy?: boolean;
   /** Extra trusted roots (PEM) for the ACME server's HTTPS, e.g. a private ACME CA. */

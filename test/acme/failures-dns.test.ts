@@ -12,7 +12,7 @@ import { startWorld, World } from "./lib/world";
 const LAG_ZONE = "lag.example.net";
 const LAG_HOST = `vpn.${LAG_ZONE}`;
 
-describe("DNS-01 failures", () => {
+describe("DNS-01 failures", { timeout: 120_000 }, () => {
   let w: World;
   let stale: ChallTestSrv;
   let blindPebble: Pebble;

@@ -13,7 +13,7 @@ import { HOSTNAME, startWorld, World } from "./lib/world";
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 
-describe("ACME issuance against pebble (rfc2136 solver, BIND)", () => {
+describe("ACME issuance against pebble (rfc2136 solver, BIND)", { timeout: 120_000 }, () => {
   let w: World;
   let outs: AcmeCertificateOutputs;
   let id: string;

@@ -13,7 +13,7 @@ import { CHALLENGE, HOSTNAME, startWorld, World, ZONE } from "./lib/world";
 const TOKEN = "linode-test-token-7f3a9c";
 const DOMAIN_ID = 4242;
 
-describe("linode solver against a Linode API double", () => {
+describe("linode solver against a Linode API double", { timeout: 120_000 }, () => {
   let w: World;
   let api: LinodeDouble;
   let bindAdmin: Rfc2136Client;

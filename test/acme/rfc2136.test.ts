@@ -9,7 +9,7 @@ import type { Rfc2136DnsSettings } from "../../components/acme/types";
 import { newTsigKey, TsigKeySpec, txtValues } from "./lib/bind";
 import { CHALLENGE, startWorld, World, ZONE } from "./lib/world";
 
-describe("rfc2136 solver against BIND", () => {
+describe("rfc2136 solver against BIND", { timeout: 120_000 }, () => {
   let w: World;
   const settings = (key: TsigKeySpec, over: Partial<Rfc2136DnsSettings> = {}): Rfc2136DnsSettings => ({
     provider: "rfc2136", zone: ZONE, server: "127.0.0.1", port: w.bind.port, keyName: key.name, algorithm: key.algorithm, ...over,

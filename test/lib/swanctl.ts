@@ -103,6 +103,8 @@ export interface IkeSaInfo {
   localId: string;
   remoteId: string;
   remoteEapId?: string;
+  /** The peer's EAP identity (swanctl omits remote-eap-id when it equals remote-id). */
+  remoteUser: string;
   localHost: string;
   remoteHost: string;
   encrAlg?: string;
@@ -128,6 +130,7 @@ function toIkeSa(name: string, s: ViciSection): IkeSaInfo {
     localId: str(s["local-id"]) ?? "",
     remoteId: str(s["remote-id"]) ?? "",
     remoteEapId: str(s["remote-eap-id"]),
+    remoteUser: str(s["remote-eap-id"]) ?? str(s["remote-id"]) ?? "",
     localHost: str(s["local-host"]) ?? "",
     remoteHost: str(s["remote-host"]) ?? "",
     encrAlg: str(s["encr-alg"]),

@@ -14,10 +14,12 @@ const SERVER_JS = `
 const net = require("net");
 const port = Number(process.argv[1]);
 const srv = net.createServer((s) => {
-  const from = s.remoteAddress.replace(/^::ffff:/, "");
+  s.on("error", () => undefined); // a peer that resets must not take the service down
+  const from = String(s.remoteAddress).replace(/^::ffff:/, "");
   console.log(JSON.stringify({ from }));
   s.end(from + "\\n");
 });
+srv.on("error", (e) => { console.log("server error " + e.message); process.exit(1); });
 srv.listen({ port, host: "::", ipv6Only: false }, () => console.log("listening"));
 `;
 

@@ -59,8 +59,9 @@ describe("renewal window", () => {
     assert.equal(w(6), 3); // short-lived profile: half, or every run would renew
   });
 
-  it("renewBeforeDays overrides the default", () => {
+  it("renewBeforeDays overrides the default; 0 means the default", () => {
     assert.equal(renewalWindowMs(ISSUED, day(90), 7) / DAY_MS, 7);
+    assert.equal(renewalWindowMs(ISSUED, day(90), 0) / DAY_MS, 30);
   });
 
   it("reads notBefore/notAfter from the certificate", () => {
@@ -102,6 +103,11 @@ describe("diff", () => {
     }
   });
 
+  it("key order and absent optional fields are no change", () => {
+    const olds = outputs(90, { dns: { zone: "example.com", provider: "linode" } as AcmeCertificateOutputs["dns"], email: undefined });
+    assert.deepEqual(diffCertificate(olds, { ...news, dns: { provider: "linode", zone: "example.com" } }, day(1)).changes, false);
+  });
+
   it("values unknown during preview (a new CSR) mean replace", () => {
     assert.deepEqual(diffCertificate(outputs(90), { ...news, csrPem: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }, day(1)).replaces, ["csrPem"]);
   });
@@ -126,7 +132,7 @@ describe("check", () => {
   it("accepts unknown values and reports each bad input with its property", () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     assert.deepEqual(checkInputs({ ...inputs, csrPem: unknown, accountKeyPem: unknown, dnsCredential: unknown }), []);
-    const failures = checkInputs({ ...inputs, hostname: "Not A Host", directoryUrl: "http://acme.example/dir", csrPem: "junk", accountKeyPem: "junk", dnsCredential: "", renewBeforeDays: 0 });
+    const failures = checkInputs({ ...inputs, hostname: "Not A Host", directoryUrl: "http://acme.example/dir", csrPem: "junk", accountKeyPem: "junk", dnsCredential: "", renewBeforeDays: -1 });
     assert.deepEqual(failures.map((f) => f.property).sort(), ["accountKeyPem", "csrPem", "directoryUrl", "dnsCredential", "hostname", "renewBeforeDays"]);
     assert.match(failures.find((f) => f.property === "dnsCredential")!.reason, /linode:token/);
   });

@@ -91,16 +91,26 @@ export interface ChallTestSrv {
 
 /** pebble-challtestsrv answering DNS on `address`:`port` (A queries get 127.0.0.1; TXT only what is set). */
 export async function startChallTestSrv(address: string, port?: number): Promise<ChallTestSrv> {
-  const dnsPort = port ?? (await freePort(address));
-  const mgmt = await freePort();
-  const dns = `${address}:${dnsPort}`;
-  const daemon = startDaemon("pebble-challtestsrv", "/usr/bin/pebble-challtestsrv", [
-    "-dns01", dns, "-management", `127.0.0.1:${mgmt}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-  ]);
-  await waitFor(`challtestsrv DNS on ${dns}`, 10000, async () => {
-    const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
-    r.setServers([dns]);
-    return (await r.resolve4("ready.test")).length > 0;
-  }, daemon);
-  return { dns, daemon, stop: () => daemon.stop() };
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dnsPort = port ?? (await freePort(address));
+    const mgmt = await freePort();
+    const dns = `${address}:${dnsPort}`;
+    const daemon = startDaemon("pebble-challtestsrv", "/usr/bin/pebble-challtestsrv", [
+      "-dns01", dns, "-management", `127.0.0.1:${mgmt}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+    ]);
+    try {
+      await waitFor(`challtestsrv DNS on ${dns}`, 10000, async () => {
+        const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
+        r.setServers([dns]);
+        return (await r.resolve4("ready.test")).length > 0;
+      }, daemon);
+      return { dns, daemon, stop: () => daemon.stop() };
+    } catch (e) {
+      lastError = e;
+      await daemon.stop();
+      if (!/address already in use/i.test(daemon.output())) break;
+    }
+  }
+  throw lastError;
 }

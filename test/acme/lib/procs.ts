@@ -1,6 +1,7 @@
 // Child processes and waiting, for the acme tier: every process is stopped by its
 // own PID, and every wait polls a condition with a deadline.
 import { ChildProcess, spawn, SpawnOptions } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 
 export interface Daemon {
@@ -12,8 +13,47 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** Daemons still running; killed (by PID) if the test process exits or is interrupted without stopping them. */
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+const scratchDirs = new Set<string>();
+
+function killLive(): void {
+  for (const p of live) {
+    try {
+      p.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+  scratchDirs.clear();
+}
+
+/** A scratch directory removed at exit if its owner did not remove it (interrupted run). */
+export function removeAtExit(dir: string): void {
+  hookExit();
+  scratchDirs.add(dir);
+}
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", killLive);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      killLive();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
 export function startDaemon(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Daemon {
+  hookExit();
   const proc = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(proc);
   let out = "";
   let done = false;
   const append = (b: Buffer) => {
@@ -24,6 +64,7 @@ export function startDaemon(name: string, cmd: string, args: string[], opts: Spa
   const exit = new Promise<void>((resolve) => {
     proc.on("exit", () => {
       done = true;
+      live.delete(proc);
       resolve();
     });
     proc.on("error", (e) => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { AcmeCertificateInputs } from "../../../components/acme/types";
 import { Bind, newTsigKey, startBind, TsigKeySpec, txtValues } from "./bind";
 import { accountKeyPem, certKeyAndCsr, CertKey } from "./keys";
+import { removeAtExit } from "./procs";
 import { Pebble, startPebble } from "./pebble";
 import { makeTestCa, TestCa } from "./testCa";
 
@@ -37,6 +38,7 @@ export interface World {
 
 export async function startWorld(extraZones: { name: string; nameservers: string[] }[] = []): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "acme-tier-"));
+  removeAtExit(dir);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);

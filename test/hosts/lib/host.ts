@@ -227,7 +227,7 @@ export class TestHost {
     const started = Date.now();
     await this.ssh("systemctl reboot", { timeoutMs: 15_000 });
     const code = await Promise.race([this.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 60_000))]);
-    if (code === "timeout") throw new Error(`${this.name} did not go down after systemctl reboot`);
+    if (code === "timeout") throw new Error(`${this.name} did not go down within 60 s of systemctl reboot; console:\n${this.consoleTail()}`);
     await this.boot();
     return Date.now() - started;
   }

@@ -57,7 +57,8 @@ export async function serverSas(host: TestHost): Promise<ServerSa[]> {
         conn,
         uniqueId: String(s.uniqueid ?? ""),
         state: String(s.state ?? ""),
-        eapId: String(s["remote-eap-id"] ?? ""),
+        // Listed only when it differs from the IKE identity (our clients send the user name as both).
+        eapId: String(s["remote-eap-id"] ?? s["remote-id"] ?? ""),
         vips: ([] as string[]).concat((s["remote-vips"] as string[] | undefined) ?? []),
         childStates: children.map((c) => String(c.state ?? "")),
       });
