@@ -104,7 +104,8 @@ export const PROPOSAL_TABLE: readonly ProposalTier[] = [
   {
     // What stock Windows 10/11 proposes before anyone runs our PowerShell profile.
     tier: "legacy",
-    ike: [{ encr: [ENCR.aes256, ENCR.aes128, ENCR.des3], integ: [INTEG.sha256, INTEG.sha1], prf: [], dh: [DH.modp1024] }],
+    // IKE: Windows offers AES with SHA1/SHA256 over modp1024; 3DES is not needed there.
+    ike: [{ encr: [ENCR.aes256, ENCR.aes128], integ: [INTEG.sha256, INTEG.sha1], prf: [], dh: [DH.modp1024] }],
     esp: [{ encr: [ENCR.aes256, ENCR.aes128, ENCR.des3], integ: [INTEG.sha1], dh: [] }],
   },
 ];

@@ -10,6 +10,7 @@ import { NET } from "../lib/netns";
 import type { VpnClient } from "../lib/client";
 import { ping, probeTcp, UpstreamWatch } from "../lib/upstream";
 import { createVpn, Vpn } from "../lib/vpn";
+import { waitFor } from "../lib/wait";
 
 const USERS: FixtureUser[] = [{ name: "alice", password: "alice-passw0rd-for-traffic" }];
 
@@ -75,6 +76,31 @@ describe("traffic through the tunnel", { timeout: 120_000 }, () => {
     assert.equal(res.answer, "TIMEOUT", "dropped by the server's forward policy, not refused by the client");
   });
 
+  it("TCP through the tunnel has its MSS clamped by the server (1360 for IPv4, 1340 for IPv6)", async () => {
+    assert.ok(client, "needs the client of the previous test");
+    // Count the upstream's SYN-ACKs as they come out of the tunnel, by the MSS they carry.
+    const rules = [
+      "table inet e2e_mss {",
+      "  chain pre {",
+      "    type filter hook prerouting priority -400; policy accept;",
+      "    meta nfproto ipv4 tcp flags & (syn | ack) == syn | ack tcp option maxseg size 1360 counter",
+      "    meta nfproto ipv6 tcp flags & (syn | ack) == syn | ack tcp option maxseg size 1340 counter",
+      "    tcp flags & (syn | ack) == syn | ack tcp option maxseg size > 1360 counter",
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+    await runOk(inNs(client.ns, ["nft", "-f", "-"]), { input: rules });
+    await vpn.assertReaches(client.ns, NET.upstreamV4, NET.serverUpV4);
+    await vpn.assertReaches(client.ns, NET.upstreamV6, client.vips.v6);
+    const res = await runOk(inNs(client.ns, ["nft", "-j", "list", "table", "inet", "e2e_mss"]));
+    const [v4, v6, larger] = (JSON.parse(res.stdout).nftables as Array<Record<string, any>>)
+      .filter((o) => o.rule)
+      .map((o) => (o.rule.expr as Array<Record<string, any>>).find((e) => e.counter)!.counter.packets as number);
+    // The upstream (MTU 1500) offers 1460/1440; only the server's rules lower it.
+    assert.deepEqual({ v4, v6, larger }, { v4: 1, v6: 1, larger: 0 });
+  });
+
   it("tunnelled traffic really is ESP over UDP 4500 (the CHILD_SA counts the bytes)", async () => {
     assert.ok(client, "needs the client of the previous test");
     const sa = await client.ikeSa();
@@ -82,5 +108,23 @@ describe("traffic through the tunnel", { timeout: 120_000 }, () => {
     assert.equal(child.protocol, "ESP");
     assert.equal(child.encap, true, "UDP-encapsulated (encap = yes)");
     assert.ok(child.bytesOut > 0 && child.bytesIn > 0, `bytes in/out ${child.bytesIn}/${child.bytesOut}`);
+  });
+  it("a client that changes networks keeps its tunnel and addresses (MOBIKE)", async () => {
+    assert.ok(client, "needs the client of the previous test");
+    const before = (await vpn.server.listSas()).find((s) => s.remoteHost === client.host.v4)!;
+    assert.ok(before, "the server's SA for the client");
+    // The device moves to another address (Wi-Fi -> mobile): new address first, then the old one goes.
+    const moved = `192.0.2.${250 - client.host.index}`;
+    await runOk(inNs(client.ns, ["sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"]));
+    await runOk(inNs(client.ns, ["ip", "addr", "add", `${moved}/24`, "dev", "eth0"]));
+    await runOk(inNs(client.ns, ["ip", "addr", "del", `${client.host.v4}/24`, "dev", "eth0"]));
+    await runOk(inNs(client.ns, ["ip", "route", "replace", "default", "via", NET.serverV4]));
+    const after = await waitFor(
+      async () => (await vpn.server.listSas()).find((s) => s.uniqueId === before.uniqueId && s.remoteHost === moved),
+      { timeoutMs: 15_000, what: `the server's SA to follow the client to ${moved}` },
+    );
+    assert.deepEqual(after.remoteVips.sort(), before.remoteVips.sort(), "same virtual addresses");
+    await vpn.assertReaches(client.ns, NET.upstreamV6, client.vips.v6);
+    await vpn.assertReaches(client.ns, NET.upstreamV4, NET.serverUpV4);
   });
 });

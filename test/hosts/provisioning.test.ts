@@ -211,7 +211,7 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     const ms = await host.reboot();
     const back = Date.now();
     await waitFor(async () => (await strongswanService(host)).active === "active", { timeoutMs: 30_000, intervalMs: 250, what: "strongSwan active after the reboot" });
-    const state = await host.sshOk("systemctl is-enabled nftables strongswan; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding; swanctl --list-conns | grep -c '^rw'");
+    const state = await host.sshOk("systemctl is-enabled nftables strongswan; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding; swanctl --list-conns | grep -c '^rw:'");
     assert.deepEqual(state.trim().split("\n"), ["enabled", "enabled", "1", "1", "1"], "nftables and strongSwan enabled, forwarding on, the connection loaded");
     const after = await snapshot(host);
     assert.equal(after["ruleset"], before["ruleset"], "the same firewall is loaded");

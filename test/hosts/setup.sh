@@ -24,5 +24,3 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get -o DPkg::Lock::Timeout=600 -q install -y --no-install-recommends $missing
 fi
-# charon-systemd's package starts a host-wide strongswan service where systemd
-# runs; the tests start their own charons in namespaces and need none.

@@ -32,13 +32,17 @@ export interface ClientSpec {
   identity?: string;
   /** Server identity expected in the certificate. Default: the fixture hostname. */
   serverId?: string;
+  /** Address (or name) the client connects to. Default: the topology's server (NET.serverV4). */
+  serverAddress?: string;
   /** Replaces the whole generated swanctl.conf (e.g. a rendered Linux profile). Its `connections` must hold `childName`. */
   swanctlConf?: string;
   /** CHILD_SA to initiate (default "vpn"). */
   childName?: string;
   /** Root certificate(s) the client trusts (PEM). */
   trustedRootPem: string;
-  esp_backend?: EspBackend;
+  /** ESP implementation; default detectEspBackend(). */
+  espBackend?: EspBackend;
+  /** charon filelog levels, default "default = 1". */
   logLevels?: string;
 }
 
@@ -62,7 +66,7 @@ export function clientSwanctlConf(spec: ClientSpec): string {
     "connections {",
     "  vpn {",
     "    version = 2",
-    `    remote_addrs = ${NET.serverV4}`,
+    `    remote_addrs = ${spec.serverAddress ?? NET.serverV4}`,
     "    vips = 0.0.0.0, ::",
     `    proposals = ${spec.ike ?? "default"}`,
     "    local {",
@@ -138,8 +142,10 @@ export class VpnClient implements SwanctlEnv {
    * setting when that program exists, and would change the host's DNS. Where it
    * exists, a stub that appends to the private file is bind-mounted over it, in
    * charon's own mount namespace only (ip netns exec gives each command one).
+   * Returns the shell snippet for startCharon's `setup` (subclasses that start
+   * charon themselves should include it).
    */
-  private resolvconfShadow(): string | undefined {
+  resolvconfShadow(): string | undefined {
     if (!existsSync(RESOLVCONF)) return undefined;
     const stub = join(this.dir, "resolvconf-stub");
     writeFileSync(stub, `#!/bin/sh\nif [ "$1" = "-a" ]; then cat >> '${this.resolvFile}'; else cat >/dev/null; fi\nexit 0\n`, { mode: 0o755 });
@@ -212,7 +218,7 @@ let clientCounter = 0;
 
 /** A new client host with its charon running and its config loaded (not yet connected). */
 export async function startClient(topology: Topology, spec: ClientSpec): Promise<VpnClient> {
-  const esp = spec.esp_backend ?? (await detectEspBackend());
+  const esp = spec.espBackend ?? (await detectEspBackend());
   const host = await topology.addClientHost();
   const client = new VpnClient(topology, host, join(topology.dir, `client-${host.index}-${++clientCounter}`), spec, esp);
   try {

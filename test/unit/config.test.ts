@@ -93,6 +93,7 @@ const BAD: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ["user name with slash", withKeys({ "vpn:users": ["../etc"] }, ["vpn:passwords"]), "vpn:users[0]", /letters, digits/],
   ["user name with newline", withKeys({ "vpn:users": ["alice\nbob"] }, ["vpn:passwords"]), "vpn:users[0]", /letters, digits/],
   ["user name with wildcard", withKeys({ "vpn:users": ["a*"] }, ["vpn:passwords"]), "vpn:users[0]", /letters, digits/],
+  ["user name that is an IPv4 address", withKeys({ "vpn:users": ["10.0.0.1"] }, ["vpn:passwords"]), "vpn:users[0]", /not an IPv4 address/],
   ["user name too long", withKeys({ "vpn:users": ["a".repeat(65)] }, ["vpn:passwords"]), "vpn:users[0]", /1-64/],
   ["user object without name", withKeys({ "vpn:users": [{ staticIpv4: "10.47.83.5" }] }, ["vpn:passwords"]), "vpn:users[0].name", /letters, digits/],
   ["user object unknown field", withKeys({ "vpn:users": [{ name: "carol", admin: true }] }, ["vpn:passwords"]), "vpn:users[0]", /unknown field/],

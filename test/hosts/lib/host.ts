@@ -9,8 +9,9 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { run, runOk } from "../../lib/exec";
 import { GiveUp, waitFor } from "../../lib/wait";
-import { BRIDGE, CGROUP_ROOTS, Lab, NET, RUN_DIR, removeCgroupTree } from "./lab";
+import { BRIDGE, CGROUP_ROOTS, cgroupPids, Lab, NET, RUN_DIR, removeCgroupTree } from "./lab";
 import type { Rootfs } from "./rootfs";
+import { atExit } from "./exit";
 import { SshKey, SshResult, SshSession, startSsh } from "./ssh";
 
 /** strongSwan fragment the harness adds when this kernel has no ESP. Not a rendered file. */
@@ -27,25 +28,6 @@ export interface HostOptions {
   log: (msg: string) => void;
 }
 
-const live = new Set<TestHost>();
-let hooked = false;
-
-/** Synchronous last resort when the test process exits or is interrupted with hosts still up. */
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  const cleanup = () => {
-    for (const h of live) h.destroyNow();
-  };
-  process.on("exit", cleanup);
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(sig, () => {
-      cleanup();
-      process.kill(process.pid, sig);
-    });
-  }
-}
-
 /** Whether a TCP connection to address:port is accepted within timeoutMs. */
 export function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -60,6 +42,16 @@ export function tcpOpen(address: string, port: number, timeoutMs: number): Promi
   });
 }
 
+/** The promise's value, or "timeout" after ms (the timer is cleared either way, so it keeps no test process alive). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class TestHost {
   readonly name: string;
   readonly index: number;
@@ -72,6 +64,7 @@ export class TestHost {
   private nspawn: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private boots = 0;
+  private forgetExitHook: () => void = () => undefined;
 
   private constructor(private readonly o: HostOptions) {
     this.index = o.index;
@@ -83,11 +76,10 @@ export class TestHost {
     this.root = join(this.dir, "root");
   }
 
-  /** Clones the rootfs, boots it and waits until root can log in over SSH. Returns the boot time (ms). */
+  /** Clones the rootfs, boots it and waits until root can log in over SSH. */
   static async create(o: HostOptions): Promise<TestHost> {
     const h = new TestHost(o);
-    hookExit();
-    live.add(h);
+    h.forgetExitHook = atExit(() => h.destroyNow());
     try {
       await h.prepare();
       await h.boot();
@@ -162,7 +154,13 @@ export class TestHost {
     const alive = () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`systemd-nspawn for ${this.name} exited: ${this.consoleTail()}`);
     };
-    await waitFor(() => (alive(), existsSync(`/sys/class/net/${this.name}`)), { timeoutMs: 20_000, what: `${this.name}'s veth` });
+    await waitFor(
+      () => {
+        alive();
+        return existsSync(`/sys/class/net/${this.name}`);
+      },
+      { timeoutMs: 20_000, what: `${this.name}'s veth` },
+    );
     await runOk(["ip", "link", "set", this.name, "master", BRIDGE, "up"]);
     await waitFor(
       async () => {
@@ -202,20 +200,48 @@ export class TestHost {
 
   /** PIDs (in this machine's namespace) of every process of the host. */
   pids(): number[] {
-    const collect = (d: string): number[] => {
-      if (!existsSync(d)) return [];
-      const own = readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
-      const subs = execFileSync("find", [d, "-mindepth", "1", "-maxdepth", "1", "-type", "d"], { encoding: "utf8" }).split("\n").filter(Boolean);
-      return [...own, ...subs.flatMap(collect)];
-    };
-    return collect(this.cgroups()[1]);
+    return cgroupPids(this.cgroups()[1]);
   }
 
   /** Command lines of the host's processes (read from this side: cheap enough to poll fast). */
   processes(): string[] {
+    return this.processTable().map((p) => p.cmd);
+  }
+
+  /**
+   * SIGKILLs a process of the host and all its descendants (found through /proc on
+   * this side). The tree is frozen with SIGSTOP first, so nothing forks or gets
+   * re-parented while it is collected.
+   */
+  killTree(rootPid: number): void {
+    const parentOf = (pid: number) => {
+      try {
+        return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+      } catch {
+        return -1;
+      }
+    };
+    const signal = (pid: number, sig: NodeJS.Signals) => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* exited */
+      }
+    };
+    const tree = new Set([rootPid]);
+    for (let size = 0; size !== tree.size; ) {
+      size = tree.size;
+      for (const pid of tree) signal(pid, "SIGSTOP");
+      for (const pid of this.pids()) if (tree.has(parentOf(pid))) tree.add(pid);
+    }
+    for (const pid of tree) signal(pid, "SIGKILL");
+  }
+
+  /** PID and command line of each of the host's processes. */
+  processTable(): Array<{ pid: number; cmd: string }> {
     return this.pids().flatMap((pid) => {
       try {
-        return [readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()];
+        return [{ pid, cmd: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim() }];
       } catch {
         return [];
       }
@@ -225,9 +251,11 @@ export class TestHost {
   /** `systemctl reboot` inside, then boots the same disk again (a VM's reboot). Returns ms until SSH is back. */
   async reboot(): Promise<number> {
     const started = Date.now();
-    await this.ssh("systemctl reboot", { timeoutMs: 15_000 });
-    const code = await Promise.race([this.exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 60_000))]);
-    if (code === "timeout") throw new Error(`${this.name} did not go down within 60 s of systemctl reboot; console:\n${this.consoleTail()}`);
+    const r = await this.ssh("systemctl reboot", { timeoutMs: 15_000 });
+    // 255: the connection went down with the host, which is fine.
+    if (r.code !== 0 && r.code !== 255) throw new Error(`systemctl reboot on ${this.name} failed (${r.signal ?? `exit ${r.code}`}): ${r.output}`);
+    const code = await within(this.exited, 60_000);
+    if (code === "timeout") throw new Error(`${this.name} did not go down within 60 s of systemctl reboot (ssh: exit ${r.code}: ${r.output}); console:\n${this.consoleTail()}`);
     await this.boot();
     return Date.now() - started;
   }
@@ -237,8 +265,7 @@ export class TestHost {
     const child = this.nspawn;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
-      const down = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
-      if (!down) child.kill("SIGKILL");
+      if ((await within(this.exited, 20_000)) === "timeout") child.kill("SIGKILL");
     }
     this.destroyNow();
     await run(["ip", "link", "delete", this.name]);
@@ -258,6 +285,6 @@ export class TestHost {
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
-    live.delete(this);
+    this.forgetExitHook();
   }
 }

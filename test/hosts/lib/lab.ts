@@ -17,6 +17,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { run, runOk } from "../../lib/exec";
 import { namespacePids, trackNamespace, untrackNamespace } from "../../lib/cleanup";
+import { atExit } from "./exit";
 import { CACHE_DIR, mirrorSetup } from "./rootfs";
 
 export const PREFIX = "vh";
@@ -63,6 +64,7 @@ export class Lab {
   resolvers: string[] = [];
   private clients: Namespace[] = [];
   private clientCount = 0;
+  private forgetExitHook: () => void = () => undefined;
   private routedTo = new Set<number>();
 
   private constructor(private readonly log: (msg: string) => void) {}
@@ -70,6 +72,8 @@ export class Lab {
   static async create(log: (msg: string) => void): Promise<Lab> {
     const lab = new Lab(log);
     await sweep();
+    // Namespaces are deleted by test/lib's exit hook, the hosts by theirs; this puts back the rest.
+    lab.forgetExitHook = atExit(teardownNetwork);
     try {
       await lab.build();
     } catch (err) {
@@ -92,7 +96,9 @@ export class Lab {
     const uplink = /\bdev (\S+)/.exec((await runOk(["ip", "-4", "route", "get", mirrorV4[0]])).stdout)?.[1];
     if (!uplink) throw new Error(`no route to the mirror ${mirrorV4[0]}`);
 
-    await ip(["link", "add", BRIDGE, "type", "bridge"]);
+    // A fixed MAC: a bridge otherwise takes its lowest port's, which changes as clients come and go
+    // and leaves the hosts' neighbour entries for this side stale for seconds.
+    await ip(["link", "add", BRIDGE, "address", "02:00:00:00:5b:01", "type", "bridge"]);
     await ip(["addr", "add", `${NET.gatewayV4}/${NET.v4Prefix}`, "dev", BRIDGE]);
     await ip(["link", "set", BRIDGE, "up"]);
     // IPv4 forwarding only on the two interfaces the NAT joins (and put back at the end).
@@ -169,7 +175,9 @@ table inet ${NFT_TABLE} {
   async destroy(): Promise<void> {
     for (const ns of [...this.clients, this.upstream]) await deleteNamespace(ns.name);
     this.clients = [];
-    await teardownNetwork();
+    teardownNetwork();
+    for (const root of CGROUP_ROOTS) removeCgroupTree(root);
+    this.forgetExitHook();
   }
 }
 
@@ -185,9 +193,17 @@ async function deleteNamespace(name: string): Promise<void> {
   untrackNamespace(name);
 }
 
-async function teardownNetwork(): Promise<void> {
-  await run(["nft", "delete", "table", "inet", NFT_TABLE]);
-  await run(["ip", "link", "delete", BRIDGE]);
+/** Synchronous, so that it also runs from the exit hook. */
+function teardownNetwork(): void {
+  const quiet = (argv: string[]) => {
+    try {
+      execFileSync(argv[0], argv.slice(1), { stdio: "ignore" });
+    } catch {
+      /* already gone */
+    }
+  };
+  quiet(["nft", "delete", "table", "inet", NFT_TABLE]);
+  quiet(["ip", "link", "delete", BRIDGE]);
   if (existsSync(FORWARDING_SAVED)) {
     for (const line of readFileSync(FORWARDING_SAVED, "utf8").split("\n").filter(Boolean)) {
       const [path, value] = line.split(" ");
@@ -197,17 +213,23 @@ async function teardownNetwork(): Promise<void> {
   }
 }
 
+/** PIDs in the cgroup `dir` and its descendants. */
+export function cgroupPids(dir: string): number[] {
+  try {
+    const own = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+    const subs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+    return [...own, ...subs.flatMap((e) => cgroupPids(join(dir, e.name)))];
+  } catch {
+    return []; // absent, or removed meanwhile
+  }
+}
+
 /** Kills every process in our cgroup subtree `dir` (they are all the hosts') and removes it depth-first. */
 export function removeCgroupTree(dir: string): void {
   if (!existsSync(dir)) return;
   const kill = join(dir, "cgroup.kill");
   if (existsSync(kill)) writeFileSync(kill, "1");
-  const procs = (d: string): number[] => {
-    const own = existsSync(join(d, "cgroup.procs")) ? readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number) : [];
-    const subs = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory());
-    return [...own, ...subs.flatMap((e) => procs(join(d, e.name)))];
-  };
-  for (const pid of procs(dir)) {
+  for (const pid of cgroupPids(dir)) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -245,5 +267,5 @@ export async function sweep(): Promise<void> {
   for (const ns of netns.filter((n) => n.startsWith(`${PREFIX}-`))) await deleteNamespace(ns);
   const links = (await run(["ip", "-o", "link", "show"])).stdout.split("\n").map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]);
   for (const l of links.filter((n): n is string => !!n && n.startsWith(`${PREFIX}-`) && n !== BRIDGE)) await run(["ip", "link", "delete", l]);
-  await teardownNetwork();
+  teardownNetwork();
 }

@@ -34,6 +34,8 @@ export interface SshSession {
   pid: number;
   /** stdout and stderr interleaved, as far as received. */
   readonly output: string;
+  /** Whether the ssh client has exited. */
+  readonly ended: boolean;
   readonly done: Promise<SshResult>;
   /** Cuts the connection: the ssh client dies, sshd sees the TCP connection close. */
   cut(): void;
@@ -63,6 +65,7 @@ export function startSsh(key: SshKey, address: string, command: string, opts: { 
   const pid = child.pid;
   trackPid(pid);
   let output = "";
+  let ended = false;
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));
   const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
@@ -73,6 +76,7 @@ export function startSsh(key: SshKey, address: string, command: string, opts: { 
       reject(err);
     });
     child.on("close", (code, signal) => {
+      ended = true;
       clearTimeout(timer);
       untrackPid(pid);
       resolve({ code, signal, output, ms: Date.now() - started });
@@ -85,6 +89,9 @@ export function startSsh(key: SshKey, address: string, command: string, opts: { 
     pid,
     get output() {
       return output;
+    },
+    get ended() {
+      return ended;
     },
     done,
     cut: () => child.kill("SIGKILL"),

@@ -1,0 +1,145 @@
+// npm run bench (root): figures for the rendered server on this machine, not a
+// test (nothing is asserted, it only prints). In one run:
+//  1. single-stream TCP throughput (iperf3, a few seconds each way) from a client
+//     to the upstream namespace through the tunnel, for the default suite and the
+//     legacy (stock Windows) suite, against the same path without the tunnel;
+//  2. how long N clients (N = 10, 50, 100), each its own namespace and charon,
+//     take to connect when they all start at once, and the server's memory.
+// It says which ESP backend it measured (kernel XFRM or kernel-libipsec).
+// Traffic goes only to the namespaces it creates; everything is removed at the end.
+import { cpus } from "node:os";
+import { CLIENT_SUITES, clientEspString, clientIkeString } from "../model/proposals";
+import type { VpnClient } from "../test/lib/client";
+import { detectEspBackend } from "../test/lib/esp";
+import { inNs, run, runOk } from "../test/lib/exec";
+import type { FixtureUser } from "../test/lib/fixture";
+import { NET } from "../test/lib/netns";
+import { startDaemon, waitForLine } from "../test/lib/procs";
+import { createVpn, Vpn } from "../test/lib/vpn";
+import { waitFor } from "../test/lib/wait";
+
+const IPERF_SECONDS = 3;
+const IPERF_PORT = "5201";
+const CLIENT_COUNTS = [10, 50, 100];
+/** Client hosts started in parallel while preparing the connection-rate round. */
+const PREPARE_PARALLEL = 8;
+
+const SUITES = [
+  {
+    name: "default (our profiles' suite)",
+    ike: clientIkeString(CLIENT_SUITES.strongswan),
+    esp: clientEspString(CLIENT_SUITES.strongswan),
+  },
+  {
+    name: "legacy (stock Windows, vpn:compat = legacy)",
+    ike: "3des-aes128-aes192-aes256-sha1-sha256-sha384-modp1024",
+    esp: "aes256-aes128-3des-sha1",
+  },
+];
+
+function gbit(bps: number): string {
+  return `${(bps / 1e9).toFixed(2)} Gbit/s`;
+}
+
+/** One single-stream iperf3 run from `ns` to the upstream; bits/s received. */
+async function iperf(ns: string, reverse: boolean): Promise<number> {
+  const res = await runOk(
+    inNs(ns, ["iperf3", "-c", NET.upstreamV4, "-p", IPERF_PORT, "-t", String(IPERF_SECONDS), "-J", ...(reverse ? ["-R"] : [])]),
+    { timeoutMs: (IPERF_SECONDS + 30) * 1000 },
+  );
+  return (JSON.parse(res.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+}
+
+async function throughput(): Promise<void> {
+  const user: FixtureUser = { name: "bench", password: "bench-throughput-passw0rd" };
+  const vpn = await createVpn({ users: [user], compat: "legacy" });
+  try {
+    const server = startDaemon(inNs(vpn.topology.upstream, ["iperf3", "-s", "-p", IPERF_PORT, "--forceflush"]));
+    await waitForLine(server, /Server listening/, 10_000, "iperf3 server");
+
+    // The same path without the tunnel: a host routing via the server, let through
+    // by one bench-only rule on top of the rendered ruleset (which drops it).
+    const plain = await vpn.topology.addClientHost();
+    await runOk(inNs(vpn.topology.server, ["nft", "insert", "rule", "inet", "vpn", "forward", "ip", "saddr", plain.v4, "accept"]));
+    const base = { up: await iperf(plain.ns, false), down: await iperf(plain.ns, true) };
+    console.log(`  without tunnel        up ${gbit(base.up)}, down ${gbit(base.down)}`);
+
+    for (const suite of SUITES) {
+      const c = await vpn.connect({ user: user.name, password: user.password, ike: suite.ike, esp: suite.esp });
+      const sa = await c.ikeSa();
+      const child = sa!.children[0];
+      const esp = [child.encrAlg && `${child.encrAlg}-${child.encrKeysize}`, child.integAlg].filter(Boolean).join("/");
+      const up = await iperf(c.ns, false);
+      const down = await iperf(c.ns, true);
+      console.log(`  ${suite.name}`);
+      console.log(`    negotiated IKE ${sa!.encrAlg}-${sa!.encrKeysize}/${sa!.integAlg ?? sa!.prfAlg}/${sa!.dhGroup}, ESP ${esp}`);
+      console.log(`    up ${gbit(up)} (${((100 * up) / base.up).toFixed(1)} % of no tunnel), down ${gbit(down)} (${((100 * down) / base.down).toFixed(1)} %)`);
+      await vpn.drop(c);
+    }
+    await server.stop();
+  } finally {
+    await vpn.teardown();
+  }
+}
+
+async function prepareClients(vpn: Vpn, users: FixtureUser[]): Promise<VpnClient[]> {
+  const clients: VpnClient[] = new Array(users.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < users.length) {
+      const i = next++;
+      clients[i] = await vpn.client({ user: users[i].name, password: users[i].password, identity: users[i].name });
+    }
+  };
+  await Promise.all(Array.from({ length: PREPARE_PARALLEL }, worker));
+  return clients;
+}
+
+async function established(vpn: Vpn): Promise<number> {
+  return (await vpn.server.listSas()).filter((s) => s.state === "ESTABLISHED" && s.children.some((c) => c.state === "INSTALLED")).length;
+}
+
+async function connectionRate(): Promise<void> {
+  const max = Math.max(...CLIENT_COUNTS);
+  const users: FixtureUser[] = Array.from({ length: max }, (_, i) => ({ name: `user${i + 1}`, password: `bench-user-${i + 1}-passw0rd` }));
+  const vpn = await createVpn({ users });
+  try {
+    const t0 = Date.now();
+    const clients = await prepareClients(vpn, users);
+    console.log(`  (${max} client namespaces with their own charon prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(`  server charon RSS idle: ${(vpn.server.memoryKiB() / 1024).toFixed(1)} MiB`);
+    for (const n of CLIENT_COUNTS) {
+      const batch = clients.slice(0, n);
+      const start = Date.now();
+      const results = await Promise.all(batch.map((c) => c.connect(60)));
+      const seconds = (Date.now() - start) / 1000;
+      const ok = results.filter((r) => r.ok).length;
+      const onServer = await established(vpn);
+      console.log(
+        `  N = ${String(n).padStart(3)}: all connected in ${seconds.toFixed(2)} s (${ok}/${n} ok, ${onServer} SAs on the server), ` +
+          `server RSS ${(vpn.server.memoryKiB() / 1024).toFixed(1)} MiB`,
+      );
+      await Promise.all(batch.map((c) => c.disconnect()));
+      await waitFor(async () => (await established(vpn)) === 0, { timeoutMs: 60_000, what: "all SAs gone before the next round" });
+    }
+  } finally {
+    await vpn.teardown();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("npm run bench needs root (network namespaces)");
+  const esp = await detectEspBackend();
+  const version = (await run(["dpkg-query", "-W", "-f=${Version}", "charon-systemd"])).stdout.trim() || "unknown";
+  console.log(`ESP backend measured: ${esp === "kernel" ? "kernel (XFRM)" : "kernel-libipsec (userspace ESP over TUN; this kernel has no ESP)"}`);
+  console.log(`strongSwan (charon-systemd) ${version}; ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"})`);
+  console.log(`\nSingle-stream TCP throughput, client -> server -> upstream (iperf3 -t ${IPERF_SECONDS}):`);
+  await throughput();
+  console.log(`\nSimultaneous clients (each its own namespace + charon, same machine as the server):`);
+  await connectionRate();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});
