@@ -9,16 +9,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { detectEspBackend, EspBackend } from "../lib/esp";
 import { createPki, TestPki } from "../lib/pki";
-import type { Daemon } from "../lib/procs";
+import type { WhoamiServer } from "../lib/upstream";
 import { GiveUp, waitFor } from "../lib/wait";
+import type { RegionRender } from "../../model/render";
 import { SERVER_PACKAGES } from "../../model/steps";
-import { sourceSeenUpstream, startClientOf, startWhoami } from "./lib/clients";
+import { sourceSeenUpstream, startClientOf, startUpstreamWhoami } from "./lib/clients";
 import { TestHost } from "./lib/host";
 import { Lab, NET } from "./lib/lab";
 import { HOSTNAME, renderFor, runStep, runSteps, StepRun, summary, User } from "./lib/region";
-import type { RegionRender } from "../../model/render";
 import { ensureRootfs, Rootfs } from "./lib/rootfs";
-import { createSshKey, SshSession } from "./lib/ssh";
+import { createSshKey, SshKey, SshSession } from "./lib/ssh";
 
 const log = (msg: string) => console.log(`[hosts] ${msg}`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -55,8 +55,8 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
   let rootfs: Rootfs;
   let esp: EspBackend;
   let pki: TestPki;
-  let whoami: Daemon;
-  let key: Awaited<ReturnType<typeof createSshKey>>;
+  let whoami: WhoamiServer;
+  let key: SshKey;
   let nextIndex = 1;
 
   async function freshHost(): Promise<TestHost> {
@@ -74,7 +74,7 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
     esp = await detectEspBackend();
     [rootfs, key, pki] = await Promise.all([ensureRootfs(log), createSshKey(join(dir, "ssh")), createPki(join(dir, "pki"), HOSTNAME)]);
     lab = await Lab.create(log);
-    whoami = await startWhoami(lab);
+    whoami = await startUpstreamWhoami(lab);
   });
 
   after(async () => {
@@ -101,14 +101,13 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
         );
         const waitingSince = Date.now();
         // Still waiting, not failed, for as long as the lock is held.
-        await waitFor(() => {
-          if (step.ended) throw new GiveUp(`the step gave up:\n${step.output}`);
-          return Date.now() - waitingSince >= HOLD_MS;
-        }, {
-          timeoutMs: HOLD_MS + 5000,
-          intervalMs: 200,
-          what: "the lock to have been held long enough",
-        });
+        await waitFor(
+          () => {
+            if (step.ended) throw new GiveUp(`the step gave up:\n${step.output}`);
+            return Date.now() - waitingSince >= HOLD_MS;
+          },
+          { timeoutMs: HOLD_MS + 5000, intervalMs: 200, what: "the lock to have been held long enough" },
+        );
         assert.deepEqual((await installedState(host)).missing, missingAtStart, "nothing was installed while the lock was held");
         const released = Date.now();
         lock.endInput();
@@ -163,8 +162,10 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
       assert.notEqual((await step.done).code, 0, "the step did not complete");
       // sshd closed the session; apt ignores the broken pipe and carries on, holding the locks.
       const orphaned = host.processes().filter((p) => /\b(apt-get|dpkg)\b/.test(p)).length;
+      assert.ok(orphaned > 0, "the install goes on after the cut");
       const runs = await convergeAndConnect(host, render);
-      log(`SSH cut while ${dpkg}...: ${orphaned} apt/dpkg processes went on without it; re-run converged (${summary(runs)})`);
+      const waited = /locked by another process; waiting|Waiting for cache lock/.test(runs[0].output);
+      log(`SSH cut while ${dpkg}...: ${orphaned} apt/dpkg processes went on without it; the re-run ${waited ? "waited for their locks and " : ""}converged (${summary(runs)})`);
     } finally {
       await host.destroy();
     }

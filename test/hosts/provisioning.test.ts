@@ -11,9 +11,9 @@ import { after, before, describe, test } from "node:test";
 import type { VpnClient } from "../lib/client";
 import { detectEspBackend, EspBackend } from "../lib/esp";
 import { createPki, TestPki } from "../lib/pki";
-import type { Daemon } from "../lib/procs";
+import type { WhoamiServer } from "../lib/upstream";
 import { waitFor } from "../lib/wait";
-import { sourceSeenUpstream, startClientOf, startWhoami } from "./lib/clients";
+import { sourceSeenUpstream, startClientOf, startUpstreamWhoami } from "./lib/clients";
 import { TestHost } from "./lib/host";
 import { Lab, NET } from "./lib/lab";
 import { ON_BUNDLE_CHANGE, renderFor, runSteps, summary, User, HOSTNAME } from "./lib/region";
@@ -38,7 +38,7 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
   let esp: EspBackend;
   let pki: TestPki;
   let host: TestHost;
-  let whoami: Daemon;
+  let whoami: WhoamiServer;
   const clients: VpnClient[] = [];
 
   /** A client of the host for `user`, trusting `root`; started, not connected. */
@@ -66,7 +66,7 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     log(`ESP: ${esp === "libipsec" ? "this kernel has no ESP: the host and the clients use kernel-libipsec (test-only)" : "kernel"}`);
     [rootfs, key, pki] = await Promise.all([ensureRootfs(log), createSshKey(join(dir, "ssh")), createPki(join(dir, "pki"), HOSTNAME)]);
     lab = await Lab.create(log);
-    whoami = await startWhoami(lab);
+    whoami = await startUpstreamWhoami(lab);
   });
 
   after(async () => {

@@ -13,7 +13,7 @@
 // left behind (cgroups' processes, mounts, namespaces, links, the nft table).
 import { promises as dns } from "node:dns";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOk } from "../../lib/exec";
 import { namespacePids, trackNamespace, untrackNamespace } from "../../lib/cleanup";
@@ -177,6 +177,11 @@ table inet ${NFT_TABLE} {
     this.clients = [];
     teardownNetwork();
     for (const root of CGROUP_ROOTS) removeCgroupTree(root);
+    try {
+      rmdirSync(RUN_DIR); // empty once every host is destroyed; left alone otherwise
+    } catch {
+      /* absent or not empty */
+    }
     this.forgetExitHook();
   }
 }
