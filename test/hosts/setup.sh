@@ -10,9 +10,10 @@
 #   openssl            the throwaway CA (test/lib/pki.ts)
 #   strongSwan         the VPN clients (one charon per client namespace)
 #   nmap               the "what answers from outside" scan
+#   qemu-system-x86    the VM variant (Debian's kernel: ESP in the kernel); e2fsprogs makes its disk
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-pkgs="systemd-container debootstrap zstd openssh-client iproute2 nftables openssl nmap
+pkgs="systemd-container debootstrap zstd openssh-client iproute2 nftables openssl nmap qemu-system-x86 e2fsprogs
   charon-systemd strongswan-swanctl libcharon-extauth-plugins libcharon-extra-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins"
 missing=""

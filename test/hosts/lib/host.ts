@@ -3,16 +3,20 @@
 // lab bridge), reached over SSH as root with a key, like a fresh cloud VM.
 // Each host runs in its own cgroup (this machine has no systemd to give it one);
 // destroy() and the exit hook kill exactly that cgroup's processes.
+// With `vm`, the clone (plus Debian's kernel) becomes the disk of a qemu VM
+// instead, its NIC a tap on the same bridge.
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { run, runOk } from "../../lib/exec";
+import { trackPid, untrackPid } from "../../lib/cleanup";
 import { GiveUp, waitFor } from "../../lib/wait";
 import { BRIDGE, CGROUP_ROOTS, cgroupPids, Lab, NET, RUN_DIR, removeCgroupTree } from "./lab";
 import type { Rootfs } from "./rootfs";
 import { atExit } from "./exit";
 import { SshKey, SshResult, SshSession, startSsh } from "./ssh";
+import type { VmImage } from "./vm";
 
 /** strongSwan fragment the harness adds when this kernel has no ESP. Not a rendered file. */
 export const TEST_ONLY_LIBIPSEC = "/etc/strongswan.d/charon/zz-test-only-kernel-libipsec.conf";
@@ -25,6 +29,8 @@ export interface HostOptions {
   index: number;
   /** Userspace ESP on the host (the kernel has none). */
   libipsec: boolean;
+  /** Boot a qemu VM with Debian's kernel from this image instead of a container. */
+  vm?: VmImage;
   log: (msg: string) => void;
 }
 
@@ -61,7 +67,8 @@ export class TestHost {
   readonly routedV6: string;
   readonly dir: string;
   readonly root: string;
-  private nspawn: ChildProcess | undefined;
+  /** systemd-nspawn, or qemu for a VM. */
+  private proc: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private boots = 0;
   private forgetExitHook: () => void = () => undefined;
@@ -94,7 +101,8 @@ export class TestHost {
     const upper = join(this.dir, "upper");
     const work = join(this.dir, "work");
     for (const d of [upper, work, this.root]) mkdirSync(d, { recursive: true });
-    await runOk(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${this.o.rootfs.dir},upperdir=${upper},workdir=${work}`, this.root]);
+    const lower = this.o.vm?.dir ?? this.o.rootfs.dir;
+    await runOk(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${upper},workdir=${work}`, this.root]);
     const put = (path: string, text: string, mode = 0o644) => {
       const p = join(this.root, path);
       mkdirSync(join(p, ".."), { recursive: true });
@@ -125,6 +133,7 @@ export class TestHost {
       put(TEST_ONLY_LIBIPSEC, "# Test harness only: this kernel has no ESP, so charon does ESP in userspace.\nkernel-libipsec {\n  load = yes\n}\n");
       this.o.log(`test-only (${this.name}): this kernel has no ESP: kernel-libipsec enabled by ${TEST_ONLY_LIBIPSEC} and /dev/net/tun bound in (not a rendered file)`);
     }
+    if (this.o.vm) await runOk(["mkfs.ext4", "-q", "-F", "-d", this.root, "-L", "root", join(this.dir, "disk.img"), "3G"], { timeoutMs: 120_000 });
   }
 
   private cgroups(): string[] {
@@ -134,6 +143,50 @@ export class TestHost {
   /** Boots the clone (again) and waits for SSH. Returns the time from start to SSH in ms. */
   async boot(): Promise<number> {
     const started = Date.now();
+    const child = this.o.vm ? await this.startVm(this.o.vm) : await this.startContainer();
+    this.proc = child;
+    this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+    const alive = () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${this.name} stopped (${child.exitCode ?? child.signalCode}): ${this.consoleTail()}`);
+    };
+    await waitFor(
+      async () => {
+        alive();
+        // A cheap port probe first: ssh against a host whose eth0 is not up yet waits for ARP.
+        if (!(await tcpOpen(this.v4, 22, 300))) return false;
+        const r = await this.ssh("true", { timeoutMs: 10_000 });
+        return r.code === 0;
+      },
+      // qemu without KVM needs ~20 s here to boot, more on a busy machine.
+      { timeoutMs: this.o.vm ? 300_000 : 60_000, intervalMs: 200, what: `SSH on ${this.name}` },
+    );
+    return Date.now() - started;
+  }
+
+  private consoleLog(): string {
+    return join(this.dir, `console-${this.boots}.log`);
+  }
+
+  /** qemu (TCG) with the clone's disk, Debian's kernel, a tap on the lab bridge. */
+  private async startVm(vm: VmImage): Promise<ChildProcess> {
+    this.boots++;
+    await runOk(["ip", "tuntap", "add", "dev", this.name, "mode", "tap"]);
+    await runOk(["ip", "link", "set", this.name, "master", BRIDGE, "up"]);
+    const argv = [
+      "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "1024", "-machine", "pc", "-nodefaults", "-display", "none",
+      "-kernel", vm.kernel, "-initrd", vm.initrd, "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0",
+      "-drive", `file=${join(this.dir, "disk.img")},format=raw,if=virtio`,
+      "-netdev", `tap,id=n0,ifname=${this.name},script=no,downscript=no`, "-device", "virtio-net-pci,netdev=n0,romfile=",
+      "-serial", `file:${this.consoleLog()}`,
+    ];
+    const log = openSync(join(this.dir, "qemu.log"), "a");
+    const child = spawn("qemu-system-x86_64", argv, { stdio: ["ignore", log, log] });
+    closeSync(log);
+    if (child.pid !== undefined) trackPid(child.pid);
+    return child;
+  }
+
+  private async startContainer(): Promise<ChildProcess> {
     for (const cg of this.cgroups()) {
       removeCgroupTree(cg);
       mkdirSync(cg, { recursive: true });
@@ -146,38 +199,25 @@ export class TestHost {
     ];
     // The shell moves itself into the host's cgroups, then becomes systemd-nspawn.
     const enter = this.cgroups().map((cg) => `echo $$ > ${cg}/cgroup.procs`).join("; ");
-    const log = openSync(join(this.dir, `console-${++this.boots}.log`), "a");
+    this.boots++;
+    const log = openSync(this.consoleLog(), "a");
     const child = spawn("sh", ["-c", `${enter}; exec systemd-nspawn "$@"`, "sh", ...argv], { stdio: ["ignore", log, log] });
     closeSync(log);
-    this.nspawn = child;
-    this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
-    const alive = () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`systemd-nspawn for ${this.name} exited: ${this.consoleTail()}`);
-    };
     await waitFor(
       () => {
-        alive();
+        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`systemd-nspawn for ${this.name} exited: ${this.consoleTail()}`);
         return existsSync(`/sys/class/net/${this.name}`);
       },
       { timeoutMs: 20_000, what: `${this.name}'s veth` },
     );
     await runOk(["ip", "link", "set", this.name, "master", BRIDGE, "up"]);
-    await waitFor(
-      async () => {
-        alive();
-        // A cheap port probe first: ssh against a host whose eth0 is not up yet waits for ARP.
-        if (!(await tcpOpen(this.v4, 22, 300))) return false;
-        const r = await this.ssh("true", { timeoutMs: 10_000 });
-        return r.code === 0;
-      },
-      { timeoutMs: 60_000, intervalMs: 200, what: `SSH on ${this.name}` },
-    );
-    return Date.now() - started;
+    return child;
   }
 
   private consoleTail(): string {
     try {
-      return readFileSync(join(this.dir, `console-${this.boots}.log`), "utf8").slice(-2000);
+      const qemu = this.o.vm && existsSync(join(this.dir, "qemu.log")) ? `qemu: ${readFileSync(join(this.dir, "qemu.log"), "utf8").slice(-1000)}\n` : "";
+      return qemu + readFileSync(this.consoleLog(), "utf8").slice(-2000);
     } catch {
       return "";
     }
@@ -250,6 +290,7 @@ export class TestHost {
 
   /** `systemctl reboot` inside, then boots the same disk again (a VM's reboot). Returns ms until SSH is back. */
   async reboot(): Promise<number> {
+    if (this.o.vm) throw new Error("reboot() is implemented for containers only (qemu reboots in place)");
     const started = Date.now();
     const r = await this.ssh("systemctl reboot", { timeoutMs: 15_000 });
     // 255: the connection went down with the host, which is fine.
@@ -260,9 +301,12 @@ export class TestHost {
     return Date.now() - started;
   }
 
-  /** Powers the host off (SIGTERM to nspawn = orderly shutdown), kills what remains, removes the clone. */
+  /**
+   * Powers the host off (SIGTERM to nspawn is an orderly shutdown; to qemu, pulling
+   * the plug), kills what remains, removes the clone.
+   */
   async destroy(): Promise<void> {
-    const child = this.nspawn;
+    const child = this.proc;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       if ((await within(this.exited, 20_000)) === "timeout") child.kill("SIGKILL");
@@ -273,7 +317,8 @@ export class TestHost {
 
   /** Synchronous part of destroy(): cgroups (and their processes), mount, files. */
   destroyNow(): void {
-    if (this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null) this.nspawn.kill("SIGKILL");
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
+    if (this.proc?.pid !== undefined) untrackPid(this.proc.pid);
     for (const cg of this.cgroups()) removeCgroupTree(cg);
     try {
       execFileSync("umount", [this.root], { stdio: "ignore" });
