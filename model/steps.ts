@@ -56,6 +56,7 @@ export function stepScripts(): Record<StepName, string> {
       sysctlFile: PATHS.sysctlConf,
       nftablesFile: PATHS.nftablesConf,
       strongswanConfFile: PATHS.strongswanConf,
+      usersFile: PATHS.usersFile,
       viciWaitTries: 120,
     }),
   };

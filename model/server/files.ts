@@ -22,6 +22,8 @@ export const PATHS = {
   nftablesConf: "/etc/nftables.conf",
   sysctlConf: "/etc/sysctl.d/60-vpn.conf",
   stateDir: "/var/lib/vpn-region",
+  /** The configured user names, one per line: apply ends sessions of anyone else. */
+  usersFile: "/var/lib/vpn-region/users",
 } as const;
 
 /** The VM's uplink on Linode images. The apply step also fixes up the actual default-route device. */
@@ -83,6 +85,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       content: template("nftables.conf.ejs")({ sshV4: split(4), sshV6: split(6), poolV4: config.poolV4, poolV6, mssV4: MSS.v4, mssV6: MSS.v6, libipsecTun: LIBIPSEC_TUN }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
+    { path: PATHS.usersFile, mode: "600", secret: false, content: config.users.map((u) => `${u.name}\n`).join("") },
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -24,6 +24,7 @@ test("the server gets exactly the documented files, secrets 0600", () => {
       "644 /etc/swanctl/x509/server.pem",
       "644 /etc/swanctl/x509ca/chain-1.pem",
       "644 /etc/sysctl.d/60-vpn.conf",
+      "600 /var/lib/vpn-region/users",
     ].sort((a, b) => (a.split(" ")[1] < b.split(" ")[1] ? -1 : 1)),
   );
   for (const f of files) if (f.secret) assert.equal(f.mode, "600", f.path);
@@ -133,6 +134,26 @@ test("remote steps: fixed order, exact packages, secrets only on stdin of the pu
     assert.equal(s.secret, s.name === "push-files", `${s.name} secret flag`);
   }
   assert.match(steps[3].script, /swanctl --load-all --noprompt/);
+});
+
+test("apply ends the sessions of users no longer configured, and only theirs", () => {
+  const apply = render().steps[3].script;
+  assert.match(apply, /swanctl --terminate --ike-id "\$id"/);
+  assert.equal(file("/var/lib/vpn-region/users").content, "alice\nbob\n");
+  // Run the SA filter on real `swanctl --list-sas` output shapes.
+  const awk = /awk '([\s\S]*?)'\s*\| while/.exec(apply)![1];
+  const listing = [
+    "rw: #12, ESTABLISHED, IKEv2, 0a1b_i 2c3d_r*",
+    "  local  'vpn.example.com' @ 192.0.2.1[4500]",
+    "  remote '192.0.2.14' @ 192.0.2.14[4500] EAP: 'carol' [10.47.83.1]",
+    "rw: #13, ESTABLISHED, IKEv2, 0a1b_i 2c3d_r*",
+    "  remote 'alice' @ 192.0.2.15[4500] [10.47.83.2]",
+    "rw: #14, CONNECTING, IKEv2, 0a1b_i 2c3d_r*",
+    "  remote '192.0.2.16' @ 192.0.2.16[500]",
+    "",
+  ].join("\n");
+  const out = execFileSync("awk", [awk], { input: listing }).toString();
+  assert.equal(out, "12 carol\n13 alice\n");
 });
 
 test("apply restarts strongSwan only when the daemon settings changed", () => {
