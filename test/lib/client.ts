@@ -6,10 +6,10 @@
 // The client config is written here independently of the project's render code
 // (names quoted by this file, passwords as hex of their UTF-8 bytes), so a
 // server-side escaping bug cannot be mirrored on the client and go unnoticed.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { rssKiB, startCharon, writeCharonConf } from "./charon";
-import { inNs, run, RunOptions, RunResult } from "./exec";
+import { inNs, readTextOrEmpty, run, RunOptions, RunResult } from "./exec";
 import { detectEspBackend, EspBackend } from "./esp";
 import { HOSTNAME } from "./fixture";
 import { ClientHost, NET, Topology } from "./netns";
@@ -181,12 +181,7 @@ export class VpnClient implements SwanctlEnv {
 
   /** DNS servers the client received (written by charon's resolve plugin). */
   dns(): string[] {
-    let text = "";
-    try {
-      text = readFileSync(this.resolvFile, "utf8");
-    } catch {
-      return [];
-    }
+    const text = readTextOrEmpty(this.resolvFile);
     return [...text.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1]);
   }
 
@@ -200,11 +195,7 @@ export class VpnClient implements SwanctlEnv {
   }
 
   log(): string {
-    try {
-      return readFileSync(this.logFile, "utf8");
-    } catch {
-      return "";
-    }
+    return readTextOrEmpty(this.logFile);
   }
 
   /** Stops charon and removes the client's namespace. */

@@ -1,6 +1,7 @@
 // Running commands from the harness: bounded in time, output captured, and a
 // failure that says which command failed and what it printed.
 import { spawn, SpawnOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export interface RunResult {
   code: number | null;
@@ -67,4 +68,13 @@ export async function runOk(argv: string[], opts: RunOptions = {}): Promise<RunR
 /** argv prefixed to run inside a network namespace. */
 export function inNs(ns: string, argv: string[]): string[] {
   return ["ip", "netns", "exec", ns, ...argv];
+}
+
+/** A file's text, or "" when it does not exist (yet): logs and resolv.conf files of daemons. */
+export function readTextOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }

@@ -2,12 +2,12 @@
 // directory; sysctl and nftables applied inside the server namespace; charon
 // started with a strongswan.conf that includes the rendered fragment and adds
 // only test plumbing; swanctl.conf loaded like the real service does.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ServerFile } from "../../model/server/files";
 import { PATHS } from "../../model/server/files";
 import { rssKiB, startCharon, writeCharonConf } from "./charon";
-import { inNs, runOk, RunResult } from "./exec";
+import { inNs, readTextOrEmpty, runOk, RunResult } from "./exec";
 import { detectEspBackend, EspBackend } from "./esp";
 import type { Topology } from "./netns";
 import type { Daemon } from "./procs";
@@ -34,6 +34,9 @@ function localPath(dir: string, swanctlDir: string, serverPath: string): string 
       return join(dir, "nftables.conf");
     case PATHS.sysctlConf:
       return join(dir, "sysctl.conf");
+    case PATHS.usersFile:
+      // Read by the apply step (not run here: the hosts tier runs it) to end removed users' sessions.
+      return join(dir, "users");
   }
   // Refuse silently skipping a file: the tier claims to run exactly what is rendered.
   throw new Error(`the e2e harness does not know where ${serverPath} goes; teach test/lib/server.ts`);
@@ -112,11 +115,7 @@ export class VpnServer implements SwanctlEnv {
 
   /** The server's charon log so far (for failure messages). */
   log(): string {
-    try {
-      return readFileSync(this.logFile, "utf8");
-    } catch {
-      return "";
-    }
+    return readTextOrEmpty(this.logFile);
   }
 
   async stop(): Promise<void> {
