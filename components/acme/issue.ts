@@ -4,7 +4,7 @@
 import { acmeAgent, AcmeHttpContext, acmeHttpState, probeDirectory } from "./acmeHttp";
 import { waitForAuthoritative } from "./propagation";
 import { makeSolver } from "./solvers";
-import type { AcmeCertificateInputs, DnsSolver, Logger, PresentedRecord } from "./types";
+import type { AcmeCertificateInputs, AcmeCertificateOutputs, DnsSolver, Logger, PresentedRecord } from "./types";
 
 export interface IssueDeps {
   log: Logger;
@@ -12,14 +12,8 @@ export interface IssueDeps {
   wrapSolver?: (solver: DnsSolver) => DnsSolver;
 }
 
-export interface IssuedCertificate {
-  certPem: string;
-  chainPem: string;
-  notBefore: string;
-  notAfter: string;
-  accountUrl: string;
-  certificateUrl: string;
-}
+/** What an order yields: the certificate part of the resource's outputs. */
+export type IssuedCertificate = Pick<AcmeCertificateOutputs, "certPem" | "chainPem" | "notBefore" | "notAfter" | "accountUrl" | "certificateUrl">;
 
 type Acme = typeof import("acme-client");
 type Client = import("acme-client").Client;

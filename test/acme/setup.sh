@@ -12,27 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 packages="pebble bind9 openssl ca-certificates"
 
-missing=""
-for p in $packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  policy=/usr/sbin/policy-rc.d
-  made_policy=""
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# temporary: acme tier setup keeps services from starting\nexit 101\n' > "$policy"
-    chmod 755 "$policy"
-    made_policy=1
-  fi
-  trap '[ -z "$made_policy" ] || rm -f "$policy"' EXIT
-  echo "acme setup: installing$missing"
-  # shellcheck disable=SC2086
-  apt-get install -y -q --no-install-recommends $missing || {
-    apt-get update -q
-    # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
-  }
-fi
+. "$here/../lib/apt-install.sh"
+install_missing $packages
 
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now named.service >/dev/null 2>&1 || true

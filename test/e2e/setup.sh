@@ -14,24 +14,6 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="charon-systemd strongswan-swanctl libcharon-extauth-plugins libcharon-extra-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
   nftables iproute2 procps openssl iputils-ping iperf3"
-missing=""
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-[ -n "$missing" ] || exit 0
-
-# The packages would start host-wide services (strongswan, iperf3) where an init
-# system runs; the tests start their own daemons inside namespaces and want none.
-# A temporary policy-rc.d (removed again, unless one was already there) stops that.
-policy=/usr/sbin/policy-rc.d
-own_policy=""
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' > "$policy"
-  chmod 755 "$policy"
-  own_policy=1
-fi
-trap '[ -z "$own_policy" ] || rm -f "$policy"' EXIT
-
-apt-get -o DPkg::Lock::Timeout=600 -q update
+. "$(cd "$(dirname "$0")" && pwd)/../lib/apt-install.sh"
 # shellcheck disable=SC2086
-apt-get -o DPkg::Lock::Timeout=600 -q install -y --no-install-recommends $missing
+install_missing $pkgs

@@ -16,12 +16,6 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="systemd-container debootstrap zstd openssh-client iproute2 nftables openssl nmap qemu-system-x86 e2fsprogs
   charon-systemd strongswan-swanctl libcharon-extauth-plugins libcharon-extra-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins"
-missing=""
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  apt-get -o DPkg::Lock::Timeout=600 -q update
-  # shellcheck disable=SC2086
-  apt-get -o DPkg::Lock::Timeout=600 -q install -y --no-install-recommends $missing
-fi
+. "$(cd "$(dirname "$0")" && pwd)/../lib/apt-install.sh"
+# shellcheck disable=SC2086
+install_missing $pkgs
