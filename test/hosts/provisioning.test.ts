@@ -185,7 +185,7 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
   test("removing a fixed-address user reshapes the pools: strongSwan restarts, no two pools overlap", async () => {
     // strongSwan 5.9 keeps a pool with online leases when asked to unload it (model/server/pools.ts):
     // the apply step must not leave it next to the new, overlapping pool.
-    const held = establishedOf(await serverSas(host), "alice")?.vips.find((v) => !v.includes(":"));
+    const held = establishedOf(await serverSas(host), "alice")?.remoteVips.find((v) => !v.includes(":"));
     assert.ok(held, "alice holds an address in a dynamic pool");
     const runs = await runSteps(host, renderFor(host, [alice], pki), ON_BUNDLE_CHANGE);
     assert.match(runs[1].output, /pools changed while clients hold addresses in them: restarting strongswan/);

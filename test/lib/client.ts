@@ -207,13 +207,10 @@ export class VpnClient implements SwanctlEnv {
 
 let clientCounter = 0;
 
-/** A new client host with its charon running and its config loaded (not yet connected). */
-export async function startClient(topology: Topology, spec: ClientSpec): Promise<VpnClient> {
-  const esp = spec.espBackend ?? (await detectEspBackend());
-  const host = await topology.addClientHost();
-  const client = new VpnClient(topology, host, join(topology.dir, `client-${host.index}-${++clientCounter}`), spec, esp);
+/** Runs `step` on `client`; when it fails, stops the client (charon, namespace) and rethrows. */
+export async function orStop(client: VpnClient, step: () => Promise<unknown>): Promise<VpnClient> {
   try {
-    await client.start();
+    await step();
   } catch (err) {
     await client.stop();
     throw err;
@@ -221,14 +218,16 @@ export async function startClient(topology: Topology, spec: ClientSpec): Promise
   return client;
 }
 
+/** A new client host with its charon running and its config loaded (not yet connected). */
+export async function startClient(topology: Topology, spec: ClientSpec): Promise<VpnClient> {
+  const esp = spec.espBackend ?? (await detectEspBackend());
+  const host = await topology.addClientHost();
+  const client = new VpnClient(topology, host, join(topology.dir, `client-${host.index}-${++clientCounter}`), spec, esp);
+  return orStop(client, () => client.start());
+}
+
 /** startClient() + connectOrThrow(): a connected client, its vips filled in. */
 export async function connectClient(topology: Topology, spec: ClientSpec): Promise<VpnClient> {
   const client = await startClient(topology, spec);
-  try {
-    await client.connectOrThrow();
-  } catch (err) {
-    await client.stop();
-    throw err;
-  }
-  return client;
+  return orStop(client, () => client.connectOrThrow());
 }

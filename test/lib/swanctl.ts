@@ -165,8 +165,13 @@ function toIkeSa(name: string, s: ViciSection): IkeSaInfo {
 export async function listSas(e: SwanctlEnv): Promise<IkeSaInfo[]> {
   const res = await swanctl(e, ["--list-sas", "--raw"], 15_000);
   if (res.code !== 0) throw new CommandError(["swanctl", "--list-sas", "--raw"], res);
+  return parseListSas(res.stdout);
+}
+
+/** The output of `swanctl --list-sas --raw` (from any charon, local or over SSH), parsed. */
+export function parseListSas(stdout: string): IkeSaInfo[] {
   const out: IkeSaInfo[] = [];
-  for (const line of res.stdout.split("\n")) {
+  for (const line of stdout.split("\n")) {
     if (!line.startsWith("list-sa event")) continue;
     const msg = parseRaw(line);
     for (const [name, sec] of Object.entries(msg)) out.push(toIkeSa(name, sec as ViciSection));

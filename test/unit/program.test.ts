@@ -132,13 +132,11 @@ test("the push step delivers exactly the rendered server files for the deployed 
     region: config.regions[0],
     addresses: { ipv4: region.ipv4, ipv6: region.ipv6, ipv6Range: region.ipv6Range },
     passwords,
-    certificate: { certPem: push.inputs.stdin ? extractPem(push.inputs.stdin, "/etc/swanctl/x509/server.pem") : "", chainPem: extractPem(push.inputs.stdin, "/etc/swanctl/x509ca/chain-1.pem"), keyPem: extractPem(push.inputs.stdin, "/etc/swanctl/private/server-key.pem") },
+    certificate: { certPem: mockCertificateMaterial().certPem, chainPem: mockCertificateMaterial().certPem, keyPem: mockCertificateMaterial().keyPem },
   });
   const delivered = decode(push.inputs.stdin);
   assert.deepEqual(delivered.map((f) => f.path), expected.map((f) => f.path));
   for (const f of expected) assert.equal(delivered.find((d) => d.path === f.path)!.content, f.content, f.path);
-  assert.equal(delivered.find((d) => d.path === "/etc/swanctl/x509/server.pem")!.content, mockCertificateMaterial().certPem, "the ACME leaf is pushed");
-  assert.equal(delivered.find((d) => d.path === "/etc/swanctl/private/server-key.pem")!.content, mockCertificateMaterial().keyPem, "with its key");
   assert.ok(passwords.alice === "correct horse battery" && passwords.bob.startsWith("MockPw"));
 });
 
@@ -147,9 +145,6 @@ function decode(stdin: string): Array<{ mode: string; path: string; content: str
     const [mode, path, b64] = l.split(" ");
     return { mode, path, content: Buffer.from(b64, "base64").toString("utf8") };
   });
-}
-function extractPem(stdin: string, path: string): string {
-  return decode(stdin).find((f) => f.path === path)?.content ?? "";
 }
 
 test("outputs: passwords are secret; the region summary is plain and carries no secret", () => {

@@ -3,7 +3,7 @@
 // and its "who am I" service in this lab's upstream namespace. Both were written
 // for test/lib's Topology; they use only the two members the adapter provides.
 import { join } from "node:path";
-import { VpnClient } from "../../lib/client";
+import { orStop, VpnClient } from "../../lib/client";
 import type { EspBackend } from "../../lib/esp";
 import type { ClientHost, Topology } from "../../lib/netns";
 import { probeTcp, startWhoami, WhoamiServer } from "../../lib/upstream";
@@ -28,13 +28,7 @@ export async function startClientOf(lab: Lab, host: TestHost, user: User, truste
   const clientHost: ClientHost = { ns: ns.name, index: ns.index, v4: ns.v4, v6: ns.v6 };
   const spec = { user: user.name, password: user.password, identity: user.name, serverId: HOSTNAME, serverAddress: host.v4, trustedRootPem };
   const client = new VpnClient(asTopology(lab, ns), clientHost, join(dir, `client-${ns.name}-${user.name}`), spec, esp);
-  try {
-    await client.start();
-  } catch (err) {
-    await client.stop();
-    throw err;
-  }
-  return client;
+  return orStop(client, () => client.start());
 }
 
 /** The upstream's service that answers each connection with its source address. */

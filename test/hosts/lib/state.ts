@@ -1,6 +1,6 @@
 // Reading a host's state over SSH for the assertions: file hashes, the live
 // firewall and sysctls, the strongSwan service's process, and its SAs.
-import { parseRaw, ViciSection } from "../../lib/swanctl";
+import { IkeSaInfo, parseListSas } from "../../lib/swanctl";
 import type { TestHost } from "./host";
 
 /** Every file under /etc and the step state directory, hashed; plus the live kernel state the steps set. */
@@ -36,38 +36,12 @@ export async function strongswanService(host: TestHost): Promise<ServiceState> {
   return { mainPid: prop("MainPID"), startedAt: prop("ExecMainStartTimestampMonotonic"), active: prop("ActiveState"), enabled: out.trim().split("\n").pop() ?? "" };
 }
 
-export interface ServerSa {
-  conn: string;
-  uniqueId: string;
-  state: string;
-  eapId: string;
-  vips: string[];
-  childStates: string[];
-}
-
-/** The IKE_SAs of the host's charon (swanctl --list-sas --raw, parsed with test/lib's parser). */
-export async function serverSas(host: TestHost): Promise<ServerSa[]> {
-  const out = await host.sshOk("swanctl --list-sas --raw");
-  const sas: ServerSa[] = [];
-  for (const line of out.split("\n").filter((l) => l.startsWith("list-sa event"))) {
-    for (const [conn, v] of Object.entries(parseRaw(line))) {
-      const s = v as ViciSection;
-      const children = Object.values((s["child-sas"] ?? {}) as ViciSection) as ViciSection[];
-      sas.push({
-        conn,
-        uniqueId: String(s.uniqueid ?? ""),
-        state: String(s.state ?? ""),
-        // Listed only when it differs from the IKE identity (our clients send the user name as both).
-        eapId: String(s["remote-eap-id"] ?? s["remote-id"] ?? ""),
-        vips: ([] as string[]).concat((s["remote-vips"] as string[] | undefined) ?? []),
-        childStates: children.map((c) => String(c.state ?? "")),
-      });
-    }
-  }
-  return sas;
+/** The IKE_SAs of the host's charon (swanctl --list-sas --raw over SSH, parsed by test/lib). */
+export async function serverSas(host: TestHost): Promise<IkeSaInfo[]> {
+  return parseListSas(await host.sshOk("swanctl --list-sas --raw"));
 }
 
 /** The user's established IKE_SA with an installed CHILD_SA, if any. */
-export function establishedOf(sas: ServerSa[], user: string): ServerSa | undefined {
-  return sas.find((s) => s.eapId === user && s.state === "ESTABLISHED" && s.childStates.includes("INSTALLED"));
+export function establishedOf(sas: IkeSaInfo[], user: string): IkeSaInfo | undefined {
+  return sas.find((s) => s.remoteUser === user && s.state === "ESTABLISHED" && s.children.some((c) => c.state === "INSTALLED"));
 }
