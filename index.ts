@@ -3,7 +3,8 @@ import { program } from "./program";
 
 const outputs = program();
 
-export const regions = outputs.regions;
-export const certificateNotAfter = outputs.certificateNotAfter;
-export const passwords = outputs.passwords;
-export const profiles = outputs.profiles;
+export const regions = outputs.then((o) => o.regions);
+export const certificateNotAfter = outputs.then((o) => o.certificateNotAfter);
+export const passwords = outputs.then((o) => o.passwords);
+export const profiles = outputs.then((o) => o.profiles);
+export const servers = outputs.then((o) => o.servers);

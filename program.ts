@@ -1,20 +1,34 @@
 // The program behind index.ts: read and validate config (before any resource is
-// registered), then create every region. Returns the stack outputs.
+// registered; a bad value throws here), check the regions against the Linode API,
+// then create every region. Resolves to the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig } from "./config/read";
-import { ServerCertificate } from "./components/certificate";
+import { getRegions } from "@pulumi/linode";
+import { rawStackConfig, readStackConfig } from "./config/read";
+import { checkRegionsOffered, regionKeys } from "./config/regions";
+import { linodeApiBase, ServerCertificate } from "./components/certificate";
 import { createVpn } from "./components/vpnStack";
 
 export function program() {
   const config = readStackConfig();
+  const keys = regionKeys(config, rawStackConfig()["vpn:regions"]);
+  // The regions the provider reports (GET /v4/regions; runs in preview too). An unknown
+  // region fails here, naming its key, before any resource is registered.
+  return getRegions({}).then((offered) => createOutputs(config, checkRegionsOffered(config, keys, offered.regions ?? [])));
+}
+
+function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabilities: Record<string, string[]>) {
   const linode = new pulumi.Config("linode");
   const linodeToken = linode.getSecret("token") ?? (process.env.LINODE_TOKEN ? pulumi.secret(process.env.LINODE_TOKEN) : undefined);
+  // The provider itself reads linode:url or LINODE_URL; so do the program's own API calls.
+  const linodeUrl = linode.get("url") ?? process.env.LINODE_URL;
   const vpn = createVpn(config, {
+    regionCapabilities,
+    ...(linodeToken ? { linodeApi: { token: linodeToken, url: linodeApiBase(linodeUrl) } } : {}),
     stack: pulumi.getStack(),
     certificateFor: (region, parent) =>
       new ServerCertificate(
         `${region.region}-cert`,
-        { hostname: region.hostname, zone: config.zone, acme: config.acme, linodeToken, linodeApiUrl: linode.get("url") },
+        { hostname: region.hostname, zone: config.zone, acme: config.acme, linodeToken, linodeApiUrl: linodeUrl },
         { parent },
       ),
   });
@@ -27,5 +41,7 @@ export function program() {
     passwords: vpn.passwords,
     /** user -> region -> profile texts. Secret (they hold passwords). */
     profiles: vpn.profiles,
+    /** region -> { hostname, host, user, privateKey, hostKey }: pinned SSH access to each server. Secret. */
+    servers: vpn.servers,
   };
 }

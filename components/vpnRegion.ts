@@ -9,8 +9,12 @@ import { normalizeRange } from "../model/addresses";
 import { renderServerFiles } from "../model/server/files";
 import { fileBundle, sha256, stepScripts, STEP_ORDER } from "../model/steps";
 import type { CertificateMaterial, RegionSpec, VpnConfig } from "../model/types";
+import { hasMetadata } from "../config/regions";
 import { inboundRules } from "./firewall";
-import { linodeLabel, relativeName } from "./naming";
+import { generatedHostKey, recordHostKeyOnFirstUse } from "./hostKey";
+import { HostnameGuard } from "./hostnameGuard";
+import { firewallLabel, instanceLabel, linodeTag, relativeName } from "./naming";
+import { DowntimeNotice } from "./replacementNotice";
 
 /** What a region needs from its certificate (see ServerCertificate). */
 export interface RegionCertificate {
@@ -28,7 +32,16 @@ export interface VpnRegionArgs {
   passwords: pulumi.Input<Record<string, string>>;
   /** Builds the region's certificate as a child of the region. */
   certificate: (parent: pulumi.Resource) => RegionCertificate;
+  /** The region's capabilities as the Linode API reports them (config/regions.ts): `Metadata` decides how the host key is pinned. */
+  capabilities: string[];
+  /** Linode API access for the pre-flight check of the hostname's existing records (see HostnameGuard). */
+  linodeApi?: { token: pulumi.Input<string>; url?: string };
+  /** Pulumi project name (part of the labels' hash); default pulumi.getProject(). */
+  project?: string;
 }
+
+/** How long reverse DNS may keep retrying (the provider waits 15 minutes by default). */
+const RDNS_TIMEOUT = "45m";
 
 /** How long the program keeps dialing a booting VM before giving up (about 10 minutes). */
 const SSH_DIAL = { dialErrorLimit: 40, perDialTimeout: 15 };
@@ -41,6 +54,10 @@ export class VpnRegion extends pulumi.ComponentResource {
   readonly certificateNotAfter: pulumi.Output<string>;
   readonly certificate: RegionCertificate;
   readonly instance: linode.Instance;
+  /** The SSH host key every step pins, "ssh-ed25519 AAAA..." (see hostKey.ts). */
+  readonly hostKey: pulumi.Output<string>;
+  /** The SSH client key (OpenSSH private key, secret) the steps log in with as root. */
+  readonly sshPrivateKey: pulumi.Output<string>;
   /** The remote steps, in order. */
   readonly steps: command.remote.Command[];
 
@@ -48,41 +65,60 @@ export class VpnRegion extends pulumi.ComponentResource {
     super("vpn:index:VpnRegion", name, {}, opts);
     const { config, region, stack } = args;
     const parent = { parent: this };
+    // Labels are unique per account: a hash of (project, stack, region) keeps two
+    // projects' `dev` stacks apart (see naming.ts).
+    const identity = { project: args.project ?? pulumi.getProject(), stack, region: region.region };
 
     const sshKey = new tls.PrivateKey(`${name}-ssh`, { algorithm: "ED25519" }, parent);
     // Linode wants a root password at deploy; nobody uses it (SSH is key-only).
     const rootPass = new random.RandomPassword(`${name}-root`, { length: 32, special: true }, parent);
+    this.sshPrivateKey = sshKey.privateKeyOpenssh;
+    // The server's SSH host key (hostKey.ts): generated and handed over at first boot
+    // where the region has Linode Metadata, else trusted on first use, said here in preview.
+    const generated = hasMetadata(args.capabilities) ? generatedHostKey(name, this) : undefined;
+    if (!generated) {
+      pulumi.log.warn(
+        `region ${region.region}: the Linode API reports no Metadata capability here, so the SSH host key cannot be handed to the VM at first boot; it is trusted on first use (recorded on the first connection, which sends nothing secret, and pinned for every later step)`,
+        this,
+      );
+    }
 
     this.instance = new linode.Instance(
       `${name}-vm`,
       {
-        label: linodeLabel(["vpn", stack, region.region], 64),
+        label: instanceLabel(identity),
         region: region.region,
         type: config.instanceType,
         image: config.image,
         rootPass: rootPass.result,
         authorizedKeys: [sshKey.publicKeyOpenssh.apply((k) => k.trim())],
-        tags: [linodeLabel(["vpn", stack], 50), linodeLabel(["vpn", region.region], 50)],
+        // Read by cloud-init at first boot only; a change replaces the VM (ForceNew in the provider).
+        metadatas: generated?.metadatas,
+        tags: [linodeTag(["vpn", stack]), linodeTag(["vpn", region.region])],
       },
-      { ...parent, ignoreChanges: ["rootPass"] },
+      // A new VM (new image, ...) must replace the old one in one `up`: Linode refuses a
+      // second Linode with the same label, so the old one goes first (pulumi-linode
+      // issue 882). DowntimeNotice says so in the preview.
+      { ...parent, ignoreChanges: ["rootPass"], deleteBeforeReplace: true, additionalSecretOutputs: ["metadatas"] },
     );
     const instanceId = this.instance.id.apply(Number);
 
     // Attached through the firewall's device list, not Instance.firewallId, which would replace the VM.
-    new linode.Firewall(
+    const firewall = new linode.Firewall(
       `${name}-fw`,
       {
-        label: linodeLabel(["vpn", stack, region.region], 32),
+        label: firewallLabel(identity),
         inboundPolicy: "DROP",
         outboundPolicy: "ACCEPT",
         inbounds: inboundRules(config.sshAllowedCidrs),
         linodes: [instanceId],
-        tags: [linodeLabel(["vpn", stack], 50)],
+        tags: [linodeTag(["vpn", stack])],
       },
       parent,
     );
 
-    const range = new linode.Ipv6Range(`${name}-v6range`, { linodeId: instanceId, prefixLength: 64 }, parent);
+    // The range belongs to one VM: with the VM it goes first.
+    const range = new linode.Ipv6Range(`${name}-v6range`, { linodeId: instanceId, prefixLength: 64 }, { ...parent, deleteBeforeReplace: true });
 
     this.hostname = pulumi.output(region.hostname);
     this.ipv4 = this.instance.ipAddress;
@@ -92,11 +128,19 @@ export class VpnRegion extends pulumi.ComponentResource {
     const domain = linode.getDomainOutput({ domain: config.zone }, parent);
     const domainId = domain.apply((d) => Number(d.id));
     const recordName = relativeName(region.hostname, config.zone);
-    const a = new linode.DomainRecord(`${name}-a`, { domainId, recordType: "A", name: recordName, target: this.ipv4, ttlSec: 300 }, parent);
-    const aaaa = new linode.DomainRecord(`${name}-aaaa`, { domainId, recordType: "AAAA", name: recordName, target: this.ipv6, ttlSec: 300 }, parent);
-    // Linode only accepts reverse DNS that resolves forward: after the records exist.
-    new linode.Rdns(`${name}-rdns-v4`, { address: this.ipv4, rdns: region.hostname, waitForAvailable: true }, { ...parent, dependsOn: [a] });
-    new linode.Rdns(`${name}-rdns-v6`, { address: this.ipv6, rdns: region.hostname, waitForAvailable: true }, { ...parent, dependsOn: [aaaa] });
+    // Before the first record is made: fail if the zone already has A/AAAA records for
+    // the hostname that this stack did not make (checked in preview; see hostnameGuard.ts).
+    const guard = args.linodeApi
+      ? [
+          new HostnameGuard(
+            `${name}-hostname-guard`,
+            { hostname: region.hostname, zone: config.zone, recordName, domainId, token: args.linodeApi.token, ownAddresses: [this.ipv4, this.ipv6], ...(args.linodeApi.url ? { apiUrl: args.linodeApi.url } : {}) },
+            parent,
+          ),
+        ]
+      : [];
+    const a = new linode.DomainRecord(`${name}-a`, { domainId, recordType: "A", name: recordName, target: this.ipv4, ttlSec: 300 }, { ...parent, dependsOn: guard });
+    const aaaa = new linode.DomainRecord(`${name}-aaaa`, { domainId, recordType: "AAAA", name: recordName, target: this.ipv6, ttlSec: 300 }, { ...parent, dependsOn: guard });
 
     // The certificate needs only DNS: it is ordered while the VM boots.
     this.certificate = args.certificate(this);
@@ -120,12 +164,16 @@ export class VpnRegion extends pulumi.ComponentResource {
     const secretBundle = pulumi.secret(bundle);
     const bundleHash = pulumi.secret(bundle.apply(sha256));
 
-    const connection: command.types.input.remote.ConnectionArgs = {
+    const firstContact: command.types.input.remote.ConnectionArgs = {
       host: this.ipv4,
       user: "root",
       privateKey: sshKey.privateKeyOpenssh,
       ...SSH_DIAL,
     };
+    // Without Metadata: one unpinned step records the host key before anything else runs.
+    const recorded = generated ? undefined : recordHostKeyOnFirstUse(name, { connection: firstContact, triggers: [this.instance.id], dependsOn: [range, this.instance, firewall] }, this);
+    this.hostKey = generated ? generated.hostKey : recorded!.hostKey;
+    const connection: command.types.input.remote.ConnectionArgs = { ...firstContact, hostKey: this.hostKey };
     const scripts = stepScripts();
     const triggersFor: Record<(typeof STEP_ORDER)[number], pulumi.Input<any>[]> = {
       "wait-ready": [this.instance.id],
@@ -133,6 +181,11 @@ export class VpnRegion extends pulumi.ComponentResource {
       "push-files": [this.instance.id, bundleHash],
       apply: [this.instance.id, bundleHash],
     };
+    new DowntimeNotice(
+      `${name}-server-downtime`,
+      { name: region.region, hostname: region.hostname, server: { region: region.region, image: config.image, instanceType: config.instanceType, sshPublicKey: sshKey.publicKeyOpenssh.apply((k) => k.trim()) } },
+      parent,
+    );
     this.steps = [];
     for (const [i, step] of STEP_ORDER.entries()) {
       const carriesSecrets = step === "push-files";
@@ -148,10 +201,26 @@ export class VpnRegion extends pulumi.ComponentResource {
             logging: carriesSecrets ? "none" : "stdoutAndStderr",
             addPreviousOutputInEnv: false,
           },
-          { ...parent, dependsOn: previous ? [previous] : [range, this.instance] },
+          // The first step waits for the Cloud Firewall too: a narrowed vpn:sshAllowedCidrs
+          // takes effect before any SSH session starts, never in the middle of one.
+          { ...parent, dependsOn: previous ? [previous] : [range, this.instance, firewall, ...(recorded ? [recorded.step] : [])] },
         ),
       );
     }
+
+    // Reverse DNS last: Linode only accepts a name that resolves forward to the address,
+    // and a lookup made before the record reached Linode's name servers can be cached as
+    // a failure. After the provisioning steps the records have existed for minutes; the
+    // provider retries every 5 s up to RDNS_TIMEOUT. The VPN works without it.
+    const lastStep = this.steps[this.steps.length - 1];
+    const rdnsOpts = (record: pulumi.Resource): pulumi.CustomResourceOptions => ({
+      ...parent,
+      dependsOn: [record, lastStep],
+      deleteBeforeReplace: true,
+      customTimeouts: { create: RDNS_TIMEOUT, update: RDNS_TIMEOUT },
+    });
+    new linode.Rdns(`${name}-rdns-v4`, { address: this.ipv4, rdns: region.hostname, waitForAvailable: true }, rdnsOpts(a));
+    new linode.Rdns(`${name}-rdns-v6`, { address: this.ipv6, rdns: region.hostname, waitForAvailable: true }, rdnsOpts(aaaa));
 
     this.registerOutputs({
       hostname: this.hostname,

@@ -11,6 +11,22 @@ export type CertificateFactory = (region: RegionSpec, parent: pulumi.Resource) =
 export interface VpnStackOptions {
   stack: string;
   certificateFor: CertificateFactory;
+  /** region id -> its capabilities as the Linode API reports them (config/regions.ts). */
+  regionCapabilities: Record<string, string[]>;
+  /** Linode API token and base URL (with /v4) for the hostname pre-flight check. */
+  linodeApi?: { token: pulumi.Input<string>; url?: string };
+}
+
+/** How to reach one server over SSH, pinned: the `servers` stack output (secret). */
+export interface ServerAccess {
+  hostname: string;
+  /** IPv4 address. */
+  host: string;
+  user: "root";
+  /** OpenSSH private key of the SSH client key the steps log in with. */
+  privateKey: string;
+  /** The server's SSH host key, "ssh-ed25519 AAAA...". */
+  hostKey: string;
 }
 
 export interface RegionSummary {
@@ -29,6 +45,8 @@ export interface VpnStack {
   passwords: pulumi.Output<Record<string, string>>;
   /** user -> region -> { apple, appleSigned, windows, android, linuxNm, linuxSwanctl } (secret). */
   profiles: pulumi.Output<Profiles>;
+  /** region -> SSH access to its server (secret: holds the client's private key). */
+  servers: pulumi.Output<Record<string, ServerAccess>>;
 }
 
 export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
@@ -41,6 +59,8 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
       stack: opts.stack,
       passwords: users.passwords,
       certificate: (parent) => opts.certificateFor(region, parent),
+      linodeApi: opts.linodeApi,
+      capabilities: opts.regionCapabilities[region.region] ?? [],
     });
   }
   const summary = pulumi
@@ -59,5 +79,14 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
   const profiles = pulumi.secret(
     pulumi.all([users.passwords, certificates]).apply(([passwords, certs]) => renderProfiles({ stack: opts.stack, config, passwords, certificates: certs })),
   );
-  return { regions, summary, passwords: users.passwords, profiles };
+  const servers = pulumi.secret(
+    pulumi
+      .all(
+        Object.entries(regions).map(([key, r]) =>
+          pulumi.all([r.hostname, r.ipv4, r.sshPrivateKey, r.hostKey]).apply(([hostname, host, privateKey, hostKey]) => [key, { hostname, host, user: "root", privateKey, hostKey } satisfies ServerAccess] as const),
+        ),
+      )
+      .apply((entries) => Object.fromEntries(entries)),
+  );
+  return { regions, summary, passwords: users.passwords, profiles, servers };
 }

@@ -24,6 +24,7 @@ export interface ConfigKey {
 }
 
 export const DEFAULT_POOL_V4 = "10.47.83.0/24";
+export const DEFAULT_MAINTENANCE_WINDOW = "04:00";
 export const DEFAULT_DNS_SERVERS = ["9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9"];
 
 export const CONFIG_KEYS: readonly ConfigKey[] = [
@@ -50,6 +51,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "vpn:rfc2136Secret", type: "string", default: "", secret: true, description: "Base64 TSIG secret for the rfc2136 solver." },
   { key: "vpn:onDemand", type: "string", default: "off", description: "Apple On-Demand preset: off, always, or untrusted-wifi (with vpn:trustedSsids)." },
   { key: "vpn:trustedSsids", type: "list", default: [], description: "Wi-Fi SSIDs on which the untrusted-wifi On-Demand preset stays disconnected." },
+  { key: "vpn:appleKillSwitch", type: "boolean", default: false, description: "Apple kill switch: route all traffic through the tunnel and block it while the tunnel is down (IncludeAllNetworks). Off by default." },
+  { key: "vpn:clientToClient", type: "boolean", default: false, description: "Let VPN clients reach each other through the server (IPv4 and IPv6). Off by default: clients only reach the Internet." },
+  { key: "vpn:maintenanceWindow", type: "string", default: DEFAULT_MAINTENANCE_WINDOW, description: "Daily UTC time (HH:MM) at which security updates install and, when one needs it, the server reboots." },
 ];
 
 export const KNOWN_KEYS: ReadonlySet<string> = new Set(CONFIG_KEYS.map((k) => k.key));

@@ -11,14 +11,23 @@ import type { VpnConfig } from "../model/types";
  * values are wrapped in pulumi.secret() wherever they leave this process.
  */
 export function rawStackConfig(): Record<string, string> {
-  const all = pulumi.runtime.allConfig();
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries(all)) if (key.startsWith("vpn:")) raw[key] = value;
-  return raw;
+  // Every namespace, so that a misspelt one (`vnp:compat`) is caught, not ignored.
+  return { ...pulumi.runtime.allConfig() };
+}
+
+/**
+ * Whether the engine marked `key` secret (PULUMI_CONFIG_SECRET_KEYS, set by the
+ * language host). @pulumi/pulumi 3.248 exports `isConfigSecret` from runtime/config
+ * without declaring it in its typings.
+ */
+export function isConfigSecret(key: string): boolean {
+  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (!fn) throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret: config/read.ts needs updating");
+  return fn(key);
 }
 
 export function readStackConfig(): VpnConfig {
-  return validateConfig(rawStackConfig());
+  return validateConfig(rawStackConfig(), { isSecret: isConfigSecret });
 }
 
 /** Keys declared secret in the contract: their values must never appear in plain outputs. */

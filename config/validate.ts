@@ -2,7 +2,8 @@
 // hands them over, JSON text for structured keys, or already-parsed values from a
 // YAML file) and either returns a complete VpnConfig or throws a ConfigError that
 // lists every problem, each naming its key and what is allowed.
-import { CONFIG_KEYS, DEFAULT_DNS_SERVERS, DEFAULT_POOL_V4, KNOWN_KEYS } from "./keys";
+import { CONFIG_KEYS, DEFAULT_DNS_SERVERS, DEFAULT_MAINTENANCE_WINDOW, DEFAULT_POOL_V4 } from "./keys";
+import { unknownKeyProblems } from "./unknownKeys";
 import { cidrContains, cidrSize, cidrsOverlap, Cidr, parseCidr, parseIp } from "./net";
 import type { Compat, Image, OnDemand, RegionSpec, Rfc2136Settings, UniqueIds, UserSpec, VpnConfig } from "../model/types";
 
@@ -182,9 +183,15 @@ function validatePool(c: Collector, raw: Raw, dns: string[]): Cidr | undefined {
 }
 
 function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec[] {
+  const given = raw["vpn:users"];
+  if (typeof given === "string" && given !== "" && !/^\s*[[{]/.test(given)) {
+    // `vpn:users: alice` in a stack file arrives as the bare text: one message, with the fix.
+    c.add("vpn:users", `must be a list of user names or { name, staticIpv4 } objects, got the text ${describe(given)}; a single user is written [${given}]`);
+    return [];
+  }
   const listed = list(c, raw, "vpn:users");
   if (listed === undefined) {
-    c.add("vpn:users", "is required: a list of user names or { name, staticIpv4 } objects");
+    if (given === undefined || given === null || given === "") c.add("vpn:users", "is required: a list of user names or { name, staticIpv4 } objects");
     return [];
   }
   if (listed.length === 0) c.add("vpn:users", "must list at least one user");
@@ -334,16 +341,35 @@ function validateSsids(c: Collector, raw: Raw): string[] {
 
 /**
  * Validates the whole `vpn:` namespace. `raw` maps full keys (`vpn:users`) to values;
- * keys of other namespaces (linode:token, ...) are ignored.
+ * keys of the providers' namespaces (linode:token, ...) are ignored, keys in a
+ * misspelt namespace (`vnp:compat`) are refused with the nearest known key.
  */
-export function validateConfig(raw: Raw): VpnConfig {
-  const c = new Collector();
-  for (const key of Object.keys(raw).sort()) {
-    if (key.startsWith("vpn:") && !KNOWN_KEYS.has(key)) {
-      const close = CONFIG_KEYS.find((k) => k.key.toLowerCase() === key.toLowerCase());
-      c.add(key, `is not a known key${close ? ` (did you mean ${close.key}?)` : ""}; see the README's config reference`);
-    }
+export interface ValidateOptions {
+  /**
+   * Whether the engine handed over `key` encrypted. Given by the program (not the
+   * offline render, which reads a plain YAML file): secret-contract keys must be
+   * stored with `pulumi config set --secret`, since Pulumi.yaml cannot demand it.
+   */
+  isSecret?: (key: string) => boolean;
+}
+
+const SET_SECRET_HINT: Record<string, string> = {
+  "vpn:passwords": "pulumi config set --secret --path 'vpn:passwords.<user>' '<password>'",
+  "vpn:rfc2136Secret": "pulumi config set --secret vpn:rfc2136Secret '<base64 secret>'",
+};
+
+function plainSecrets(c: Collector, raw: Raw, isSecret: (key: string) => boolean): void {
+  for (const k of CONFIG_KEYS.filter((k) => k.secret)) {
+    const v = raw[k.key];
+    const unset = v === undefined || v === null || v === "" || (typeof v === "string" && /^\s*\{\s*\}\s*$/.test(v)) || (typeof v === "object" && Object.keys(v).length === 0);
+    if (!unset && !isSecret(k.key)) c.add(k.key, `is stored in plain text in the stack file; store it encrypted: ${SET_SECRET_HINT[k.key] ?? `pulumi config set --secret ${k.key} <value>`}`);
   }
+}
+
+export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig {
+  const c = new Collector();
+  if (opts.isSecret) plainSecrets(c, raw, opts.isSecret);
+  for (const { key, message } of unknownKeyProblems(Object.keys(raw))) c.add(key, message);
   const zone = raw["vpn:zone"] === undefined || raw["vpn:zone"] === ""
     ? c.add("vpn:zone", "is required: the Linode DNS zone (domain) that holds the VPN hostname")
     : validateHostname(c, "vpn:zone", raw["vpn:zone"]);
@@ -370,6 +396,10 @@ export function validateConfig(raw: Raw): VpnConfig {
   const onDemand = oneOf<OnDemand>(c, raw, "vpn:onDemand", ["off", "always", "untrusted-wifi"], "off");
   const trustedSsids = validateSsids(c, raw);
   if (onDemand !== "untrusted-wifi" && trustedSsids.length > 0) c.add("vpn:trustedSsids", "only applies with vpn:onDemand untrusted-wifi");
+  const appleKillSwitch = bool(c, raw, "vpn:appleKillSwitch", false);
+  const clientToClient = bool(c, raw, "vpn:clientToClient", false);
+  const maintenanceWindow = str(c, raw, "vpn:maintenanceWindow", DEFAULT_MAINTENANCE_WINDOW)!;
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(maintenanceWindow)) c.add("vpn:maintenanceWindow", `must be a UTC time of day as HH:MM (00:00 to 23:59), got ${describe(maintenanceWindow)}`);
 
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return {
@@ -387,5 +417,8 @@ export function validateConfig(raw: Raw): VpnConfig {
     acme: { email, directoryUrl, profile, renewBeforeDays, revokeOnDestroy, dnsProvider, rfc2136: rfc.settings, rfc2136Secret: rfc.secret },
     onDemand,
     trustedSsids,
+    appleKillSwitch,
+    clientToClient,
+    maintenanceWindow,
   };
 }

@@ -164,8 +164,4 @@ export function clientEspString(s: ClientSuite, withPfs = true): string {
   return [s.esp.encr, s.esp.integ, withPfs ? s.esp.pfs : undefined].filter(Boolean).map((a) => a!.swan).join("-");
 }
 
-/** IKE lifetimes. Apple drops the tunnel at rekey when its IKE lifetime reaches 1440 min. */
-export const LIFETIMES = {
-  ikeMinutes: 1380,
-  childMinutes: 480,
-} as const;
+// Lifetimes and who rekeys: model/rekey.ts (the rekey policy, derived from the same client suites).

@@ -12,6 +12,8 @@ export const SERVER_PACKAGES = [
   "libstrongswan-standard-plugins",
   "libstrongswan-extra-plugins",
   "nftables",
+  // Security updates without anyone (model/server/hardening.ts); preinstalled on most images.
+  "unattended-upgrades",
 ] as const;
 
 export interface RemoteStep {
@@ -57,6 +59,8 @@ export function stepScripts(): Record<StepName, string> {
       nftablesFile: PATHS.nftablesConf,
       strongswanConfFile: PATHS.strongswanConf,
       usersFile: PATHS.usersFile,
+      sshdDropIn: PATHS.sshdDropIn,
+      upgradeTimer: PATHS.upgradeTimer,
       viciWaitTries: 120,
     }),
   };

@@ -52,6 +52,12 @@ export interface VpnConfig {
   };
   onDemand: OnDemand;
   trustedSsids: string[];
+  /** Apple kill switch (IncludeAllNetworks and its companions); default false. */
+  appleKillSwitch: boolean;
+  /** Forward traffic between clients (default false: clients only reach the Internet). */
+  clientToClient: boolean;
+  /** Daily UTC start of the maintenance window, "HH:MM": updates install, a required reboot happens. */
+  maintenanceWindow: string;
 }
 
 /** Values known only after deployment; render uses documentation addresses without them. */

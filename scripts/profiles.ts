@@ -3,7 +3,8 @@
 // with `pulumi stack output --json --show-secrets`) as <dir>/<region>/profiles/<user>/<file>,
 // files 0600 and directories 0700: they hold passwords.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { profileTree, Profiles } from "../model/profiles";
 
@@ -23,16 +24,20 @@ export function writeProfileTree(dir: string, tree: Record<string, string | Buff
   return written;
 }
 
-function parseArgs(argv: string[]): { stack: string; out: string } {
+/** A user error: printed as one line, exit 2. */
+export class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { stack: string; out: string } | "help" {
+  if (argv.includes("--help") || argv.includes("-h")) return "help";
   const opts: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const m = /^--(stack|out)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+    if (!m) throw new UsageError(`unknown argument ${argv[i]} (${USAGE})`);
     const value = m[2] ?? argv[++i];
-    if (!value) throw new Error(`--${m[1]} needs a value\n${USAGE}`);
+    if (!value) throw new UsageError(`--${m[1]} needs a value (${USAGE})`);
     opts[m[1]] = value;
   }
-  if (!opts.stack || !opts.out) throw new Error(USAGE);
+  if (!opts.stack || !opts.out) throw new UsageError(USAGE);
   return { stack: opts.stack, out: opts.out };
 }
 
@@ -41,17 +46,38 @@ function isProfiles(v: unknown): v is Profiles {
   return isObj(v) && Object.values(v).every((byRegion) => isObj(byRegion) && Object.values(byRegion).every((set) => isObj(set) && typeof set.apple === "string"));
 }
 
-function main(): void {
-  const { stack, out } = parseArgs(process.argv.slice(2));
+/** The Pulumi CLI where an installed one lives: PATH, then $PULUMI_HOME/bin (default ~/.pulumi/bin). */
+export function findPulumi(): string {
+  for (const dir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
+    if (existsSync(join(dir, "pulumi"))) return join(dir, "pulumi");
+  }
+  const home = join(process.env.PULUMI_HOME ?? join(homedir(), ".pulumi"), "bin", "pulumi");
+  if (existsSync(home)) return home;
+  throw new UsageError("the Pulumi CLI is not installed (no pulumi on PATH or in ~/.pulumi/bin): see the README, \"Deploy\"");
+}
+
+/** All stack outputs, secrets shown. stderr passes through (login or stack errors); stdout is never echoed. */
+export function stackOutputs(stack: string): Record<string, unknown> {
+  const pulumi = findPulumi();
   let text: string;
   try {
-    // stderr passes through (login or stack errors); stdout holds secrets and is never echoed.
-    text = execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024 });
+    text = execFileSync(pulumi, ["stack", "output", "--json", "--show-secrets", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024 });
   } catch (err) {
-    throw new Error(`pulumi stack output failed for stack ${stack}: ${(err as Error).message.split("\n")[0]}`);
+    const status = (err as { status?: number }).status;
+    throw new UsageError(`pulumi stack output failed for stack ${stack}${status !== undefined ? ` (exit ${status}; its message is above)` : `: ${(err as Error).message.split("\n")[0]}`}`);
   }
-  const outputs = JSON.parse(text) as Record<string, unknown>;
-  if (!isProfiles(outputs.profiles)) throw new Error(`stack ${stack} has no \`profiles\` output of the form { user: { region: { apple, ... } } }; run \`pulumi up\` first`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  if (args === "help") {
+    console.log(`${USAGE}\nWrites every user's client profiles from the stack output \`profiles\` under <dir>/<region>/profiles/<user>/ (files 0600).`);
+    return;
+  }
+  const { stack, out } = args;
+  const outputs = stackOutputs(stack);
+  if (!isProfiles(outputs.profiles)) throw new UsageError(`stack ${stack} has no \`profiles\` output of the form { user: { region: { apple, ... } } }; run \`pulumi up\` first`);
   const files = writeProfileTree(resolve(out), profileTree(outputs.profiles));
   console.log(`wrote ${files.length} profile files for ${Object.keys(outputs.profiles).length} user(s) under ${resolve(out)}`);
 }
@@ -60,7 +86,7 @@ if (require.main === module) {
   try {
     main();
   } catch (err) {
-    console.error((err as Error).message);
-    process.exit(1);
+    console.error(`profiles: ${(err as Error).message}`);
+    process.exit(err instanceof UsageError ? 2 : 1);
   }
 }

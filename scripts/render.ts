@@ -8,14 +8,42 @@ import { validateConfig, ConfigError } from "../config/validate";
 import { renderOffline } from "../model/offline";
 import { writeProfileTree } from "./profiles";
 
+const USAGE = "usage: npm run render -- --config <file.yaml> --out <dir> [--stack <name>]";
+const HELP = `${USAGE}
+Renders offline, without Pulumi or a Linode account, from a stack file (e.g. Pulumi.dev.yaml):
+per region <dir>/<region>/server/ (every server file at its absolute path),
+<dir>/<region>/provision/NN-<step>.sh (+ .stdin) and <dir>/<region>/profiles/<user>/.
+Offline there is no certificate from the CA, so no <user>-signed.mobileconfig is written,
+and vpn:region is checked for its format only (the program checks it against Linode's regions).`;
+
+/** A user error: one line, exit 2. */
+function usageError(msg: string): never {
+  console.error(`render: ${msg}`);
+  process.exit(2);
+}
+
+const KNOWN_FLAGS = new Set(["--config", "--out", "--stack"]);
+
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
   const v = i > 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined) {
-    console.error("usage: npm run render -- --config <file.yaml> --out <dir> [--stack <name>]");
-    process.exit(2);
-  }
+  if (v === undefined || v.startsWith("--")) usageError(`--${name} is required (${USAGE})`);
   return v;
+}
+
+function readStackFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    usageError(code === "ENOENT" ? `no such file: ${path}` : `cannot read ${path}: ${code ?? (e as Error).message}`);
+  }
+  try {
+    return YAML.parse(text) ?? {};
+  } catch (e) {
+    usageError(`${path} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
 }
 
 function write(path: string, content: string | Buffer, mode: number): void {
@@ -25,8 +53,15 @@ function write(path: string, content: string | Buffer, mode: number): void {
 }
 
 function main(): void {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(HELP);
+    return;
+  }
+  const unknown = argv.filter((a, i) => a.startsWith("-") && !KNOWN_FLAGS.has(a) && !(i > 0 && KNOWN_FLAGS.has(argv[i - 1])));
+  if (unknown.length) usageError(`unknown option ${unknown[0]} (${USAGE})`);
   const out = arg("out");
-  const doc = YAML.parse(readFileSync(arg("config"), "utf8")) ?? {};
+  const doc = readStackFile(arg("config"));
   let tree;
   try {
     tree = renderOffline(doc, arg("stack", "dev"), validateConfig);

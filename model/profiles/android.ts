@@ -1,7 +1,15 @@
 // strongSwan VPN client for Android: a .sswan profile (JSON, MIME application/vnd.strongswan.profile).
-// Import format: strongSwan's VpnProfileImportActivity. There is no password field: the app
-// asks once and remembers it. For type ikev2-eap the app ignores local.id and uses the EAP
-// identity (the user name) as IKE identity, like our other profiles.
+// Format: docs.strongswan.org, "Android VPN client profiles" (VpnProfileImportActivity in the app).
+// For type ikev2-eap the app ignores local.id and uses the EAP identity (the user name) as IKE
+// identity, like our other profiles. The file holds the password (local.shared_secret), so it is a
+// secret like the other profiles.
+//
+// What is deliberately absent:
+// - dns-servers: the server pushes vpn:dnsServers in IKE_AUTH (the pool's `dns`), and the app uses
+//   the pushed servers; a copy in the profile would only go stale when vpn:dnsServers changes
+//   (re-importing every phone), so the profile does not override the server.
+// - lifetimes: the format has no lifetime keys; the app rekeys on its own fixed schedule (see
+//   CLIENT_LIFETIMES.android in model/rekey.ts), and the server never initiates a rekey.
 import { clientEspString, clientIkeString, CLIENT_SUITES } from "../proposals";
 import { profileUuid } from "./ids";
 import { connectionName, NAT_KEEPALIVE_SECONDS, TUNNEL_MTU } from "./settings";
@@ -9,9 +17,9 @@ import { connectionName, NAT_KEEPALIVE_SECONDS, TUNNEL_MTU } from "./settings";
 export interface AndroidProfileInput {
   stack: string;
   user: string;
+  password: string;
   hostname: string;
   region: string;
-  dnsServers: string[];
 }
 
 export function androidProfileObject(input: AndroidProfileInput): Record<string, unknown> {
@@ -21,12 +29,16 @@ export function androidProfileObject(input: AndroidProfileInput): Record<string,
     name: connectionName(input.hostname),
     type: "ikev2-eap",
     remote: { addr: input.hostname, id: input.hostname },
-    local: { eap_id: input.user },
+    // shared_secret: the EAP password, read by app 2.5.3 and later (older apps ignore it and ask
+    // once at import), so nothing has to be typed on the phone.
+    local: { eap_id: input.user, shared_secret: input.password },
     "ike-proposal": clientIkeString(CLIENT_SUITES.strongswan),
     "esp-proposal": clientEspString(CLIENT_SUITES.strongswan),
-    "dns-servers": [...input.dnsServers],
     mtu: TUNNEL_MTU,
     "nat-keepalive": NAT_KEEPALIVE_SECONDS,
+    // Block IPv4 and IPv6 traffic that is not routed into the tunnel, so nothing leaks around it
+    // (e.g. IPv6 on a network where the server assigned no address of that family).
+    "split-tunneling": { "block-ipv4": true, "block-ipv6": true },
   };
 }
 

@@ -1,11 +1,12 @@
 // Apple .mobileconfig (iOS, iPadOS, macOS): one configuration profile per user holding
 // one IKEv2 VPN payload (com.apple.vpn.managed) per region. Built as a plist object and
 // serialised by the plist library; key order is fixed, so the XML is byte-stable.
-import { Algo, CLIENT_SUITES, ClientSuite, LIFETIMES } from "../proposals";
+import { Algo, CLIENT_SUITES, ClientSuite } from "../proposals";
+import { appleLifetimeMinutes } from "../rekey";
 import type { OnDemand, RegionSpec } from "../types";
 import { appleIdentifierPrefix, profileUuid } from "./ids";
 import { plist, PlistValue } from "./plist";
-import { CAPTIVE_PROBE_URL, connectionName, NAT_KEEPALIVE_SECONDS, TUNNEL_MTU } from "./settings";
+import { CAPTIVE_PROBE_URL, connectionName, TUNNEL_MTU } from "./settings";
 
 export interface AppleProfileInput {
   stack: string;
@@ -15,6 +16,8 @@ export interface AppleProfileInput {
   regions: RegionSpec[];
   onDemand: OnDemand;
   trustedSsids: string[];
+  /** vpn:appleKillSwitch: route everything through the tunnel, also while it is down (IncludeAllNetworks). */
+  killSwitch: boolean;
 }
 
 type Dict = { [key: string]: PlistValue };
@@ -24,25 +27,30 @@ function appleName(a: Algo | undefined, what: string): string | number {
   return a.apple;
 }
 
-/** IKE and Child SA parameters: exactly the Apple client suite of the proposal table. */
+/**
+ * IKE and Child SA parameters: exactly the Apple client suite of the proposal table, with the
+ * lifetimes of the rekey policy (model/rekey.ts). The device rekeys both SAs itself; the
+ * server never initiates a rekey, so the PFS group below is the only one ever proposed.
+ */
 function securityAssociations(): Dict {
   const s: ClientSuite = CLIENT_SUITES.apple;
+  const life = appleLifetimeMinutes();
   // macOS drops the tunnel at rekey when the IKE lifetime reaches 1440 minutes.
-  if (LIFETIMES.ikeMinutes >= 1440 || LIFETIMES.childMinutes >= LIFETIMES.ikeMinutes) throw new Error("Apple lifetimes must satisfy child < IKE < 1440 minutes");
+  if (life.ike >= 1440 || life.child >= life.ike) throw new Error("Apple lifetimes must satisfy child < IKE < 1440 minutes");
   const ike: Dict = {
     EncryptionAlgorithm: appleName(s.ike.encr, "IKE encryption"),
     // With an AEAD cipher Apple uses IntegrityAlgorithm as the PRF, so the suite carries
     // the integrity algorithm whose hash is its PRF's.
     IntegrityAlgorithm: appleName(s.ike.integ, "IKE integrity/PRF"),
     DiffieHellmanGroup: appleName(s.ike.dh, "IKE DH group"),
-    LifeTimeInMinutes: LIFETIMES.ikeMinutes,
+    LifeTimeInMinutes: life.ike,
   };
   const child: Dict = {
     EncryptionAlgorithm: appleName(s.esp.encr, "ESP encryption"),
     ...(s.esp.integ ? { IntegrityAlgorithm: appleName(s.esp.integ, "ESP integrity") } : {}),
     // The PFS group on rekey (EnablePFS); without PFS Apple ignores it.
     DiffieHellmanGroup: s.esp.pfs ? appleName(s.esp.pfs, "PFS group") : ike.DiffieHellmanGroup,
-    LifeTimeInMinutes: LIFETIMES.childMinutes,
+    LifeTimeInMinutes: life.child,
   };
   return { IKESecurityAssociationParameters: ike, ChildSecurityAssociationParameters: child, EnablePFS: s.esp.pfs ? 1 : 0 };
 }
@@ -63,6 +71,19 @@ export function onDemandKeys(mode: OnDemand, trustedSsids: string[]): Dict {
   }
   rules.push({ Action: "Ignore" });
   return { OnDemandEnabled: 1, OnDemandUserOverrideDisabled: 0, OnDemandRules: rules };
+}
+
+/**
+ * vpn:appleKillSwitch. IncludeAllNetworks = 1 sends all traffic through the tunnel and blocks
+ * it while the tunnel is down; its documented companions (com.apple.vpn.managed.yaml, IKEv2
+ * dictionary) keep what must stay outside: the local network (printers, AirPlay; macOS
+ * defaults to 0), cellular services (calls, MMS), Apple push and USB/Wi-Fi device
+ * communication. The Exclude* keys are written explicitly so every OS version reads the same.
+ * Off (the default): none of these keys, the device's usual VPN routing.
+ */
+export function killSwitchKeys(on: boolean): Dict {
+  if (!on) return {};
+  return { IncludeAllNetworks: 1, ExcludeLocalNetworks: 1, ExcludeCellularServices: 1, ExcludeAPNs: 1, ExcludeDeviceCommunication: 1 };
 }
 
 function vpnPayload(input: AppleProfileInput, region: RegionSpec, prefix: string): Dict {
@@ -89,10 +110,11 @@ function vpnPayload(input: AppleProfileInput, region: RegionSpec, prefix: string
       DisableMOBIKE: 0,
       DisableRedirect: 0,
       EnableCertificateRevocationCheck: 0,
-      NATKeepAliveOffloadEnable: 1,
-      NATKeepAliveInterval: NAT_KEEPALIVE_SECONDS,
+      // No NATKeepAliveOffloadEnable/NATKeepAliveInterval: Apple's schema documents both for
+      // Always On VPN (VPNType AlwaysOn) IKEv2 connections only; this payload is VPNType IKEv2.
       MTU: TUNNEL_MTU,
       ...onDemandKeys(input.onDemand, input.trustedSsids),
+      ...killSwitchKeys(input.killSwitch),
     },
   };
 }

@@ -47,6 +47,7 @@ export function renderProfiles(input: ProfilesInput): Profiles {
       regions: config.regions,
       onDemand: config.onDemand,
       trustedSsids: config.trustedSsids,
+      killSwitch: config.appleKillSwitch,
     });
     const byRegion: Record<string, ProfileSet> = {};
     for (const r of config.regions) {
@@ -57,7 +58,7 @@ export function renderProfiles(input: ProfilesInput): Profiles {
         apple,
         ...(signed ? { appleSigned: signed.toString("base64") } : {}),
         windows: renderWindowsScript({ user: user.name, password, hostname: r.hostname }),
-        android: renderAndroidProfile({ ...common, dnsServers: config.dnsServers }),
+        android: renderAndroidProfile({ ...common, password }),
         linuxNm: renderNetworkManagerProfile({ ...common, password }),
         linuxSwanctl: renderSwanctlProfile({ ...common, password }),
       };

@@ -3,6 +3,7 @@
 // system's CAs and the user with EAP-MSCHAPv2, with the user name as IKE identity.
 import { keyfileValue, swanSecret, swanString } from "../escape";
 import { clientEspString, clientIkeString, CLIENT_SUITES } from "../proposals";
+import { CLIENT_LIFETIMES, swanDuration } from "../rekey";
 import { profileUuid } from "./ids";
 import { connectionName } from "./settings";
 
@@ -84,6 +85,9 @@ export function renderSwanctlProfile(input: LinuxProfileInput): string {
     "    fragmentation = yes",
     "    mobike = yes",
     "    dpd_delay = 30s",
+    // The client rekeys (model/rekey.ts: the server never does); no reauthentication.
+    `    rekey_time = ${swanDuration(CLIENT_LIFETIMES.linuxSwanctl.ikeRekeySeconds)}`,
+    "    reauth_time = 0s",
     "    local {",
     "      auth = eap-mschapv2",
     // IKE identity = user name, as on Apple and Android (the server matches static users by EAP identity).
@@ -98,6 +102,7 @@ export function renderSwanctlProfile(input: LinuxProfileInput): string {
     `      ${name} {`,
     "        remote_ts = 0.0.0.0/0, ::/0",
     `        esp_proposals = ${clientEspString(suite)}`,
+    `        rekey_time = ${swanDuration(CLIENT_LIFETIMES.linuxSwanctl.childRekeySeconds)}`,
     "        dpd_action = restart",
     "      }",
     "    }",

@@ -1,8 +1,10 @@
 // Every file the server gets, with its absolute path and mode. Secret files
 // (EAP secrets, the private key) are 0600 and are handled as Pulumi secrets.
 import { template } from "../../templates";
+import { cidrContains, mustCidr, parseCidr } from "../../config/net";
 import { ipv6Pool } from "../addresses";
 import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "../types";
+import { HARDENING_PATHS, renderSshdDropIn, renderUnattendedUpgrades, renderUpgradeTimer } from "./hardening";
 import { renderSwanctlConf, SERVER_CERT_FILE } from "./swanctl";
 
 export interface ServerFile {
@@ -24,6 +26,7 @@ export const PATHS = {
   stateDir: "/var/lib/vpn-region",
   /** The configured user names, one per line: apply ends sessions of anyone else. */
   usersFile: "/var/lib/vpn-region/users",
+  ...HARDENING_PATHS,
 } as const;
 
 /** The VM's uplink on Linode images. The apply step also fixes up the actual default-route device. */
@@ -31,6 +34,22 @@ export const UPLINK = "eth0";
 
 /** kernel-libipsec's TUN device (userspace ESP, on kernels built without ESP). */
 const LIBIPSEC_TUN = "ipsec0";
+
+/**
+ * Linode's metadata service over IPv6 (its IPv4 address, 169.254.169.254, lies in
+ * the link-local range the firewall keeps clients from anyway). Linode Metadata
+ * service docs: "fd00:a9fe:a9fe::1".
+ */
+export const LINODE_METADATA_V6 = "fd00:a9fe:a9fe::1";
+
+/** vpn:sshAllowedCidrs entries inside vpn:poolV4: the only tunnel addresses that may reach SSH. */
+export function tunnelSshSources(sshAllowedCidrs: string[], poolV4: string): string[] {
+  const pool = mustCidr(poolV4);
+  return sshAllowedCidrs.filter((c) => {
+    const cidr = parseCidr(c);
+    return !("error" in cidr) && cidr.family === 4 && cidr.prefix >= pool.prefix && cidrContains(pool, 4, cidr.base);
+  });
+}
 
 /** TCP MSS that fits ESP-in-UDP (with kernel-libipsec's 1400-byte TUN, the smaller of the two). */
 const MSS = { v4: 1360, v6: 1340 };
@@ -82,10 +101,24 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       path: PATHS.nftablesConf,
       mode: "755",
       secret: false,
-      content: template("nftables.conf.ejs")({ sshV4: split(4), sshV6: split(6), poolV4: config.poolV4, poolV6, mssV4: MSS.v4, mssV6: MSS.v6, libipsecTun: LIBIPSEC_TUN }),
+      content: template("nftables.conf.ejs")({
+        sshV4: split(4),
+        sshV6: split(6),
+        sshTunnelV4: tunnelSshSources(config.sshAllowedCidrs, config.poolV4),
+        poolV4: config.poolV4,
+        poolV6,
+        clientToClient: config.clientToClient,
+        metadataV6: LINODE_METADATA_V6,
+        mssV4: MSS.v4,
+        mssV6: MSS.v6,
+        libipsecTun: LIBIPSEC_TUN,
+      }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
     { path: PATHS.usersFile, mode: "600", secret: false, content: config.users.map((u) => `${u.name}\n`).join("") },
+    { path: PATHS.sshdDropIn, mode: "644", secret: false, content: renderSshdDropIn() },
+    { path: PATHS.unattendedUpgrades, mode: "644", secret: false, content: renderUnattendedUpgrades(config.image) },
+    { path: PATHS.upgradeTimer, mode: "644", secret: false, content: renderUpgradeTimer(config.maintenanceWindow) },
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -4,6 +4,7 @@
 import { template } from "../../templates";
 import { swanSecret, swanString } from "../escape";
 import { serverEspProposals, serverIkeProposals } from "../proposals";
+import { serverLifetimeSettings } from "../rekey";
 import type { UniqueIds, UserSpec, Compat } from "../types";
 import { poolLayout } from "./pools";
 
@@ -101,6 +102,7 @@ export function renderSwanctlConf(input: SwanctlInput): string {
     uniqueIds: input.uniqueIds,
     ikeProposals: serverIkeProposals(input.compat),
     espProposals: serverEspProposals(input.compat),
+    lifetimes: serverLifetimeSettings(),
     q: swanString,
     secret: swanSecret,
   });

@@ -37,6 +37,11 @@ function localPath(dir: string, swanctlDir: string, serverPath: string): string 
     case PATHS.usersFile:
       // Read by the apply step (not run here: the hosts tier runs it) to end removed users' sessions.
       return join(dir, "users");
+    case PATHS.sshdDropIn:
+    case PATHS.unattendedUpgrades:
+    case PATHS.upgradeTimer:
+      // The host's sshd, apt and systemd read these (the hosts tier proves them); kept here for inspection only.
+      return join(dir, "host-only", serverPath.slice(1).replace(/\//g, "_"));
   }
   // Refuse silently skipping a file: the tier claims to run exactly what is rendered.
   throw new Error(`the e2e harness does not know where ${serverPath} goes; teach test/lib/server.ts`);

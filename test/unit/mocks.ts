@@ -84,6 +84,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
         accountUrl: "https://acme.invalid/acct/1",
       };
     case "command:remote:Command":
+      // The trust-on-first-use step prints the host key (comment and newline included, as `cut` would not strip them).
+      if (String(inputs.create ?? "").includes("ssh_host_ed25519_key.pub")) return { ...inputs, stdout: `ssh-ed25519 AAAATOFU${h(name).slice(0, 16)} root@localhost\n`, stderr: "" };
       return { ...inputs, stdout: "", stderr: "" };
     default:
       return inputs;
@@ -117,10 +119,19 @@ function resolved<T>(o: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
 }
 
+/**
+ * What `linode.getRegions` returns under mocks: the fixtures' regions with the
+ * Metadata capability, and one without (us-southeast) for the trust-on-first-use path.
+ */
+export const MOCK_REGIONS = [
+  ...["us-ord", "us-sea", "us-mia", "us-iad", "eu-central", "ap-south", "in-bom-2"].map((id) => ({ id, capabilities: ["Linodes", "Cloud Firewall", "Metadata"] })),
+  { id: "us-southeast", capabilities: ["Linodes", "Cloud Firewall"] },
+];
+
 export async function runProgram(
   config: Record<string, string>,
   program: () => Promise<Record<string, unknown>> | Record<string, unknown>,
-  opts: { stack?: string; secretKeys?: string[]; preview?: boolean } = {},
+  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; regions?: { id: string; capabilities: string[] }[] } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const calls: string[] = [];
@@ -145,6 +156,7 @@ export async function runProgram(
       call: (a) => {
         calls.push(a.token);
         if (a.token === "linode:index/getDomain:getDomain") return { ...a.inputs, id: 424242 };
+        if (a.token === "linode:index/getRegions:getRegions") return { id: "regions", regions: opts.regions ?? MOCK_REGIONS };
         return a.inputs;
       },
     },

@@ -30,6 +30,9 @@ export function testConfig(over: Partial<VpnConfig> = {}): VpnConfig {
     acme: { directoryUrl: "https://acme.invalid/directory", revokeOnDestroy: false, dnsProvider: "linode" },
     onDemand: "off",
     trustedSsids: [],
+    appleKillSwitch: false,
+    clientToClient: false,
+    maintenanceWindow: "04:00",
     ...over,
   };
 }

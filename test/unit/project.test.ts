@@ -17,7 +17,9 @@ test("Pulumi.yaml declares every key of the contract, with its type, default, se
     const d = project.config[k.key];
     assert.equal(d.description, k.description, k.key);
     assert.deepEqual(d.default, k.default, `${k.key} default`);
-    assert.equal(d.secret ?? false, k.secret ?? false, `${k.key} secret`);
+    // Secret keys are secret in the program (config/read.ts refuses plain values); Pulumi.yaml
+    // may only say so for a key without default (see the CLI-rule test below).
+    assert.equal(d.secret ?? false, (k.secret ?? false) && k.default === undefined, `${k.key} secret`);
     const expectedType = k.type === "list" ? "array" : k.type === "structured" ? undefined : k.type;
     assert.equal(d.type, expectedType, `${k.key} type`);
     if (k.type === "list") assert.deepEqual(d.items, { type: "string" });
@@ -60,4 +62,52 @@ test("the README's proposal table shows every server proposal", async () => {
   const { serverEspProposals, serverIkeProposals } = await import("../../model/proposals");
   const readme = readFileSync(join(root, "README.md"), "utf8");
   for (const p of [...serverIkeProposals("legacy"), ...serverEspProposals("legacy")]) assert.ok(readme.includes(`\`${p}\``), p);
+});
+
+/**
+ * The Pulumi CLI's own config check (pkg 3.248, sdk/go/common/workspace/config.go:
+ * mergeConfig, then validateStackConfigValues), applied to Pulumi.yaml before the
+ * program runs: project defaults are filled in as plain values for keys absent from
+ * the stack; a key without default in the project's namespace is required; a key
+ * with an explicit `type` and `secret: true` must hold an encrypted value.
+ */
+function cliConfigErrors(proj: { name: string; config: Record<string, any> }, stack: Record<string, { secure: boolean }>, stackName = "dev"): string[] {
+  const merged: Record<string, { secure: boolean }> = { ...stack };
+  const missing: string[] = [];
+  for (const key of Object.keys(proj.config).sort()) {
+    const decl = proj.config[key];
+    const ns = key.includes(":") ? key.split(":")[0] : proj.name;
+    if (key in merged) continue;
+    if (decl.default === undefined && decl.value === undefined) {
+      if (ns === proj.name) missing.push(key);
+      continue;
+    }
+    merged[key] = { secure: false }; // createConfigValue: a plain value
+  }
+  if (missing.length) return [`Stack '${stackName}' is missing configuration value(s) ${missing.join(", ")}`];
+  const errors: string[] = [];
+  for (const key of Object.keys(proj.config).sort()) {
+    const decl = proj.config[key];
+    if (decl.type !== undefined && decl.secret === true && !merged[key]?.secure) {
+      errors.push(`Stack '${stackName}' with configuration key '${key}' must be encrypted as it's secret`);
+    }
+  }
+  return errors;
+}
+
+test("the Pulumi CLI's config check passes Pulumi.yaml with the example stack and with secrets set", () => {
+  const stack = YAML.parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8"));
+  const plain = Object.fromEntries(Object.keys(stack.config).map((k) => [k, { secure: false }]));
+  assert.deepEqual(cliConfigErrors(project, plain), []);
+  const withSecrets = { ...plain, "vpn:rfc2136Secret": { secure: true }, "vpn:passwords": { secure: true } };
+  assert.deepEqual(cliConfigErrors(project, withSecrets), []);
+  for (const [key, decl] of Object.entries(project.config as Record<string, any>)) {
+    assert.ok(!(decl.secret === true && decl.default !== undefined), `${key}: secret: true with a default stops every pulumi command (pulumi/pulumi#21865)`);
+  }
+});
+
+test("the CLI check catches the defect it is here for (a typed secret key with a default)", () => {
+  const broken = { ...project, config: { ...project.config, "vpn:rfc2136Secret": { type: "string", secret: true, default: "" } } };
+  const stack = { "vpn:zone": { secure: false }, "vpn:users": { secure: false } };
+  assert.deepEqual(cliConfigErrors(broken, stack), ["Stack 'dev' with configuration key 'vpn:rfc2136Secret' must be encrypted as it's secret"]);
 });

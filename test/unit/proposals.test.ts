@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CLIENT_SUITES, clientEspString, clientIkeString, LIFETIMES, PROPOSAL_TABLE, serverEspProposals, serverIkeProposals } from "../../model/proposals";
+import { CLIENT_SUITES, clientEspString, clientIkeString, PROPOSAL_TABLE, serverEspProposals, serverIkeProposals } from "../../model/proposals";
 
 /** strongSwan's matching: a client proposal is accepted when one server proposal contains each of its algorithms. */
 function accepts(serverProposals: string[], client: string): boolean {
@@ -57,7 +57,4 @@ for (const [platform, suite] of Object.entries(CLIENT_SUITES)) {
   });
 }
 
-test("lifetimes stay below Apple's 1440-minute IKE limit and the child rekeys first", () => {
-  assert.ok(LIFETIMES.ikeMinutes < 1440);
-  assert.ok(LIFETIMES.childMinutes < LIFETIMES.ikeMinutes);
-});
+// Lifetimes: test/unit/rekey.test.ts.

@@ -18,6 +18,9 @@ test("the server gets exactly the documented files, secrets 0600", () => {
     files.map((f) => `${f.mode} ${f.path}`),
     [
       "755 /etc/nftables.conf",
+      "644 /etc/apt/apt.conf.d/52vpn-unattended-upgrades",
+      "644 /etc/ssh/sshd_config.d/00-vpn-hardening.conf",
+      "644 /etc/systemd/system/apt-daily-upgrade.timer.d/50-vpn-maintenance-window.conf",
       "644 /etc/strongswan.d/zz-vpn.conf",
       "600 /etc/swanctl/private/server-key.pem",
       "600 /etc/swanctl/swanctl.conf",
@@ -93,7 +96,7 @@ test("nftables: default drop, IKE/NAT-T, SSH from the allowed CIDRs, pool-based 
   assert.match(nft, /elements = \{ 203\.0\.113\.0\/24 \}/);
   assert.doesNotMatch(nft, /elements = \{ ::\/0 \}/, "no IPv6 SSH when only an IPv4 CIDR is allowed");
   assert.match(nft, /ip saddr 10\.47\.83\.0\/24 ip daddr != 10\.47\.83\.0\/24 masquerade/);
-  assert.match(nft, /ip6 saddr 2001:db8:1:1::1:0\/112 accept/);
+  assert.match(nft, /ip6 saddr 2001:db8:1:1::1:0\/112 iifname "ipsec0" accept/);
   assert.doesNotMatch(nft, /ip6 .*masquerade/, "the routed range is never NATed");
   assert.match(nft, /tcp option maxseg size set 1360/);
 });

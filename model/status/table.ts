@@ -1,0 +1,94 @@
+// The human view of `npm run status`: per region a few summary lines, a table of
+// connected users (one row per session, a total row for users with several), and
+// the warnings. Pure text; --json prints the document itself.
+import type { RegionStatus, StatusDocument, UserStatus } from "./report";
+
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return "?";
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+/** Columns padded to their widest cell (the last column is not padded). */
+export function columns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
+}
+
+const unknown = (v: unknown) => (v === null || v === undefined ? "unknown" : String(v));
+const day = (iso: string | null) => (iso ? iso.replace(/T(\d\d:\d\d).*$/, " $1 UTC") : "unknown");
+
+function userRows(users: UserStatus[]): string[][] {
+  const rows: string[][] = [["USER", "DEVICE", "VIRTUAL IPV4", "VIRTUAL IPV6", "CONNECTED", "REKEYED", "IN", "OUT"]];
+  const traffic = (bytes: number, packets: number) => `${formatBytes(bytes)} / ${packets} pkt`;
+  for (const u of users) {
+    for (const s of u.sessions) {
+      rows.push([
+        u.user,
+        s.remotePort !== null ? `${s.remoteAddress.includes(":") ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort}` : s.remoteAddress,
+        s.virtualIpv4 ?? "-",
+        s.virtualIpv6 ?? "-",
+        formatDuration(s.connectedSeconds),
+        `${formatDuration(s.sinceRekeySeconds)} ago`,
+        traffic(s.bytesIn, s.packetsIn),
+        traffic(s.bytesOut, s.packetsOut),
+      ]);
+    }
+    if (u.sessions.length > 1) rows.push([`${u.user} (total)`, `${u.totals.sessions} sessions`, "", "", "", "", traffic(u.totals.bytesIn, u.totals.packetsIn), traffic(u.totals.bytesOut, u.totals.packetsOut)]);
+  }
+  return rows;
+}
+
+export function renderRegion(r: RegionStatus): string {
+  const out: string[] = [];
+  out.push(`${r.region}  ${r.hostname ?? "?"}  ${r.host}  ${r.reachable ? `reachable, up ${formatDuration(r.uptimeSeconds)}` : "NOT REACHABLE"}`);
+  if (!r.reachable) {
+    out.push(`  ${r.error}`);
+    return out.join("\n");
+  }
+  const sw = r.strongswan;
+  if (sw) out.push(`  strongSwan ${sw.version ?? "?"}: charon ${sw.charonRunning ? "running" : "NOT ANSWERING"} (service ${unknown(sw.service)})${sw.ikeSas !== null ? `, ${sw.ikeSas} IKE_SA(s)` : ""}${sw.halfOpenIkeSas ? `, ${sw.halfOpenIkeSas} half-open` : ""}`);
+  if (r.pools) out.push(`  pools: ${r.pools.map((p) => `${p.name} ${p.online}/${p.size} in use${p.offline ? ` (${p.offline} offline)` : ""}`).join(", ") || "none loaded"}`);
+  const c = r.certificate;
+  if (c?.served) {
+    const stack = c.matchesStack === null ? `stack: ${c.stackNotAfter ? day(c.stackNotAfter) : "unknown"}` : c.matchesStack ? "same as the stack" : `stack holds one until ${day(c.stackNotAfter)}`;
+    out.push(`  certificate: ${c.served.subject}, issuer ${c.served.issuer}; until ${day(c.served.notAfter)} (${c.served.daysLeft} days left); ${stack}`);
+  } else if (c) out.push(`  certificate: none found on the server; stack: ${day(c.stackNotAfter)}`);
+  const up = r.updates;
+  if (up) {
+    const pending = up.pending === null ? "updates: unknown" : `updates: ${up.pending} pending (${up.security} security)`;
+    const reboot = `reboot required: ${up.rebootRequired === null ? "unknown" : up.rebootRequired ? "YES" : "no"}`;
+    const uu = up.unattendedUpgrades;
+    const auto = uu.installed === false ? "unattended-upgrades: not installed" : `unattended-upgrades last run: ${uu.lastRun ? `${day(uu.lastRun)}${uu.lastRunResult ? ` (${uu.lastRunResult})` : ""}` : "unknown"}`;
+    out.push(`  ${pending}; ${reboot}; ${auto}`);
+  }
+  if (r.users === null) out.push("  users: unknown (charon did not answer)");
+  else if (r.users.length === 0) out.push(`  nobody connected${r.connectingSas ? ` (${r.connectingSas} connecting)` : ""}`);
+  else {
+    out.push(`  ${r.users.length} user(s) connected${r.connectingSas ? `, ${r.connectingSas} connecting` : ""}:`);
+    for (const line of columns(userRows(r.users))) out.push(`    ${line}`);
+  }
+  for (const w of r.warnings) out.push(`  ! ${w}`);
+  return out.join("\n");
+}
+
+export function renderStatusTable(doc: StatusDocument): string {
+  return `${doc.regions.map(renderRegion).join("\n\n")}\n`;
+}

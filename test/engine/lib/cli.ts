@@ -1,0 +1,84 @@
+// The Pulumi CLI and what it needs to run this program, found where an installed
+// CLI keeps them (PATH, then $PULUMI_HOME/bin, default ~/.pulumi/bin, and its plugin
+// cache). Nothing here installs or builds anything: scripts/test-all.sh installs them
+// the official way where the internet is reachable.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+
+const ROOT = join(__dirname, "..", "..", "..");
+
+export interface CliInventory {
+  /** Path of the pulumi binary, if any. */
+  pulumi?: string;
+  version?: string;
+  /** The Node.js language host (pulumi-language-nodejs): without it no TypeScript program runs. */
+  languageHost?: string;
+  /** Provider plugins the npm SDKs declare, and whether the plugin cache holds each at that version. */
+  plugins: { name: string; version: string; installed: boolean }[];
+}
+
+function onPath(name: string, extra: string[] = []): string | undefined {
+  for (const dir of [...extra, ...(process.env.PATH ?? "").split(":").filter(Boolean)]) {
+    if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+export function pulumiHome(): string {
+  return process.env.PULUMI_HOME ?? join(homedir(), ".pulumi");
+}
+
+/** The provider plugins this program needs: every dependency whose package.json has a `pulumi` resource block. */
+export function requiredPlugins(): { name: string; version: string }[] {
+  const deps = Object.keys(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies);
+  const out: { name: string; version: string }[] = [];
+  for (const d of deps) {
+    const file = join(ROOT, "node_modules", d, "package.json");
+    if (!existsSync(file)) continue;
+    const p = JSON.parse(readFileSync(file, "utf8"));
+    if (p.pulumi?.resource) out.push({ name: p.pulumi.name ?? d.replace(/^@pulumi\//, ""), version: p.pulumi.version ?? p.version });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function inventory(): CliInventory {
+  const pulumi = onPath("pulumi") ?? (existsSync(join(pulumiHome(), "bin", "pulumi")) ? join(pulumiHome(), "bin", "pulumi") : undefined);
+  const inv: CliInventory = { plugins: requiredPlugins().map((p) => ({ ...p, installed: false })) };
+  if (!pulumi) return inv;
+  inv.pulumi = pulumi;
+  inv.version = execFileSync(pulumi, ["version"], { encoding: "utf8", env: cliEnv({}) }).trim();
+  inv.languageHost = onPath("pulumi-language-nodejs", [dirname(pulumi)]);
+  let listed: { name: string; kind: string; version: string }[] = [];
+  try {
+    listed = JSON.parse(execFileSync(pulumi, ["plugin", "ls", "--json"], { encoding: "utf8", env: cliEnv({}) }) || "[]") ?? [];
+  } catch {
+    /* an empty cache prints nothing useful */
+  }
+  for (const p of inv.plugins) p.installed = listed.some((l) => l.kind === "resource" && l.name === p.name && l.version === p.version);
+  return inv;
+}
+
+/** Why the full engine tier cannot run here, or undefined when everything is present. */
+export function missingForEngine(inv: CliInventory): string | undefined {
+  if (!inv.pulumi) return "no pulumi CLI on PATH or in ~/.pulumi/bin";
+  const missing = [
+    ...(inv.languageHost ? [] : ["the Node.js language host pulumi-language-nodejs"]),
+    ...inv.plugins.filter((p) => !p.installed).map((p) => `plugin ${p.name} ${p.version}`),
+  ];
+  return missing.length ? `pulumi ${inv.version} found at ${inv.pulumi}, but not: ${missing.join(", ")}` : undefined;
+}
+
+/** Environment for CLI runs: no update check, no downloads, no browser, no colour. */
+export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
