@@ -52,8 +52,13 @@ export class WhoamiServer {
 }
 
 export async function startWhoami(topology: Topology, port = WHOAMI_PORT): Promise<WhoamiServer> {
-  const d = startDaemon(inNs(topology.upstream, [process.execPath, "-e", SERVER_JS, String(port)]));
-  await waitForLine(d, /^listening$/, 10_000, "the upstream whoami service");
+  return startWhoamiIn(topology.upstream, port);
+}
+
+/** The same service in any namespace (a client's, the server's), e.g. to see whether a port is reachable. */
+export async function startWhoamiIn(ns: string, port = WHOAMI_PORT): Promise<WhoamiServer> {
+  const d = startDaemon(inNs(ns, [process.execPath, "-e", SERVER_JS, String(port)]));
+  await waitForLine(d, /^listening$/, 10_000, `the whoami service in ${ns}`);
   return new WhoamiServer(d);
 }
 

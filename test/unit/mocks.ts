@@ -121,11 +121,11 @@ function resolved<T>(o: pulumi.Input<T>): Promise<T> {
 
 /**
  * What `linode.getRegions` returns under mocks: the fixtures' regions with the
- * Metadata capability, and one without (us-southeast) for the trust-on-first-use path.
+ * Metadata capability, and one made-up region without it (zz-nometadata) for the trust-on-first-use path.
  */
 export const MOCK_REGIONS = [
   ...["us-ord", "us-sea", "us-mia", "us-iad", "eu-central", "ap-south", "in-bom-2"].map((id) => ({ id, capabilities: ["Linodes", "Cloud Firewall", "Metadata"] })),
-  { id: "us-southeast", capabilities: ["Linodes", "Cloud Firewall"] },
+  { id: "zz-nometadata", capabilities: ["Linodes", "Cloud Firewall"] },
 ];
 
 export async function runProgram(

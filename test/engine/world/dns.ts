@@ -7,7 +7,7 @@
 import { promises as dnsp } from "node:dns";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Daemon, startDaemon, waitFor } from "../acme/lib/procs";
+import { Daemon, startDaemon, waitFor } from "../../acme/lib/procs";
 import type { DnsBackend, DnsRecordSpec } from "./api/backends";
 import { NET } from "./addresses";
 

@@ -12,8 +12,8 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeTestCa } from "../acme/lib/testCa";
-import { startPebble, Pebble } from "../acme/lib/pebble";
+import { makeTestCa } from "../../acme/lib/testCa";
+import { startPebble, Pebble } from "../../acme/lib/pebble";
 import { atExit } from "../../hosts/lib/exit";
 import type { DnsRecordSpec, FirewallState, LinodeApiHandle, RecordedRequest } from "./api/backends";
 import { startLinodeApi } from "./api/server";

@@ -125,3 +125,6 @@ export interface LinodeApiHandle {
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Start the server (implemented in ./server.ts; re-exported here so the runtime needs one import). */
+export { startLinodeApi } from "./server";

@@ -3,7 +3,6 @@
 // regions.go Region).
 import type { Router } from "./http";
 import { notFound, paged } from "./http";
-import { linodeTime } from "./state";
 import type { World } from "./state";
 
 export interface PlanSpec {
@@ -104,5 +103,4 @@ export function registerCatalog(router: Router, world: World): void {
       credit_card: { last_four: "", expiry: "" }, active_promotions: [], euuid: "00000000-0000-0000-0000-000000000000",
       billing_source: "linode",
     }));
-  void linodeTime;
 }

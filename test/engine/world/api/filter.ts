@@ -34,7 +34,10 @@ function lookup(row: unknown, path: string): unknown {
 
 function compare(a: unknown, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
-  return String(a ?? "").localeCompare(String(b ?? ""));
+  // Plain code-point order: timestamps "2006-01-02T15:04:05" compare correctly as text.
+  const x = String(a ?? "");
+  const y = String(b ?? "");
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function equal(actual: unknown, want: unknown): boolean {

@@ -5,7 +5,7 @@ import { IMAGES, PLANS } from "./catalog";
 import { firewallBody } from "./firewalls";
 import type { Router } from "./http";
 import { idParam, invalid, notFound, objectBody, paged } from "./http";
-import { defaultRdns, ipBody } from "./networking";
+import { ipBody } from "./networking";
 import type { InstanceRec, World } from "./state";
 import { linodeTime } from "./state";
 import { checkAuthorizedKeys, checkLinodeLabel, checkRootPass, checkTags } from "./validate";
@@ -325,5 +325,4 @@ export function registerInstances(router: Router, world: World): void {
       getInstance(world, id);
       return paged(req, []);
     });
-  void defaultRdns;
 }

@@ -1,6 +1,6 @@
 // networking/ips (reverse DNS) and networking/ipv6/ranges (routed ranges).
 import type { Router } from "./http";
-import { ApiError, invalid, notFound, objectBody, paged } from "./http";
+import { invalid, notFound, objectBody, paged } from "./http";
 import type { InstanceRec, RangeRec, World } from "./state";
 import { linodeTime } from "./state";
 import { canonicalIPv6, isHostname, isIPv6, sameAddress } from "./validate";
@@ -142,5 +142,4 @@ export function registerNetworking(router: Router, world: World): void {
       return rangeBody(world, r);
     })
     .on("DELETE networking/ipv6/ranges/:range", (_req, [raw]) => deleteRange(world, raw));
-  void ApiError;
 }

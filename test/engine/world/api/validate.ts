@@ -78,11 +78,11 @@ export function isHostname(s: string): boolean {
   return n.length > 0 && n.length <= 253 && n.split(".").every((l) => /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/.test(l));
 }
 
-export function isIPv4(s: unknown): s is string {
+export function isIPv4(s: unknown): boolean {
   return typeof s === "string" && isIP(s) === 4;
 }
 
-export function isIPv6(s: unknown): s is string {
+export function isIPv6(s: unknown): boolean {
   return typeof s === "string" && isIP(s) === 6;
 }
 

@@ -1,0 +1,147 @@
+// npm run status -- --stack <name> [--region <id>] [--json]
+// Who is online and is each server healthy: per region, over SSH with the stack's
+// key and the pinned host key (./status/ssh.ts), one read-only script
+// (model/status/script.ts) whose output is parsed and set next to the stack's
+// view (model/status/report.ts). A table by default, --json for machines
+// (README "Who is online: npm run status"). Exit 0: every region answered and
+// charon runs; 1: some region did not (or the CLI failed); 2: a usage error.
+// Nothing secret is printed: the script reads no key or password file.
+import { readFileSync } from "node:fs";
+import { renewalWindowMs } from "../components/acme/renewal";
+import { parseStatusOutput } from "../model/status/parse";
+import { regionHealthy, regionStatus, RegionStatus, STATUS_SCHEMA, StatusDocument, unreachableRegion } from "../model/status/report";
+import { renderStatusScript } from "../model/status/script";
+import { renderStatusTable } from "../model/status/table";
+import { readStackOutputs, StackView, stackView, UsageError } from "./status/stack";
+import { RemoteOptions, runRemote } from "./status/ssh";
+
+export { UsageError } from "./status/stack";
+export type { ServerAccess } from "./status/ssh";
+
+const USAGE = "usage: npm run status -- --stack <name> [--region <id>] [--json]";
+const HELP = `${USAGE}
+
+Connects to each region's server over SSH (the stack's key, the pinned host key;
+a server presenting another key is refused) and reports: reachable or not,
+uptime, strongSwan version and charon, pool use, the served certificate against
+the stack's, connected users with traffic, pending updates and reboot.
+
+  --stack <name>   the Pulumi stack (reads its outputs servers, regions, certificateNotAfter)
+  --region <id>    only this region
+  --json           the JSON document (schema: README, "Who is online: npm run status")
+  --help           this text
+
+Exit status: 0 every region answered and charon runs; 1 otherwise; 2 usage error.`;
+
+export interface StatusOptions extends RemoteOptions {
+  /** Stack name for the document (null when fed directly). */
+  stack?: string | null;
+  /** Only this region. */
+  region?: string;
+  /** Remote script override (tests). */
+  script?: string;
+}
+
+/** Status of one region: SSH, run, parse, report. Every failure becomes reachable: false with the reason. */
+async function regionOf(region: string, view: StackView, opts: StatusOptions): Promise<RegionStatus> {
+  const access = view.servers[region];
+  const stackRegion = { region, host: access.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? access.hostname };
+  const r = await runRemote(access, opts.script ?? renderStatusScript(), opts);
+  if (!r.ok) return unreachableRegion(stackRegion, r.reason);
+  try {
+    return regionStatus(stackRegion, parseStatusOutput(r.stdout), { renewalWindowMs: (nb, na) => renewalWindowMs(nb, na) });
+  } catch (err) {
+    const tail = r.stderr.trim().split("\n").pop();
+    return unreachableRegion(stackRegion, `unreadable status output from ${access.host}: ${(err as Error).message}${tail ? ` (stderr: ${tail.slice(0, 200)})` : ""}`);
+  }
+}
+
+/**
+ * The status document for the given `servers` (and regions) view: what the CLI
+ * prints. Exported for the engine tests (after `pulumi up`) and the hosts tier,
+ * which feed stack outputs without the CLI.
+ */
+export async function statusOf(view: StackView, opts: StatusOptions = {}): Promise<StatusDocument> {
+  let regions = Object.keys(view.servers).sort();
+  if (opts.region !== undefined) {
+    if (!regions.includes(opts.region)) throw new UsageError(`region ${opts.region} is not in the stack (regions: ${regions.join(", ") || "none"})`);
+    regions = [opts.region];
+  }
+  return { schema: STATUS_SCHEMA, stack: opts.stack ?? null, regions: await Promise.all(regions.map((r) => regionOf(r, view, opts))) };
+}
+
+/** Whether every region in the document is healthy (the exit status). */
+export function allHealthy(doc: StatusDocument): boolean {
+  return doc.regions.every(regionHealthy);
+}
+
+interface Args {
+  stack?: string;
+  region?: string;
+  json: boolean;
+  /** Hidden test option: the stack outputs as a JSON file instead of the Pulumi CLI. */
+  outputsFile?: string;
+  connectTimeoutSeconds?: number;
+}
+
+function parseArgs(argv: string[]): Args | "help" {
+  if (argv.includes("--help") || argv.includes("-h")) return "help";
+  const a: Args = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--(stack|region|json|outputs-json|connect-timeout)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new UsageError(`unknown argument ${argv[i]} (${USAGE})`);
+    if (m[1] === "json") {
+      if (m[2] !== undefined) throw new UsageError(`--json takes no value (${USAGE})`);
+      a.json = true;
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (!value || value.startsWith("--")) throw new UsageError(`--${m[1]} needs a value (${USAGE})`);
+    if (m[1] === "stack") a.stack = value;
+    else if (m[1] === "region") a.region = value;
+    else if (m[1] === "outputs-json") a.outputsFile = value;
+    else {
+      if (!/^[1-9]\d{0,2}$/.test(value)) throw new UsageError("--connect-timeout must be a whole number of seconds (1-999)");
+      a.connectTimeoutSeconds = Number(value);
+    }
+  }
+  if (!a.stack && !a.outputsFile) throw new UsageError(`--stack is required (${USAGE})`);
+  return a;
+}
+
+function readOutputsFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new UsageError(`${file} is not JSON`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  const outputs = args.outputsFile ? readOutputsFile(args.outputsFile) : readStackOutputs(args.stack!);
+  const view = stackView(outputs, args.outputsFile ?? `stack ${args.stack}`);
+  const doc = await statusOf(view, { stack: args.stack ?? null, region: args.region, connectTimeoutSeconds: args.connectTimeoutSeconds });
+  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusTable(doc));
+  return allHealthy(doc) ? 0 : 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error((err as Error).message.split("\n")[0]);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );
+}

@@ -1,0 +1,97 @@
+// One Pulumi stack of this project driven by the real CLI against the local
+// Linode world: a scratch project directory whose sources are symlinks to this
+// checkout (so the stack file and state never land in the repository), the
+// world's exports as environment, and every command timed.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cliEnv } from "./cli";
+import type { World } from "../world/world";
+
+const ROOT = join(__dirname, "..", "..", "..");
+/** What the program needs at run time (Pulumi.yaml is copied: the CLI resolves `main` next to it). */
+const LINKED = ["index.ts", "program.ts", "config", "model", "components", "templates", "node_modules", "package.json", "tsconfig.json"];
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export class EngineStack {
+  readonly dir: string;
+  readonly timings: Record<string, number> = {};
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(
+    readonly world: World,
+    readonly pulumi: string,
+    readonly name: string,
+    opts: { ownBackend?: boolean } = {},
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), "vpn-engine-"));
+    for (const f of LINKED) symlinkSync(join(ROOT, f), join(this.dir, f));
+    writeFileSync(join(this.dir, "Pulumi.yaml"), readFileSync(join(ROOT, "Pulumi.yaml")));
+    this.env = cliEnv({
+      ...world.env(),
+      PULUMI_HOME: process.env.PULUMI_HOME ?? join(process.env.HOME ?? "/root", ".pulumi"),
+      // The ACME server's HTTPS is the sandbox CA's.
+      NODE_EXTRA_CA_CERTS: world.httpsCaFile,
+      ...(opts.ownBackend ? { PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}` } : {}),
+    });
+    if (opts.ownBackend) mkdirSync(join(this.dir, "state"));
+  }
+
+  /** Runs `pulumi <args> --stack <name> --non-interactive`, recording its wall time under `label`. */
+  run(args: string[], label?: string, timeoutMs = 30 * 60_000): Promise<CliRun> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn(this.pulumi, [...args, "--stack", this.name, "--non-interactive"], { cwd: this.dir, env: this.env });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        const ms = Date.now() - started;
+        if (label) this.timings[label] = ms;
+        resolve({ status, stdout, stderr, ms });
+      });
+    });
+  }
+
+  async ok(args: string[], label?: string): Promise<CliRun> {
+    const r = await this.run(args, label);
+    if (r.status !== 0) throw new Error(`pulumi ${args.join(" ")} (stack ${this.name}) exited ${r.status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    return r;
+  }
+
+  async init(config: Record<string, string>, secrets: Record<string, string> = {}): Promise<void> {
+    await this.ok(["stack", "init", this.name]);
+    for (const [k, v] of Object.entries(config)) await this.ok(["config", "set", "--path", k, v]);
+    for (const [k, v] of Object.entries(secrets)) await this.ok(["config", "set", "--secret", "--path", k, v]);
+  }
+
+  async outputs(): Promise<Record<string, any>> {
+    return JSON.parse((await this.ok(["stack", "output", "--json", "--show-secrets"])).stdout);
+  }
+
+  /** `pulumi preview --json`: the planned steps (op per URN). */
+  async plan(extra: string[] = [], label?: string): Promise<{ op: string; urn: string; type: string }[]> {
+    const r = await this.ok(["preview", "--json", ...extra], label);
+    const doc = JSON.parse(r.stdout);
+    return (doc.steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn, type: (s.newState ?? s.oldState)?.type ?? s.urn.split("::")[2] }));
+  }
+
+  async resources(): Promise<{ urn: string; type: string; id?: string; outputs?: Record<string, unknown> }[]> {
+    const r = await this.ok(["stack", "export"]);
+    return JSON.parse(r.stdout).deployment.resources ?? [];
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

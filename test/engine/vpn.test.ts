@@ -1,0 +1,188 @@
+// The real `pulumi` CLI, the real provider plugins (linode, command, tls, random at
+// the versions the npm SDKs declare) and the program's dynamic provider, against the
+// local Linode world (test/engine/world): preview, a first up to a VPN in use, a
+// no-op up, a user change, a one-key diff, a VM replacement, destroy, a bad stack
+// file, two stacks at once. Skipped, loudly, where the CLI or a plugin is missing.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VpnClient } from "../lib/client";
+import { detectEspBackend } from "../lib/esp";
+import type { ClientHost, Topology } from "../lib/netns";
+import { probeTcp } from "../lib/upstream";
+import { inventory, missingForEngine } from "./lib/cli";
+import { EngineStack } from "./lib/stack";
+import { startWorld, World } from "./world/world";
+
+const inv = inventory();
+const missing = process.getuid?.() !== 0 ? "needs root (namespaces, containers)" : missingForEngine(inv);
+if (missing) console.log(`engine: SKIPPED — ${missing}`);
+
+const WRITES = new Set(["POST", "PUT", "DELETE"]);
+const INSTANCE = "linode:index/instance:Instance";
+
+/** Stack config for one region; the world provides zone, ACME server and API. */
+function stackConfig(world: World, host: string, users: string[], region = "us-ord"): Record<string, string> {
+  return {
+    "vpn:zone": world.zones[0],
+    "vpn:hostname": `${host}.${world.zones[0]}`,
+    "vpn:region": region,
+    "vpn:acmeServer": world.acmeDirectory,
+    "linode:url": world.url,
+    // The provider polls events every 4 s by default; the world answers at once.
+    "linode:eventPollMs": "500",
+    ...Object.fromEntries(users.map((u, i) => [`vpn:users[${i}]`, u])),
+  };
+}
+
+/** A device configured only from the stack's swanctl profile plus the sandbox CA. */
+async function deviceFor(world: World, profile: string, child: string, user: string, password: string, rootPem: string, dir: string): Promise<VpnClient> {
+  const ns = await world.addClient();
+  const host: ClientHost = { ns: ns.name, index: ns.index, v4: ns.v4, v6: ns.v6 };
+  const topology = { upstream: world.upstream.ns, removeClientHost: async () => world.removeClient(ns) } as unknown as Topology;
+  const client = new VpnClient(topology, host, join(dir, `${ns.name}-${user}`), { user, password, swanctlConf: profile, childName: child, trustedRootPem: rootPem }, await detectEspBackend());
+  await client.start();
+  return client;
+}
+
+describe("the real pulumi engine on the local Linode", { skip: missing, concurrency: false }, () => {
+  let world: World;
+  let dev: EngineStack;
+  const clients: VpnClient[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "vpn-engine-clients-"));
+  const timings: Record<string, number> = {};
+
+  before(async () => {
+    world = await startWorld({ log: (m) => console.log(m) });
+    dev = new EngineStack(world, inv.pulumi!, "dev");
+    await dev.init(stackConfig(world, "vpn", ["alice", "bob"]), { "vpn:passwords.alice": "alice-Passw0rd-1", "vpn:passwords.bob": "bob-Passw0rd-1", "linode:token": world.token });
+  });
+
+  after(async () => {
+    for (const c of clients) await c.stop().catch(() => undefined);
+    if (dev) {
+      if (world?.instances().length) await dev.run(["destroy", "--yes"]);
+      dev.remove();
+    }
+    await world?.stop();
+    Object.assign(timings, dev?.timings ?? {});
+    const figures = Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ");
+    console.log(`engine figures: ${figures}`);
+    mkdirSync("/var/lib/vpn-sandbox", { recursive: true });
+    writeFileSync("/var/lib/vpn-sandbox/engine-figures.json", JSON.stringify({ at: new Date().toISOString(), pulumi: inv.version, timings }, null, 2));
+  });
+
+  test("preview of an empty stack lists the creates and writes nothing", async () => {
+    const before = world.requests.length;
+    const steps = await dev.plan([], "preview");
+    assert.ok(steps.some((s) => s.op === "create" && s.type === INSTANCE), JSON.stringify(steps.map((s) => [s.op, s.type])));
+    const writes = world.requests.slice(before).filter((r) => WRITES.has(r.method));
+    assert.deepEqual(writes, [], "preview sent write requests");
+    assert.equal(world.instances().length, 0, "no instance (so nothing to SSH into)");
+    assert.ok(!Object.values(world.records()).flat().some((r) => r.type === "TXT"), "no ACME TXT record");
+  });
+
+  test("the first up gives a VPN a device configured from the stack's profile uses over v4 and v6", async () => {
+    const started = Date.now();
+    await dev.ok(["up", "--yes", "--skip-preview"], "up");
+    const out = await dev.outputs();
+    const region = out.regions["us-ord"];
+    const c = await deviceFor(world, out.profiles.alice["us-ord"].linuxSwanctl, "vpn-us-ord", "alice", "alice-Passw0rd-1", readFileSync(world.caFile, "utf8"), dir);
+    clients.push(c);
+    await c.connectOrThrow(30);
+    timings["first up until connected"] = Date.now() - started;
+    assert.ok(c.vips.v4 && c.vips.v6, `vips ${JSON.stringify(c.vips)}`);
+    assert.ok(c.vips.v6!.startsWith(region.ipv6Range.split("::")[0]), `${c.vips.v6} inside ${region.ipv6Range}`);
+    const v4 = await probeTcp(c.ns, world.upstream.v4, { port: world.upstream.port });
+    const v6 = await probeTcp(c.ns, world.upstream.v6, { port: world.upstream.port });
+    assert.ok(v4.ok && v6.ok, `upstream over v4 ${v4.answer}, v6 ${v6.answer}`);
+    assert.equal(v4.answer, region.ipv4, "IPv4 leaves NATed to the server");
+    assert.equal(v6.answer, c.vips.v6, "IPv6 is routed, not NATed");
+  });
+
+  test("a second up changes nothing and runs no remote step", async () => {
+    const r = await dev.ok(["up", "--yes", "--expect-no-changes", "--skip-preview"], "no-op up");
+    assert.doesNotMatch(r.stdout, /command:remote:Command.*(creat|updat|replac)/i);
+  });
+
+  test("a one-key change previews as only that change", async () => {
+    await dev.ok(["config", "set", "vpn:onDemand", "always"]);
+    const steps = (await dev.plan(["--diff"])).filter((s) => s.op !== "same");
+    assert.deepEqual(steps, [], "vpn:onDemand changes profiles (outputs) only");
+    await dev.ok(["config", "set", "vpn:onDemand", "off"]);
+  });
+
+  test("adding a user and changing a password: only push and apply run, the connected SA survives", async () => {
+    const sa = await clients[0].ikeSa();
+    await dev.ok(["config", "set", "--path", "vpn:users[2]", "carol"]);
+    await dev.ok(["config", "set", "--secret", "--path", "vpn:passwords.bob", "bob-Passw0rd-2"]);
+    const changed = (await dev.plan()).filter((s) => s.op !== "same" && (s.type.startsWith("command:") || s.type === INSTANCE));
+    assert.deepEqual(changed.map((s) => s.urn.split("::").pop()!.replace(/^.*-(\d\d-[a-z-]+)$/, "$1")).sort(), ["03-push-files", "04-apply"]);
+    await dev.ok(["up", "--yes", "--skip-preview"], "user-add up");
+    assert.equal((await clients[0].ikeSa())?.uniqueId, sa?.uniqueId, "alice's IKE_SA survived");
+    const out = await dev.outputs();
+    const root = readFileSync(world.caFile, "utf8");
+    const carol = await deviceFor(world, out.profiles.carol["us-ord"].linuxSwanctl, "vpn-us-ord", "carol", out.passwords.carol, root, dir);
+    clients.push(carol);
+    await carol.connectOrThrow(30);
+    const oldBob = out.profiles.bob["us-ord"].linuxSwanctl.split(Buffer.from("bob-Passw0rd-2").toString("hex")).join(Buffer.from("bob-Passw0rd-1").toString("hex"));
+    const bob = await deviceFor(world, oldBob, "vpn-us-ord", "bob", "bob-Passw0rd-1", root, dir);
+    clients.push(bob);
+    assert.equal((await bob.connect(20)).ok, false, "the old password is refused");
+  });
+
+  test("replacing the VM succeeds in one up and the VPN works after it", async () => {
+    const old = (await dev.resources()).find((r) => r.type === INSTANCE)!;
+    await dev.ok(["up", "--yes", "--skip-preview", "--replace", old.urn], "replace up");
+    const now = (await dev.resources()).find((r) => r.type === INSTANCE)!;
+    assert.notEqual(now.id, old.id);
+    const out = await dev.outputs();
+    const c = await deviceFor(world, out.profiles.alice["us-ord"].linuxSwanctl, "vpn-us-ord", "alice", "alice-Passw0rd-1", readFileSync(world.caFile, "utf8"), dir);
+    clients.push(c);
+    await c.connectOrThrow(30);
+  });
+
+  test("destroy leaves nothing in the world", async () => {
+    await dev.ok(["destroy", "--yes", "--skip-preview"], "destroy");
+    const s = world.status();
+    assert.deepEqual(s.instances, []);
+    assert.deepEqual(s.firewalls, []);
+    assert.deepEqual(Object.values(s.records).flat(), []);
+    const state = world.api.state() as { ranges?: unknown[]; rdns?: Record<string, unknown> };
+    assert.deepEqual(state.ranges ?? [], []);
+  });
+
+  test("a bad stack file fails preview with the program's message and creates nothing", async () => {
+    const bad = new EngineStack(world, inv.pulumi!, "bad");
+    try {
+      await bad.init({ ...stackConfig(world, "bad", ["al ice"]) }, { "linode:token": world.token });
+      const before = world.requests.length;
+      const r = await bad.run(["preview"]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stdout + r.stderr, /vpn:users\[0\]: .*letters, digits/);
+      assert.deepEqual(world.requests.slice(before).filter((q) => WRITES.has(q.method)), []);
+    } finally {
+      bad.remove();
+    }
+  });
+
+  test("two stacks (dev and a 40-character name) come up and tear down side by side", async () => {
+    // Its own backend: another team's `dev` of the same project in the same Linode account.
+    const a = new EngineStack(world, inv.pulumi!, "dev", { ownBackend: true });
+    const b = new EngineStack(world, inv.pulumi!, "a-forty-character-stack-name-for-labels1");
+    try {
+      await a.init(stackConfig(world, "a", ["alice"]), { "linode:token": world.token });
+      await b.init(stackConfig(world, "b", ["alice"]), { "linode:token": world.token });
+      await Promise.all([a.ok(["up", "--yes", "--skip-preview"]), b.ok(["up", "--yes", "--skip-preview"])]);
+      const labels = world.instances().map((i) => i.label);
+      assert.equal(new Set(labels).size, 2, `distinct labels ${labels}`);
+      await Promise.all([a.ok(["destroy", "--yes", "--skip-preview"]), b.ok(["destroy", "--yes", "--skip-preview"])]);
+      assert.deepEqual(world.instances(), []);
+    } finally {
+      a.remove();
+      b.remove();
+    }
+  });
+});

@@ -1,0 +1,99 @@
+// The hostname pre-flight check against a loopback stand-in for the Linode API:
+// it pages through the domain's records, fails naming a foreign A/AAAA record, and
+// asks nothing once the guard exists (later runs see this stack's own records).
+import assert from "node:assert/strict";
+import { createServer, IncomingMessage, Server } from "node:http";
+import { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { hostnameGuardProvider } from "../../components/hostnameGuard";
+
+const TOKEN = "guard-token-0123456789";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+interface Rec { id: number; type: string; name: string; target: string }
+
+describe("HostnameGuard.check", () => {
+  let server: Server;
+  let base = "";
+  let records: Rec[] = [];
+  const seen: IncomingMessage[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      seen.push(req);
+      const url = new URL(req.url ?? "/", "http://x");
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+        res.writeHead(401, { "Content-Type": "application/json" }).end(JSON.stringify({ errors: [{ reason: "Invalid Token" }] }));
+        return;
+      }
+      const m = /^\/v4\/domains\/(\d+)\/records$/.exec(url.pathname);
+      if (!m || m[1] !== "77") {
+        res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ errors: [{ reason: "Not found" }] }));
+        return;
+      }
+      // Pages of 2, ignoring the filter (the check must not rely on it).
+      const page = Number(url.searchParams.get("page") ?? 1);
+      const pages = Math.max(1, Math.ceil(records.length / 2));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ data: records.slice((page - 1) * 2, page * 2), page, pages, results: records.length }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4`;
+  });
+  after(() => new Promise<void>((r) => {
+    server.close(() => r());
+    server.closeAllConnections();
+  }));
+
+  const news = (over: Record<string, unknown> = {}) => ({
+    hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: 77, apiUrl: base, token: TOKEN, ownAddresses: [UNKNOWN, UNKNOWN], ...over,
+  });
+
+  it("passes when the zone has no A/AAAA for the name (other names and types do not count)", async () => {
+    records = [
+      { id: 1, type: "A", name: "www", target: "192.0.2.1" },
+      { id: 2, type: "TXT", name: "vpn", target: "hello" },
+      { id: 3, type: "CNAME", name: "mail", target: "x.example.net" },
+    ];
+    const r = await hostnameGuardProvider.check({}, news() as any);
+    assert.deepEqual(r.failures, []);
+    const last = seen.at(-1)!;
+    assert.equal(last.headers["x-filter"], JSON.stringify({ name: "vpn" }));
+    assert.match(last.url!, /page=2/, "followed the pagination");
+  });
+
+  it("fails naming the foreign record, found on a later page", async () => {
+    records = [
+      { id: 1, type: "A", name: "www", target: "192.0.2.1" },
+      { id: 2, type: "TXT", name: "vpn", target: "hello" },
+      { id: 9, type: "AAAA", name: "VPN", target: "2001:db8::99" },
+    ];
+    const r = await hostnameGuardProvider.check({}, news() as any);
+    assert.equal(r.failures.length, 1);
+    assert.equal(r.failures[0].property, "hostname");
+    assert.match(r.failures[0].reason, /vpn\.example\.com already has AAAA vpn\.example\.com -> 2001:db8::99 \(Linode record 9\) in the Linode domain example\.com, not made by this stack/);
+    assert.match(r.failures[0].reason, /Nothing was created/);
+  });
+
+  it("records that point at this stack's own server are its own (stacks made before the check)", async () => {
+    records = [
+      { id: 4, type: "A", name: "vpn", target: "203.0.113.10" },
+      { id: 5, type: "AAAA", name: "vpn", target: "2001:db8:7700::100" },
+    ];
+    assert.deepEqual((await hostnameGuardProvider.check({}, news({ ownAddresses: ["203.0.113.10", "2001:DB8:7700:0::100/128"] }) as any)).failures, []);
+    const r = await hostnameGuardProvider.check({}, news({ ownAddresses: ["203.0.113.10", UNKNOWN] }) as any);
+    assert.match(r.failures[0].reason, /AAAA .* 2001:db8:7700::100 \(Linode record 5\)/);
+  });
+
+  it("asks nothing once the guard exists, or while the domain is not known yet", async () => {
+    records = [{ id: 4, type: "A", name: "vpn", target: "198.51.100.1" }];
+    const before = seen.length;
+    assert.deepEqual((await hostnameGuardProvider.check(news() as any, news() as any)).failures, []);
+    assert.deepEqual((await hostnameGuardProvider.check({}, news({ domainId: UNKNOWN }) as any)).failures, []);
+    assert.equal(seen.length, before, "no request");
+  });
+
+  it("an API error fails the check with the reason", async () => {
+    const r = await hostnameGuardProvider.check({}, news({ token: "wrong" }) as any);
+    assert.match(r.failures[0].reason, /cannot check the existing DNS records of vpn\.example\.com: GET .*HTTP 401.*check linode:token/);
+  });
+});
