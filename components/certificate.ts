@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { VpnConfig } from "../model/types";
 import { AcmeCertificate } from "./acme/resource";
+import { CertificateRevocation } from "./acme/revocation";
 import type { DnsSettings, PropagationSettings, TimeoutSettings } from "./acme/types";
 
 export interface ServerCertificateArgs {
@@ -73,11 +74,28 @@ export class ServerCertificate extends pulumi.ComponentResource {
         ...(acme.email ? { email: acme.email } : {}),
         ...(acme.profile ? { profile: acme.profile } : {}),
         ...(acme.renewBeforeDays !== undefined ? { renewBeforeDays: acme.renewBeforeDays } : {}),
-        revokeOnDestroy: acme.revokeOnDestroy,
         ...(args.acmeServerCaPem ? { acmeServerCaPem: args.acmeServerCaPem } : {}),
         dns,
         dnsCredential: pulumi.secret(credential),
         ...(args.propagation ? { propagation: args.propagation } : {}),
+        ...(args.timeouts ? { timeouts: args.timeouts } : {}),
+      },
+      { parent: this },
+    );
+    // vpn:revokeOnDestroy: revokes the current certificate when the region is destroyed,
+    // never on renewal (see acme/revocation.ts). Always present, so switching the option
+    // is an update and never itself a deletion.
+    new CertificateRevocation(
+      `${name}-revocation`,
+      {
+        enabled: acme.revokeOnDestroy,
+        hostname: args.hostname,
+        directoryUrl: acme.directoryUrl,
+        accountKeyPem: accountKey.privateKeyPem,
+        accountUrl: cert.accountUrl,
+        certPem: cert.certPem,
+        notAfter: cert.notAfter,
+        ...(args.acmeServerCaPem ? { acmeServerCaPem: args.acmeServerCaPem } : {}),
         ...(args.timeouts ? { timeouts: args.timeouts } : {}),
       },
       { parent: this },

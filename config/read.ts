@@ -2,7 +2,7 @@
 // before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS } from "./keys";
-import { validateConfig } from "./validate";
+import { ConfigError, validateConfig } from "./validate";
 import type { VpnConfig } from "../model/types";
 
 /**
@@ -27,7 +27,14 @@ export function isConfigSecret(key: string): boolean {
 }
 
 export function readStackConfig(): VpnConfig {
-  return validateConfig(rawStackConfig(), { isSecret: isConfigSecret });
+  try {
+    return validateConfig(rawStackConfig(), { isSecret: isConfigSecret });
+  } catch (e) {
+    // A RunError makes the engine print just the message (every problem, each naming its
+    // key), not the program's stack trace: a bad stack file is the user's to fix, not a bug.
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
 }
 
 /** Keys declared secret in the contract: their values must never appear in plain outputs. */

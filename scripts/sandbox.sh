@@ -62,16 +62,14 @@ cmd_start() {
   [ -z "$pid" ] || die "a world is starting already (pid $pid); wait, or run: sandbox.sh stop"
   mkdir -p "$dir"
   chmod 700 "$dir"
-  rm -f "$dir/ready" "$dir/env"
+  rm -f "$dir/ready" "$dir/env" "$pidfile"
   : >"$logfile"
   local began=$SECONDS
-  # setsid: the world outlives this shell and its terminal.
+  # setsid: the world outlives this shell and its terminal. The daemon writes its own pid file.
   (cd "$repo" && TS_NODE_PROJECT="$repo/tsconfig.json" VPN_SANDBOX_DIR="$dir" \
-    setsid node --require ts-node/register/transpile-only test/engine/world/daemon.ts </dev/null >>"$logfile" 2>&1 &
-    echo $! >"$pidfile")
-  pid="$(cat "$pidfile")"
-  echo "sandbox: starting the world (pid $pid, log $logfile)" >&2
-  local shown=0 lines
+    setsid node --require ts-node/register/transpile-only test/engine/world/daemon.ts </dev/null >>"$logfile" 2>&1 &)
+  echo "sandbox: starting the world (log $logfile)" >&2
+  local shown=0 lines seen=""
   while :; do
     lines=$(wc -l <"$logfile")
     if [ "$lines" -gt "$shown" ]; then
@@ -79,7 +77,10 @@ cmd_start() {
       shown=$lines
     fi
     [ -r "$dir/ready" ] && break
-    if ! kill -0 "$pid" 2>/dev/null; then
+    pid="$(daemon_pid)"
+    if [ -n "$pid" ]; then
+      seen=$pid
+    elif [ -n "$seen" ] || [ $((SECONDS - began)) -ge 30 ]; then
       sed -n "$((shown + 1)),\$p" "$logfile" >&2
       die "the world failed to start (log above, also in $logfile); clean up with: sandbox.sh stop"
     fi

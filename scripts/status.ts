@@ -70,6 +70,14 @@ export async function statusOf(view: StackView, opts: StatusOptions = {}): Promi
   return { schema: STATUS_SCHEMA, stack: opts.stack ?? null, regions: await Promise.all(regions.map((r) => regionOf(r, view, opts))) };
 }
 
+/**
+ * The same from plain stack outputs ({ servers, regions, certificateNotAfter }, values
+ * unwrapped, e.g. from the Automation API's `stack.outputs()` mapped to `.value`).
+ */
+export function statusOfOutputs(outputs: Record<string, unknown>, opts: StatusOptions = {}): Promise<StatusDocument> {
+  return statusOf(stackView(outputs, opts.stack ? `stack ${opts.stack}` : "the stack outputs"), opts);
+}
+
 /** Whether every region in the document is healthy (the exit status). */
 export function allHealthy(doc: StatusDocument): boolean {
   return doc.regions.every(regionHealthy);

@@ -231,3 +231,17 @@ export async function revokeCertificate(inputs: RevokeInputs, log: Logger): Prom
   });
 }
 
+
+export interface ContactInputs extends Pick<AcmeCertificateInputs, "directoryUrl" | "accountKeyPem" | "acmeServerCaPem" | "timeouts" | "email"> {
+  accountUrl: string;
+}
+
+/** RFC 8555 section 7.3.2: sets the account's contact to `email` (none when unset). */
+export async function updateAccountContact(inputs: ContactInputs, log: Logger): Promise<void> {
+  await withAcme(inputs, async (acme, ctx) => {
+    const client = newClient(acme, inputs, inputs.accountUrl);
+    const contact = inputs.email ? [`mailto:${inputs.email}`] : [];
+    await step(ctx, inputs.directoryUrl, "update the account's contact (vpn:acmeEmail)", () => client.updateAccount({ contact }));
+    log(`ACME: account ${inputs.accountUrl} contact is now ${contact.join(", ") || "(none)"}`);
+  });
+}

@@ -6,7 +6,7 @@
 // of these files (each `require` sits inside a function), no secret is captured in
 // a closure (tokens, TSIG secret and account key are inputs), and check/diff are
 // pure so `pulumi preview` never talks to the CA or the DNS provider.
-import { issueCertificate, revokeCertificate } from "./issue";
+import { ContactInputs, issueCertificate, updateAccountContact } from "./issue";
 import { renewalStatus } from "./renewal";
 import type { AcmeCertificateInputs, AcmeCertificateOutputs, DnsSolver, Logger } from "./types";
 
@@ -17,6 +17,8 @@ export interface ProviderDeps {
   log?: Logger;
   /** Test seam, see issue.ts. */
   wrapSolver?: (solver: DnsSolver) => DnsSolver;
+  /** Test seam: how `update` tells the CA a new contact (default: acme-client updateAccount). */
+  updateContact?: (inputs: ContactInputs, log: Logger) => Promise<void>;
 }
 
 interface CheckFailure {
@@ -29,8 +31,8 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Changing one of these needs a new certificate. */
 export const REPLACE_KEYS = ["hostname", "csrPem", "directoryUrl", "accountKeyPem", "profile"] as const;
-/** These only change how the next certificate is obtained or the old one is destroyed. */
-export const UPDATE_KEYS = ["email", "renewBeforeDays", "revokeOnDestroy", "acmeServerCaPem", "dns", "propagation", "timeouts"] as const;
+/** These need no new certificate: `email` is sent to the CA's account, the rest only changes how the next one is obtained. */
+export const UPDATE_KEYS = ["email", "renewBeforeDays", "acmeServerCaPem", "dns", "propagation", "timeouts"] as const;
 const CERT_KEYS = ["certPem", "chainPem", "notBefore", "notAfter", "accountUrl", "certificateUrl"] as const;
 
 const HOSTNAME_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
@@ -126,12 +128,16 @@ export function diffCertificate(olds: Partial<AcmeCertificateOutputs>, news: Par
     else if (renewalStatus(olds.certPem, now, known(news.renewBeforeDays) ? news.renewBeforeDays : olds.renewBeforeDays).due) replaces.push("notAfter");
   }
   const updates = UPDATE_KEYS.filter((k) => !same(olds[k], news[k]));
-  return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+  // State from before revocation moved to CertificateRevocation (revocation.ts) still
+  // carries revokeOnDestroy and a provider whose delete revokes: one update replaces both.
+  const legacy = (olds as { revokeOnDestroy?: unknown }).revokeOnDestroy !== undefined;
+  return { changes: replaces.length > 0 || updates.length > 0 || legacy, replaces, deleteBeforeReplace: false };
 }
 
 export function createAcmeCertificateProvider(deps: ProviderDeps = {}) {
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? ((m: string) => console.error(m));
+  const updateContact = deps.updateContact ?? updateAccountContact;
   return {
     async check(_olds: Partial<AcmeCertificateInputs>, news: Partial<AcmeCertificateInputs>) {
       return { inputs: news, failures: checkInputs(news) };
@@ -146,23 +152,22 @@ export function createAcmeCertificateProvider(deps: ProviderDeps = {}) {
       return { id: cert.certificateUrl, outs: { ...publicInputs(inputs), ...cert } };
     },
 
-    /** Only UPDATE_KEYS changed: keep the certificate, record the new settings. */
+    /** Only UPDATE_KEYS changed: keep the certificate, record the new settings; a new e-mail goes to the CA's account. */
     async update(_id: string, olds: AcmeCertificateOutputs, news: AcmeCertificateInputs): Promise<{ outs: AcmeCertificateOutputs }> {
+      if ((olds.email ?? "") !== (news.email ?? "") && olds.accountUrl) {
+        await updateContact({ ...news, accountUrl: olds.accountUrl }, log);
+      }
       const cert: Record<string, unknown> = {};
       for (const k of CERT_KEYS) cert[k] = olds[k];
       return { outs: { ...publicInputs(news), ...(cert as Pick<AcmeCertificateOutputs, (typeof CERT_KEYS)[number]>) } };
     },
 
-    /** Nothing to clean up at the CA (challenge records are removed during create); optionally revoke. */
-    async delete(_id: string, props: AcmeCertificateOutputs): Promise<void> {
-      if (!props.revokeOnDestroy) return;
-      if (!props.certPem || !props.accountUrl) return;
-      if (new Date(props.notAfter).getTime() <= now().getTime()) {
-        log(`ACME: ${props.hostname}: certificate already expired, not revoking`);
-        return;
-      }
-      await revokeCertificate({ ...props, certPem: props.certPem, accountUrl: props.accountUrl }, log);
-    },
+    /**
+     * Nothing to clean up at the CA (challenge records are removed during create).
+     * Never revokes: this delete also runs for the certificate a renewal superseded.
+     * Revocation on destroy is CertificateRevocation's job (revocation.ts).
+     */
+    async delete(_id: string, _props: AcmeCertificateOutputs): Promise<void> {},
   };
 }
 

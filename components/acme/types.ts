@@ -59,7 +59,6 @@ export interface AcmeCertificateInputs {
   profile?: string;
   /** Renew this many days before notAfter; unset or 0: the last third of the lifetime, at least 10 days. */
   renewBeforeDays?: number;
-  revokeOnDestroy?: boolean;
   /** Extra trusted roots (PEM) for the ACME server's HTTPS, e.g. a private ACME CA. */
   acmeServerCaPem?: string;
   dns: DnsSettings;

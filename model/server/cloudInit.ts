@@ -55,16 +55,31 @@ export function userDataBase64(text: string): string {
   return Buffer.from(text, "utf8").toString("base64");
 }
 
+/** sshd drop-in that the trust-on-first-use step writes: sshd then offers the ED25519 key only. */
+export const HOST_KEY_DROP_IN = "/etc/ssh/sshd_config.d/10-vpn-host-key.conf";
+
 /**
  * The command of the trust-on-first-use step (regions without the Metadata capability):
  * prints the server's ED25519 host public key once cloud-init (which may still be
  * generating host keys on a fresh VM) is done. Its output is pinned for every later step.
+ *
+ * It then makes sshd offer that key only. A client that pins one key but negotiates the
+ * host key algorithm by its own preference would otherwise meet the server's ECDSA or
+ * RSA key and fail the pin (Go's x/crypto/ssh does, see hashicorp/terraform issue
+ * 18940); with a HostKey line sshd loads no other key (sshd_config(5), HostKey). On a
+ * VM whose user data installed the key this changes nothing: it has no other key.
  */
 export const RECORD_HOST_KEY_SCRIPT = [
   "#!/bin/sh",
   "# Step (regions without Linode Metadata only): print the SSH host key to pin from now on.",
   "set -eu",
   "if command -v cloud-init >/dev/null 2>&1; then timeout 900 cloud-init status --wait >/dev/null || [ $? -eq 2 ]; fi",
-  "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub",
+  "key=/etc/ssh/ssh_host_ed25519_key",
+  `cut -d' ' -f1,2 "$key.pub"`,
+  `conf=${HOST_KEY_DROP_IN}`,
+  `printf '# Managed by Pulumi (vpn:index:VpnRegion): offer only the pinned host key.\\nHostKey %s\\n' "$key" > "$conf.tmp"`,
+  `mv "$conf.tmp" "$conf"`,
+  "sshd -t >&2",
+  "systemctl reload ssh >&2 || systemctl reload sshd >&2",
   "",
 ].join("\n");

@@ -302,7 +302,7 @@ export function regionStatus(r: StackRegion, f: ServerFacts, opts: ReportOptions
   const rebootRequired = f.rebootRequiredFile === true || kernel !== undefined ? true : f.rebootRequiredFile === false ? false : null;
   const uu = f.unattendedUpgrades;
   const lastRun = uu.startLine ? logTimestamp(uu.startLine, f.tz) : null;
-  if (aptKnown && security.length) warnings.push(`${security.length} security update(s) pending: ${security.join(", ")}`);
+  if (aptKnown && security.length) warnings.push(`${security.length} security update(s) pending: ${security.slice(0, 8).join(", ")}${security.length > 8 ? ", ..." : ""}`);
   if (rebootRequired) warnings.push(`reboot required${rebootReasons.length ? ` (${rebootReasons.join(", ")})` : ""}`);
 
   return {

@@ -56,7 +56,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
 
   before(async () => {
     world = await startWorld({ log: (m) => console.log(m) });
-    dev = new EngineStack(world, inv.pulumi!, "dev");
+    dev = new EngineStack(inv.pulumi!, "dev", { world });
     await dev.init(stackConfig(world, "vpn", ["alice", "bob"]), { "vpn:passwords.alice": "alice-Passw0rd-1", "vpn:passwords.bob": "bob-Passw0rd-1", "linode:token": world.token });
   });
 
@@ -155,7 +155,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
   });
 
   test("a bad stack file fails preview with the program's message and creates nothing", async () => {
-    const bad = new EngineStack(world, inv.pulumi!, "bad");
+    const bad = new EngineStack(inv.pulumi!, "bad", { world });
     try {
       await bad.init({ ...stackConfig(world, "bad", ["al ice"]) }, { "linode:token": world.token });
       const before = world.requests.length;
@@ -170,8 +170,8 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
 
   test("two stacks (dev and a 40-character name) come up and tear down side by side", async () => {
     // Its own backend: another team's `dev` of the same project in the same Linode account.
-    const a = new EngineStack(world, inv.pulumi!, "dev", { ownBackend: true });
-    const b = new EngineStack(world, inv.pulumi!, "a-forty-character-stack-name-for-labels1");
+    const a = new EngineStack(inv.pulumi!, "dev", { world, ownBackend: true });
+    const b = new EngineStack(inv.pulumi!, "a-forty-character-stack-name-for-labels1", { world });
     try {
       await a.init(stackConfig(world, "a", ["alice"]), { "linode:token": world.token });
       await b.init(stackConfig(world, "b", ["alice"]), { "linode:token": world.token });

@@ -14,6 +14,7 @@ import { detectEspBackend, EspBackend } from "./esp";
 import { HOSTNAME } from "./fixture";
 import { ClientHost, NET, Topology } from "./netns";
 import type { Daemon } from "./procs";
+import type { ClientRekey } from "./lifetimes";
 import { IkeSaInfo, listSas, swanctl, swanctlOk, SwanctlEnv } from "./swanctl";
 
 const RESOLVCONF = "/sbin/resolvconf";
@@ -44,6 +45,8 @@ export interface ClientSpec {
   espBackend?: EspBackend;
   /** charon filelog levels, default "default = 1". */
   logLevels?: string;
+  /** Rekey times (test-only, e.g. seconds instead of hours); omitted = strongSwan's defaults. */
+  rekey?: ClientRekey;
 }
 
 export interface ConnectResult {
@@ -69,6 +72,7 @@ export function clientSwanctlConf(spec: ClientSpec): string {
     `    remote_addrs = ${spec.serverAddress ?? NET.serverV4}`,
     "    vips = 0.0.0.0, ::",
     `    proposals = ${spec.ike ?? "default"}`,
+    ...(spec.rekey ? [`    rekey_time = ${spec.rekey.ike}`, "    reauth_time = 0s", ...(spec.rekey.ikeOver ? [`    over_time = ${spec.rekey.ikeOver}`] : [])] : []),
     "    local {",
     "      auth = eap-mschapv2",
     `      eap_id = ${quote(spec.user)}`,
@@ -82,6 +86,7 @@ export function clientSwanctlConf(spec: ClientSpec): string {
     `      ${child} {`,
     "        remote_ts = 0.0.0.0/0, ::/0",
     `        esp_proposals = ${spec.esp ?? "default"}`,
+    ...(spec.rekey ? [`        rekey_time = ${spec.rekey.child}`, "        rand_time = 0s", ...(spec.rekey.childLife ? [`        life_time = ${spec.rekey.childLife}`] : [])] : []),
     "      }",
     "    }",
     "  }",

@@ -92,6 +92,26 @@ describe("ServerCertificate under mocks", () => {
     assert.deepEqual((await p.diff("id", olds, { ...news, hostname: "other.example.com" })).replaces, ["hostname"]);
   });
 
+  it("vpn:revokeOnDestroy: a revocation resource holding the current certificate, never replaced, key secret", async () => {
+    const run = await register({ hostname: "vpn.example.com", zone: "example.com", acme: acme({ revokeOnDestroy: true }), linodeToken: TOKEN });
+    const rev = run.byName("us-ord-cert-revocation");
+    assert.equal(rev.type, DYNAMIC);
+    assert.equal(rev.parent, "us-ord-cert");
+    assert.equal(rev.inputs.enabled, true);
+    assert.equal(rev.inputs.hostname, "vpn.example.com");
+    assert.equal(rev.inputs.certPem, mockCertificateMaterial().certPem, "the certificate the ACME resource holds now");
+    assert.equal(rev.inputs.accountUrl, "https://acme.invalid/acct/1");
+    assert.ok(rev.secretInputs.includes("accountKeyPem"));
+    assert.ok(!("revokeOnDestroy" in run.byName("us-ord-cert-acme").inputs), "the certificate itself never revokes");
+    const text = String(rev.inputs.__provider);
+    assert.doesNotMatch(text, /PRIVATE KEY|MOCKSECRET/);
+    const p = loadProvider(text) as unknown as { diff(id: string, o: unknown, n: unknown): Promise<{ changes: boolean; replaces: string[] }> };
+    const olds = { ...rev.inputs, __provider: undefined };
+    const renewed = { ...olds, certPem: "-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n" };
+    assert.deepEqual(await p.diff("id", olds, renewed), { changes: true, replaces: [], deleteBeforeReplace: false }, "a renewal is an update, not a delete");
+    assert.deepEqual((await p.diff("id", olds, { ...olds, enabled: false })).replaces, []);
+  });
+
   it("rfc2136: settings from vpn:rfc2136, the TSIG secret as a secret input, not in the provider text", async () => {
     const run = await register({
       hostname: "vpn.example.com",

@@ -30,7 +30,6 @@ const inputs: AcmeCertificateInputs = {
   csrPem: "CSR",
   directoryUrl: "https://acme-v02.api.letsencrypt.org/directory",
   accountKeyPem: "ACCOUNT KEY",
-  revokeOnDestroy: false,
   dns: { provider: "linode", zone: "example.com" },
   dnsCredential: "token",
 };
@@ -98,7 +97,7 @@ describe("diff", () => {
 
   it("settings that need no new certificate are an update", () => {
     const olds = outputs(90);
-    for (const over of [{ email: "a@example.com" }, { revokeOnDestroy: true }, { dns: { provider: "rfc2136" as const, zone: "example.com", server: "ns1", keyName: "k" } }]) {
+    for (const over of [{ email: "a@example.com" }, { renewBeforeDays: 20 }, { dns: { provider: "rfc2136" as const, zone: "example.com", server: "ns1", keyName: "k" } }]) {
       assert.deepEqual(diffCertificate(olds, { ...news, ...over }, day(1)), { changes: true, replaces: [], deleteBeforeReplace: false });
     }
   });
@@ -112,10 +111,19 @@ describe("diff", () => {
     assert.deepEqual(diffCertificate(outputs(90), { ...news, csrPem: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }, day(1)).replaces, ["csrPem"]);
   });
 
-  it("update keeps the certificate and records the new settings, without the credential", async () => {
+  it("state from before CertificateRevocation (revokeOnDestroy in the outputs) gets one update", () => {
+    const legacy = { ...outputs(90), revokeOnDestroy: true } as AcmeCertificateOutputs;
+    assert.deepEqual(diffCertificate(legacy, news, day(1)), { changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("update keeps the certificate and records the new settings, without the credential; a new e-mail goes to the CA", async () => {
     const olds = outputs(90);
-    const p = createAcmeCertificateProvider({ log: () => undefined });
+    const told: unknown[] = [];
+    const p = createAcmeCertificateProvider({ log: () => undefined, updateContact: async (i) => void told.push({ accountUrl: i.accountUrl, email: i.email }) });
+    await p.update("id", olds, { ...news, renewBeforeDays: 30 });
+    assert.deepEqual(told, [], "the contact is left alone when the e-mail did not change");
     const { outs } = await p.update("id", olds, { ...news, email: "ops@example.com" });
+    assert.deepEqual(told, [{ accountUrl: olds.accountUrl, email: "ops@example.com" }]);
     assert.equal(outs.certPem, olds.certPem);
     assert.equal(outs.notAfter, olds.notAfter);
     assert.equal(outs.accountUrl, olds.accountUrl);
@@ -123,8 +131,10 @@ describe("diff", () => {
     assert.ok(!("dnsCredential" in outs));
   });
 
-  it("delete without revokeOnDestroy does nothing (no network)", async () => {
-    await createAcmeCertificateProvider({ log: () => undefined }).delete("id", outputs(90));
+  it("delete never revokes, not even state that still says revokeOnDestroy (no network)", async () => {
+    const p = createAcmeCertificateProvider({ log: () => undefined });
+    await p.delete("id", outputs(90));
+    await p.delete("id", { ...outputs(90), revokeOnDestroy: true } as AcmeCertificateOutputs);
   });
 });
 

@@ -67,7 +67,12 @@ test("user data: refuses material that would leave sshd without a usable key", (
   assert.throws(() => hostKeyLine("ssh-ed25519 AAAA!!"), /ed25519 public key/);
 });
 
-test("trust-on-first-use step: prints only type and key of the ED25519 host key", () => {
-  assert.match(RECORD_HOST_KEY_SCRIPT, /cut -d' ' -f1,2 \/etc\/ssh\/ssh_host_ed25519_key\.pub/);
-  assert.match(RECORD_HOST_KEY_SCRIPT, /cloud-init status --wait/);
+test("trust-on-first-use step: stdout is only type and key of the ED25519 host key; sshd then offers that key only", () => {
+  const lines = RECORD_HOST_KEY_SCRIPT.split("\n");
+  assert.ok(lines.includes("key=/etc/ssh/ssh_host_ed25519_key"));
+  assert.ok(lines.includes(`cut -d' ' -f1,2 "$key.pub"`));
+  assert.match(RECORD_HOST_KEY_SCRIPT, /cloud-init status --wait >\/dev\/null/);
+  assert.match(RECORD_HOST_KEY_SCRIPT, /HostKey %s\\n' "\$key" > "\$conf\.tmp"/);
+  // Everything else keeps stdout clean: the step's stdout becomes the pinned key.
+  for (const l of lines.filter((x) => /^(sshd|systemctl)/.test(x))) assert.match(l, />&2/, l);
 });

@@ -17,12 +17,17 @@ describe("Android strongSwan .sswan", () => {
     assert.equal(p.name, "vpn.example.com");
     assert.equal(p.type, "ikev2-eap");
     assert.deepEqual(p.remote, { addr: "vpn.example.com", id: "vpn.example.com" });
-    // The app takes its IKE identity from eap_id for ikev2-eap; no password field exists.
-    assert.deepEqual(p.local, { eap_id: "alice" });
-    assert.ok(!JSON.stringify(p).includes(PASSWORDS.alice), "no password in the .sswan");
+    // The app takes its IKE identity from eap_id for ikev2-eap; shared_secret is the EAP
+    // password (app 2.5.3+, docs.strongswan.org "Android VPN client profiles").
+    assert.deepEqual(p.local, { eap_id: "alice", shared_secret: PASSWORDS.alice });
     assert.match(p["ike-proposal"], PROPOSAL_RE);
     assert.match(p["esp-proposal"], PROPOSAL_RE);
-    assert.deepEqual(p["dns-servers"], ["9.9.9.9", "2620:fe::fe"]);
+    // Nothing leaks around the tunnel: traffic of either family outside it is blocked.
+    assert.deepEqual(p["split-tunneling"], { "block-ipv4": true, "block-ipv6": true });
+    // The server's pushed DNS servers are used; the profile does not override them.
+    assert.equal(p["dns-servers"], undefined);
+    // No lifetime keys exist in the format: the app rekeys by itself (model/rekey.ts).
+    assert.deepEqual(Object.keys(p).filter((k) => /life|rekey/i.test(k)), []);
     assert.ok(p.mtu >= 1280 && p.mtu <= 1500);
     assert.ok(p["nat-keepalive"] >= 10 && p["nat-keepalive"] <= 120);
     assert.equal(p.remote.cert, undefined, "a public CA needs no pinned certificate");
@@ -47,5 +52,11 @@ describe("Android strongSwan .sswan", () => {
     const config = testConfig({ users: [{ name: 'a"b\\c' }] });
     const p = JSON.parse(renderProfiles({ stack: STACK, config, passwords: { 'a"b\\c': "pw123456" } })['a"b\\c']["us-ord"].android);
     assert.equal(p.local.eap_id, 'a"b\\c');
+  });
+
+  it("carries any password exactly through JSON escaping", () => {
+    const password = `pa'ss "w0rd" \\ #;$x\u00e9`;
+    const p = JSON.parse(renderProfiles({ stack: STACK, config: testConfig(), passwords: { ...PASSWORDS, alice: password } }).alice["us-ord"].android);
+    assert.equal(p.local.shared_secret, password);
   });
 });

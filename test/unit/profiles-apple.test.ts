@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { renderProfiles } from "../../model/profiles";
 import { CAPTIVE_PROBE_URL } from "../../model/profiles/settings";
 import { appleSuite } from "../../model/profiles/readback";
+import { appleLifetimeMinutes } from "../../model/rekey";
 import { HOSTILE_PASSWORDS, parsePlist, PASSWORDS, STACK, suiteAccepted, testConfig } from "./profiles-fixtures";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -63,13 +64,33 @@ describe("Apple .mobileconfig", () => {
     assert.ok(suiteAccepted(suite), `server refuses ${JSON.stringify(suite)}`);
   });
 
-  it("sets DPD, NAT keepalive and an MTU in Apple's range", () => {
+  it("sets DPD and an MTU in Apple's range, and no Always-On-only keys", () => {
     const k = appleOf().parsed.PayloadContent[0].IKEv2;
     assert.ok(["Low", "Medium", "High"].includes(k.DeadPeerDetectionRate));
-    assert.equal(k.NATKeepAliveOffloadEnable, 1);
-    assert.ok(k.NATKeepAliveInterval >= 20);
+    // Apple's schema documents both for Always On VPN IKEv2 connections only.
+    assert.equal(k.NATKeepAliveOffloadEnable, undefined);
+    assert.equal(k.NATKeepAliveInterval, undefined);
     assert.ok(k.MTU >= 1280 && k.MTU <= 1400);
     assert.equal(k.DisableMOBIKE, 0);
+  });
+
+  it("kill switch: off by default (no IncludeAllNetworks), on with vpn:appleKillSwitch and its companions", () => {
+    const off = appleOf().parsed.PayloadContent[0].IKEv2;
+    for (const key of ["IncludeAllNetworks", "ExcludeLocalNetworks", "ExcludeCellularServices", "ExcludeAPNs", "ExcludeDeviceCommunication"]) assert.equal(off[key], undefined, key);
+    const on = appleOf(testConfig({ appleKillSwitch: true })).parsed.PayloadContent[0].IKEv2;
+    assert.equal(on.IncludeAllNetworks, 1);
+    assert.equal(on.ExcludeLocalNetworks, 1);
+    assert.equal(on.ExcludeCellularServices, 1);
+    assert.equal(on.ExcludeAPNs, 1);
+    assert.equal(on.ExcludeDeviceCommunication, 1);
+  });
+
+  it("takes its lifetimes from the rekey policy, below 1440 minutes, child below IKE", () => {
+    const k = appleOf().parsed.PayloadContent[0].IKEv2;
+    const life = appleLifetimeMinutes();
+    assert.equal(k.IKESecurityAssociationParameters.LifeTimeInMinutes, life.ike);
+    assert.equal(k.ChildSecurityAssociationParameters.LifeTimeInMinutes, life.child);
+    assert.ok(life.ike < 1440 && life.child < life.ike);
   });
 
   it("On-Demand off: no rules", () => {

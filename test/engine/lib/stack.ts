@@ -26,22 +26,23 @@ export class EngineStack {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(
-    readonly world: World,
     readonly pulumi: string,
     readonly name: string,
-    opts: { ownBackend?: boolean } = {},
+    opts: { world?: World; ownBackend?: boolean; env?: Record<string, string> } = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), "vpn-engine-"));
     for (const f of LINKED) symlinkSync(join(ROOT, f), join(this.dir, f));
     writeFileSync(join(this.dir, "Pulumi.yaml"), readFileSync(join(ROOT, "Pulumi.yaml")));
+    const own = opts.ownBackend || !opts.world;
+    if (own) mkdirSync(join(this.dir, "state"));
     this.env = cliEnv({
-      ...world.env(),
-      PULUMI_HOME: process.env.PULUMI_HOME ?? join(process.env.HOME ?? "/root", ".pulumi"),
-      // The ACME server's HTTPS is the sandbox CA's.
-      NODE_EXTRA_CA_CERTS: world.httpsCaFile,
-      ...(opts.ownBackend ? { PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}` } : {}),
+      // Without a world: a closed local port, so that no request can leave this machine.
+      LINODE_URL: "http://127.0.0.1:9",
+      PULUMI_CONFIG_PASSPHRASE: "test-only passphrase",
+      ...(opts.world ? { ...opts.world.env(), NODE_EXTRA_CA_CERTS: opts.world.httpsCaFile } : {}),
+      ...(own ? { PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}` } : {}),
+      ...(opts.env ?? {}),
     });
-    if (opts.ownBackend) mkdirSync(join(this.dir, "state"));
   }
 
   /** Runs `pulumi <args> --stack <name> --non-interactive`, recording its wall time under `label`. */
@@ -70,8 +71,9 @@ export class EngineStack {
   }
 
   async init(config: Record<string, string>, secrets: Record<string, string> = {}): Promise<void> {
-    await this.ok(["stack", "init", this.name]);
-    for (const [k, v] of Object.entries(config)) await this.ok(["config", "set", "--path", k, v]);
+    await this.ok(["stack", "init"]); // the name comes from --stack
+    // --plaintext: the CLI refuses values that look like secrets unless told either way.
+    for (const [k, v] of Object.entries(config)) await this.ok(["config", "set", "--plaintext", "--path", k, v]);
     for (const [k, v] of Object.entries(secrets)) await this.ok(["config", "set", "--secret", "--path", k, v]);
   }
 

@@ -4,7 +4,7 @@
 // everything down and exits 0.
 //   ts-node test/engine/world/daemon.ts          run (progress on stderr)
 //   ts-node test/engine/world/daemon.ts --sweep  remove what a crashed world left
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_STATE_DIR } from "./addresses";
 import { recordPid, sweepWorld } from "./sweep";
@@ -29,6 +29,9 @@ async function main(): Promise<void> {
     log(r.removed.length ? `swept: ${r.removed.join(", ")}` : "nothing to sweep");
     return;
   }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The pid sandbox.sh signals: this process's own (a launcher may have forked).
+  writeFileSync(join(dir, "daemon.pid"), `${process.pid}\n`);
   let world: World | undefined;
   let stopping = false;
   const shutdown = async (sig: string) => {

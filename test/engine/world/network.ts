@@ -39,14 +39,41 @@ export function hostResolvers(): string[] {
 }
 
 /** Who the NAT lets through, and the interface it leaves by. */
-export async function exitPolicy(): Promise<ExitPolicy & { uplink: string }> {
+export async function exitPolicy(): Promise<ExitPolicy & { uplink: string; pinned: PinnedRoute[] }> {
   const mirror = mirrorSetup();
   const mirrorV4 = [...new Set((await Promise.all(mirror.hosts.map((h) => dns.lookup(h, { all: true, family: 4 })))).flat().map((a) => a.address))].sort();
   const resolvers = hostResolvers();
   if (mirrorV4.length === 0 || resolvers.length === 0) throw new Error(`cannot give the instances apt: mirror ${mirror.hosts.join(",")} -> [${mirrorV4}], resolvers [${resolvers}]`);
-  const uplink = /\bdev (\S+)/.exec((await runOk(["ip", "-4", "route", "get", mirrorV4[0]])).stdout)?.[1];
+  const route = (await runOk(["ip", "-4", "route", "get", mirrorV4[0]])).stdout;
+  const uplink = /\bdev (\S+)/.exec(route)?.[1];
   if (!uplink) throw new Error(`no route to the mirror ${mirrorV4[0]}`);
-  return { mirrorV4, resolvers, uplink };
+  // This machine's mirror may itself sit in 203.0.113.0/24 (here it does): those
+  // addresses keep a /32 route through the uplink, taken before the bridge exists.
+  const pinned: PinnedRoute[] = [];
+  for (const addr of [...mirrorV4, ...resolvers].filter(inWorldV4)) {
+    const r = (await runOk(["ip", "-4", "route", "get", addr])).stdout;
+    const dev = /\bdev (\S+)/.exec(r)?.[1];
+    if (!dev || dev.startsWith(`${PREFIX}-`)) throw new Error(`no route to ${addr} outside the world (is a world running? sandbox.sh stop)`);
+    pinned.push({ addr, via: /\bvia (\S+)/.exec(r)?.[1], dev });
+  }
+  return { mirrorV4, resolvers, uplink, pinned };
+}
+
+/** A /32 kept on the real network although it lies in the world's IPv4 subnet. */
+export interface PinnedRoute {
+  addr: string;
+  via?: string;
+  dev: string;
+}
+
+/** Whether an IPv4 address lies in the world bridge's subnet (203.0.113.0/24). */
+function inWorldV4(addr: string): boolean {
+  return addr.startsWith("203.0.113.");
+}
+
+/** `ip route` arguments of a pinned route (add/delete). */
+export function pinnedRouteArgs(p: PinnedRoute): string[] {
+  return [`${p.addr}/32`, ...(p.via ? ["via", p.via] : []), "dev", p.dev];
 }
 
 /** Files of the world outside its state dir (swept by prefix). */
@@ -59,12 +86,21 @@ export class WorldNetwork {
   constructor(private readonly stateDir: string, private readonly log: (msg: string) => void) {}
 
   /** Bridge, forwarding on the bridge and the uplink (saved for stop), upstream namespace. */
-  async build(uplink: string): Promise<void> {
+  async build(uplink: string, pinned: PinnedRoute[] = []): Promise<void> {
     // A fixed MAC: a bridge otherwise takes its lowest port's, which changes as ports come and go.
     await ip(["link", "add", BRIDGE, "address", "02:00:00:00:77:01", "type", "bridge"]);
     await ip(["addr", "add", `${NET.gatewayV4}/${NET.v4Prefix}`, "dev", BRIDGE]);
     await ip(["addr", "add", `${NET.gatewayV6}/${NET.v6Prefix}`, "dev", BRIDGE, "nodad"]);
     await ip(["link", "set", BRIDGE, "up"]);
+    if (pinned.length) {
+      // Recorded first, so that a sweep after a crash removes them too.
+      writeFileSync(join(this.stateDir, "pinned-routes"), pinned.map((p) => `${pinnedRouteArgs(p).join(" ")}\n`).join(""));
+      for (const p of pinned) await ip(["route", "replace", ...pinnedRouteArgs(p)]);
+      // Hosts on the bridge see those addresses on-link: this machine answers their ARP (proxy ARP
+      // only answers for addresses routed through another interface) and forwards to the NAT.
+      writeFileSync(`/proc/sys/net/ipv4/conf/${BRIDGE}/proxy_arp`, "1");
+      this.log(`world: ${pinned.map((p) => p.addr).join(", ")} (this machine's mirror/resolver) lie in the world's subnet: kept routed through ${pinned[0].dev}, proxy ARP on ${BRIDGE}`);
+    }
     const saved = join(this.stateDir, "forwarding.saved");
     const uplinkPath = `/proc/sys/net/ipv4/conf/${uplink}/forwarding`;
     if (!existsSync(saved)) writeFileSync(saved, `${uplinkPath} ${readFileSync(uplinkPath, "utf8").trim()}\n`);

@@ -5,7 +5,7 @@
 // image's id, so the hosts tier's clean-up of outdated images removes it too when
 // the base recipe changes.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runOk } from "../../lib/exec";
 import { CACHE_DIR, ensureRootfs } from "../../hosts/lib/rootfs";
@@ -19,7 +19,9 @@ import { CACHE_DIR, ensureRootfs } from "../../hosts/lib/rootfs";
  *   `disable_root: true` would replace them with a "log in as debian" stub);
  * - the network is configured by the platform (Linode's Network Helper; here the
  *   world's systemd-networkd file), not by cloud-init's DHCP fallback;
- * - apt keeps the image's sources (the mirror this machine uses).
+ * - apt keeps the image's sources (the mirror this machine uses);
+ * - the image's locale is C.UTF-8 (cloud-init's default en_US.UTF-8 is not generated
+ *   in a minimal Debian, and its locale module would fail the boot's status).
  */
 export const CLOUD_CFG = [
   "# Linode-like image defaults (local Linode world)",
@@ -27,6 +29,7 @@ export const CLOUD_CFG = [
   "disable_root: false",
   "network: {config: disabled}",
   "apt: {preserve_sources_list: true}",
+  "locale: C.UTF-8",
   "",
 ].join("\n");
 const CLOUD_CFG_FILE = "/etc/cloud/cloud.cfg.d/90-local-linode.cfg";
@@ -38,7 +41,8 @@ function buildScript(): string {
     // No service may start inside the chroot while packages install.
     "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d",
     "apt-get -q update",
-    "apt-get -q install -y --no-install-recommends cloud-init",
+    // locales: cloud-init's locale module runs locale-gen and update-locale, as on a cloud image.
+    "apt-get -q install -y --no-install-recommends cloud-init locales",
     "rm -f /usr/sbin/policy-rc.d",
     `printf '%s' '${CLOUD_CFG}' > ${CLOUD_CFG_FILE}`,
     // First boot state again: no cloud-init state, no apt lists, no host keys, no resolver of the build.
@@ -82,6 +86,10 @@ export async function ensureCloudRootfs(log: (msg: string) => void): Promise<Clo
       rmSync(build, { recursive: true, force: true });
     }
     origin = `built in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    // Earlier recipes' derived images are dead weight now.
+    for (const f of readdirSync(CACHE_DIR)) {
+      if (f.startsWith(`${basename(base.dir)}-cloudinit-`) && !f.startsWith(id)) rmSync(join(CACHE_DIR, f), { recursive: true, force: true });
+    }
   }
   if (!existsSync(done)) {
     rmSync(dir, { recursive: true, force: true });

@@ -100,6 +100,13 @@ export function sweepWorld(dir: string, keep: string[] = []): SweepReport {
     quiet(["nft", "delete", "table", "inet", NFT_TABLE]);
     removed.push(`nft table inet ${NFT_TABLE}`);
   }
+  const pinned = join(dir, "pinned-routes");
+  if (existsSync(pinned)) {
+    for (const line of readFileSync(pinned, "utf8").split("\n").filter(Boolean)) {
+      quiet(["ip", "route", "delete", ...line.split(" ")]);
+      removed.push(`route ${line}`);
+    }
+  }
   const saved = join(dir, "forwarding.saved");
   if (existsSync(saved)) {
     for (const line of readFileSync(saved, "utf8").split("\n").filter(Boolean)) {

@@ -126,7 +126,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     let writeStatus = () => undefined as void;
     const firewalls = new Firewalls(exit, () => writeStatus());
     await firewalls.init();
-    await network.build(exit.uplink);
+    await network.build(exit.uplink, exit.pinned);
     log(`world: instances reach only the Debian mirror ${exit.mirrorV4.join(",")} (tcp 80/443) and the resolver ${exit.resolvers.join(",")} (53)`);
 
     const bind = new Bind(join(dir, "bind"), zones, log);

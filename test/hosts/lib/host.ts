@@ -31,6 +31,8 @@ export interface HostOptions {
   libipsec: boolean;
   /** Boot a qemu VM with Debian's kernel from this image instead of a container. */
   vm?: VmImage;
+  /** Extra files put into the clone before its first boot (e.g. a cloud-init seed), path relative to /. */
+  files?: Record<string, { content: string; mode: number }>;
   log: (msg: string) => void;
 }
 
@@ -125,6 +127,7 @@ export class TestHost {
     await runOk(["ssh-keygen", "-A", "-f", this.root]);
     mkdirSync(join(this.root, "root/.ssh"), { recursive: true, mode: 0o700 });
     put("root/.ssh/authorized_keys", this.o.key.publicKey, 0o600);
+    for (const [path, f] of Object.entries(this.o.files ?? {})) put(path, f.content, f.mode);
     // Test-only: apt's daily timers start at a random time; one firing mid-test would make
     // the idempotence checks racy. The dpkg-lock test holds the lock on purpose instead.
     for (const t of ["apt-daily.timer", "apt-daily-upgrade.timer"]) rmSync(join(this.root, "etc/systemd/system/timers.target.wants", t), { force: true });

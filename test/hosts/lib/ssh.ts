@@ -1,11 +1,14 @@
 // Talking to a host the way the Pulumi program does. @pulumi/command 1.2.1's
-// remote.Command dials SSH as root with the stack's ED25519 key (host key not
-// checked), opens one session, pipes `stdin` to it when set and sends the
-// `create` text as a single exec request (no pty), which sshd runs with the
-// user's login shell: `ssh root@HOST -- <text>` with the ssh client does exactly
-// that. Output is collected; nothing is printed here (push-files' stdin holds secrets).
+// remote.Command dials SSH as root with the stack's ED25519 key, checks the host
+// key against `connection.hostKey` when set (the program sets it on every step but
+// the trust-on-first-use one; `hostKey` here: a known_hosts holding only that key,
+// StrictHostKeyChecking=yes) and ignores it otherwise, opens one session, pipes
+// `stdin` to it when set and sends the `create` text as a single exec request (no
+// pty), which sshd runs with the user's login shell: `ssh root@HOST -- <text>` with
+// the ssh client does exactly that. Output is collected; nothing is printed here (push-files' stdin holds secrets).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runOk } from "../../lib/exec";
 import { trackPid, untrackPid } from "../../lib/cleanup";
@@ -46,8 +49,7 @@ export interface SshSession {
 const SSH_OPTIONS = [
   "-o", "BatchMode=yes",
   "-o", "IdentitiesOnly=yes",
-  "-o", "StrictHostKeyChecking=no",
-  "-o", "UserKnownHostsFile=/dev/null",
+  "-o", "GlobalKnownHostsFile=/dev/null",
   "-o", "LogLevel=ERROR",
   "-o", "ConnectTimeout=5",
   "-o", "ServerAliveInterval=5",
@@ -58,9 +60,25 @@ const SSH_OPTIONS = [
  * Starts `command` on root@address; `input` (or nothing) is its stdin, which is
  * then closed, unless holdStdin keeps it open until endInput().
  */
-export function startSsh(key: SshKey, address: string, command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number } = {}): SshSession {
+/**
+ * Host key options: pinned to `hostKey` ("ssh-ed25519 AAAA...", what the program puts in
+ * `connection.hostKey`), or not checked at all. Returns a cleanup for the known_hosts file.
+ */
+function hostKeyOptions(address: string, hostKey: string | undefined): { options: string[]; cleanup: () => void } {
+  if (hostKey === undefined) return { options: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"], cleanup: () => undefined };
+  const dir = mkdtempSync(join(tmpdir(), "vh-known-"));
+  const file = join(dir, "known_hosts");
+  writeFileSync(file, `${address} ${hostKey.trim()}\n`, { mode: 0o600 });
+  return {
+    options: ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${file}`, "-o", "UpdateHostKeys=no"],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function startSsh(key: SshKey, address: string, command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number; hostKey?: string } = {}): SshSession {
   const started = Date.now();
-  const child = spawn("ssh", ["-i", key.privateKeyFile, ...SSH_OPTIONS, "-T", `root@${address}`, "--", command], { stdio: ["pipe", "pipe", "pipe"] });
+  const pin = hostKeyOptions(address, opts.hostKey);
+  const child = spawn("ssh", ["-i", key.privateKeyFile, ...SSH_OPTIONS, ...pin.options, "-T", `root@${address}`, "--", command], { stdio: ["pipe", "pipe", "pipe"] });
   if (child.pid === undefined) throw new Error("could not start ssh");
   const pid = child.pid;
   trackPid(pid);
@@ -73,12 +91,14 @@ export function startSsh(key: SshKey, address: string, command: string, opts: { 
     child.on("error", (err) => {
       clearTimeout(timer);
       untrackPid(pid);
+      pin.cleanup();
       reject(err);
     });
     child.on("close", (code, signal) => {
       ended = true;
       clearTimeout(timer);
       untrackPid(pid);
+      pin.cleanup();
       resolve({ code, signal, output, ms: Date.now() - started });
     });
   });

@@ -155,6 +155,7 @@ function unsupported(body: Record<string, unknown>): void {
     ["authorized_users", Array.isArray(body.authorized_users) && body.authorized_users.length > 0],
     ["interfaces", Array.isArray(body.interfaces) && body.interfaces.length > 0],
     ["placement_group", body.placement_group !== undefined && body.placement_group !== null],
+    ["ipv4", Array.isArray(body.ipv4) && body.ipv4.length > 0],
   ];
   for (const [field, bad] of checks) if (bad) throw invalid(field, `${field} is not supported by the local Linode world`);
 }
@@ -320,6 +321,11 @@ export function registerInstances(router: Router, world: World): void {
     .on("GET linode/instances/:id/firewalls", (req, [id]) => {
       const fw = world.firewallOf(getInstance(world, id).id);
       return paged(req, fw ? [firewallBody(world, fw)] : []);
+    })
+    // Backups are never enabled in the world; the shape is linodego instance_snapshots.go InstanceBackupsResponse.
+    .on("GET linode/instances/:id/backups", (_req, [id]) => {
+      getInstance(world, id);
+      return { automatic: [], snapshot: { current: null, in_progress: null } };
     })
     .on("GET linode/instances/:id/volumes", (req, [id]) => {
       getInstance(world, id);

@@ -55,7 +55,7 @@ export function checkRootPass(pass: unknown): string {
   if (pass.length < 7 || pass.length > 128) throw invalid("root_pass", "Length must be 7-128 characters");
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(pass)).length;
   const distinct = new Set(pass).size;
-  const strong = distinct >= 5 && (classes >= 3 || (classes >= 2 && pass.length >= 16) || pass.length >= 24);
+  const strong = distinct >= 5 && ((classes >= 3 && pass.length >= 11) || (classes >= 2 && pass.length >= 16) || pass.length >= 24);
   if (!strong) throw invalid("root_pass", "Password does not meet strength requirement.");
   return pass;
 }
