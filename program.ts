@@ -28,7 +28,14 @@ function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabil
     certificateFor: (region, parent) =>
       new ServerCertificate(
         `${region.region}-cert`,
-        { hostname: region.hostname, zone: config.zone, acme: config.acme, linodeToken, linodeApiUrl: linodeUrl },
+        {
+          hostname: region.hostname,
+          zone: config.zone,
+          acme: config.acme,
+          linodeToken,
+          linodeApiUrl: linodeUrl,
+          ...(config.acme.dnsResolvers?.length ? { propagation: { resolvers: config.acme.dnsResolvers } } : {}),
+        },
         { parent },
       ),
   });

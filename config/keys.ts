@@ -44,6 +44,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "vpn:acmeEmail", type: "string", default: "", description: "Contact e-mail for the ACME (Let's Encrypt) account. Optional." },
   { key: "vpn:acmeServer", type: "string", default: "production", description: "ACME directory: production, staging, or an https:// directory URL." },
   { key: "vpn:acmeProfile", type: "string", default: "", description: "ACME certificate profile to request (e.g. classic, tlsserver). Optional." },
+  { key: "vpn:acmeDnsResolvers", type: "list", default: [], description: "Resolvers (ip or ip:port) that find the zone's name servers while waiting for the ACME TXT record to appear on each; default: this machine's. For split-horizon DNS and the sandbox." },
   { key: "vpn:renewBeforeDays", type: "integer", default: 0, description: "Renew the certificate this many days before it expires. 0 (default): the last third of its lifetime, at least 10 days." },
   { key: "vpn:revokeOnDestroy", type: "boolean", default: false, description: "Revoke the certificate when the stack is destroyed." },
   { key: "vpn:dnsProvider", type: "string", default: "linode", description: "DNS-01 solver: linode (the stack's Linode token) or rfc2136 (TSIG dynamic update)." },

@@ -278,6 +278,23 @@ function validateIpList(c: Collector, raw: Raw, key: string, dflt: string[], kin
   return out;
 }
 
+/** "ip", "ip:port" or "[ipv6]:port", as node:dns Resolver.setServers takes them. */
+function validateResolvers(c: Collector, raw: Raw, key: string): string[] {
+  const listed = list(c, raw, key, []) ?? [];
+  const out: string[] = [];
+  listed.forEach((v, i) => {
+    const m = typeof v === "string" ? /^(?:\[([0-9a-fA-F:.]+)\]|(\d+\.\d+\.\d+\.\d+)|([0-9a-fA-F:]+))(?::(\d{1,5}))?$/.exec(v) : null;
+    const addr = m && (m[1] ?? m[2] ?? m[3]);
+    const port = m?.[4] === undefined ? 53 : Number(m[4]);
+    const bareV6WithPort = m?.[3] !== undefined && m[4] !== undefined;
+    if (!m || !addr || !parseIp(addr) || bareV6WithPort || port < 1 || port > 65535) {
+      return c.add(`${key}[${i}]`, `must be a resolver address: ip, ip:port or [ipv6]:port, got ${describe(v)}`);
+    }
+    out.push(v as string);
+  });
+  return out;
+}
+
 function validateAcmeServer(c: Collector, raw: Raw): string {
   const v = str(c, raw, "vpn:acmeServer", "production")!;
   if (v === "production") return "https://acme-v02.api.letsencrypt.org/directory";
@@ -390,6 +407,7 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   const profile = str(c, raw, "vpn:acmeProfile");
   if (profile !== undefined && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(profile)) c.add("vpn:acmeProfile", `must be an ACME profile name such as classic or tlsserver, got ${describe(profile)}`);
   const renewBeforeDays = int(c, raw, "vpn:renewBeforeDays", 0, 365) || undefined; // 0 = automatic
+  const dnsResolvers = validateResolvers(c, raw, "vpn:acmeDnsResolvers");
   const revokeOnDestroy = bool(c, raw, "vpn:revokeOnDestroy", false);
   const dnsProvider = oneOf(c, raw, "vpn:dnsProvider", ["linode", "rfc2136"] as const, "linode");
   const rfc = validateRfc2136(c, raw, dnsProvider === "rfc2136");
@@ -414,7 +432,7 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
     poolV4: pool!.text,
     compat,
     uniqueIds,
-    acme: { email, directoryUrl, profile, renewBeforeDays, revokeOnDestroy, dnsProvider, rfc2136: rfc.settings, rfc2136Secret: rfc.secret },
+    acme: { email, directoryUrl, profile, dnsResolvers, renewBeforeDays, revokeOnDestroy, dnsProvider, rfc2136: rfc.settings, rfc2136Secret: rfc.secret },
     onDemand,
     trustedSsids,
     appleKillSwitch,

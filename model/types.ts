@@ -43,6 +43,8 @@ export interface VpnConfig {
     /** Resolved directory URL. */
     directoryUrl: string;
     profile?: string;
+    /** Resolvers ("ip", "ip:port", "[ip6]:port") for the DNS-01 propagation wait; empty: the system's. */
+    dnsResolvers?: string[];
     renewBeforeDays?: number;
     revokeOnDestroy: boolean;
     dnsProvider: "linode" | "rfc2136";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs one test tier with Node's built-in test runner (TypeScript via ts-node,
 // transpile-only; `npm run build` type-checks separately).
-//   node scripts/run-tests.js <unit|e2e|acme|hosts> [--grep PATTERN]
+//   node scripts/run-tests.js <unit|e2e|acme|hosts|engine> [--grep PATTERN]
 // unit files run in parallel; the real-component tiers run one file at a time
 // (they share network namespaces, ports and a container cache).
 "use strict";
@@ -11,7 +11,7 @@ const { join, relative } = require("node:path");
 
 const root = join(__dirname, "..");
 const tier = process.argv[2];
-const tiers = { unit: ["test/unit"], e2e: ["test/e2e"], acme: ["test/acme"], hosts: ["test/hosts"] };
+const tiers = { unit: ["test/unit"], e2e: ["test/e2e"], acme: ["test/acme"], hosts: ["test/hosts"], engine: ["test/engine"] };
 if (!tiers[tier]) {
   console.error(`usage: run-tests.js <${Object.keys(tiers).join("|")}> [--grep PATTERN]`);
   process.exit(2);

@@ -41,7 +41,7 @@ daemon_pid() {
   local pid
   pid="$(cat "$pidfile")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'world/daemon\.ts'; then echo "$pid"; fi
+  if { tr "\\0" " " <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q "world/daemon\\.ts"; then echo "$pid"; fi
 }
 
 ts_node() {

@@ -133,6 +133,8 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
     let lazyLastPing = 0;
     const pingFailures: string[] = [];
     const probes = { n: 0 };
+    const state = () =>
+      `rekeys ${platforms.map((p, i) => `${p.platform}: ${JSON.stringify(rekeysDone(clients[i]))}`).join("; ")}; lazy client cut at ${lazyCutAt}; ping failures ${pingFailures.length}`;
     // One bounded wait, no sleeps: each round pings through every tunnel and reads the logs.
     await waitFor(
       async () => {
@@ -160,9 +162,12 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
       {
         timeoutMs: (SERVER_CHILD_LIFE + 60) * 1000,
         intervalMs: 250,
-        what: `rekeys (${platforms.map((p, i) => `${p.platform}: ${JSON.stringify(rekeysDone(clients[i]))}`).join("; ")}) and the lazy client's cut (${lazyCutAt})\n${vpn.server.log().slice(-3000)}`,
+        what: "every client's rekeys and the lazy client's cut",
       },
-    );
+    ).catch((err: Error) => {
+      err.message += `\n${state()}\n--- server log tail ---\n${vpn.server.log().slice(-4000)}\n--- Apple client log tail ---\n${clients[0].log().slice(-3000)}`;
+      throw err;
+    });
     const elapsed = Date.now() - started;
 
     // Traffic flowed through every rekey.

@@ -58,3 +58,14 @@ test("secret-contract keys stored in plain text are refused when the engine says
   const { ["vpn:passwords"]: _, ...noPasswords } = BASE as Record<string, unknown>;
   assert.deepEqual(problemsOf({ ...noPasswords, "vpn:passwords": "{}" }, { isSecret: () => false }), []);
 });
+
+test("vpn:acmeDnsResolvers takes ip, ip:port and [ipv6]:port, and refuses the rest by index", () => {
+  const ok = validateConfig({ ...BASE, "vpn:acmeDnsResolvers": ["203.0.113.1:53", "192.0.2.53", "2001:db8::53", "[2001:db8::53]:5353"] });
+  assert.deepEqual(ok.acme.dnsResolvers, ["203.0.113.1:53", "192.0.2.53", "2001:db8::53", "[2001:db8::53]:5353"]);
+  assert.deepEqual(validateConfig(BASE).acme.dnsResolvers, []);
+  for (const bad of ["ns1.example.com", "203.0.113.1:99999", "2001:db8::53:53x", "1.2.3.4; rm -rf /"]) {
+    const p = problemsOf({ ...BASE, "vpn:acmeDnsResolvers": ["192.0.2.1", bad] });
+    assert.equal(p.length, 1, `${bad}: ${p}`);
+    assert.match(p[0], /^vpn:acmeDnsResolvers\[1\]: must be a resolver address/);
+  }
+});
