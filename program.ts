@@ -2,9 +2,10 @@
 // registered; a bad value throws here), check the regions against the Linode API,
 // then create every region. Resolves to the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { getRegions } from "@pulumi/linode";
+import { getImage, getRegions } from "@pulumi/linode";
 import { rawStackConfig, readStackConfig } from "./config/read";
 import { checkRegionsOffered, regionKeys } from "./config/regions";
+import { ConfigError } from "./config/validate";
 import { linodeApiBase, ServerCertificate } from "./components/certificate";
 import { createVpn } from "./components/vpnStack";
 
@@ -12,17 +13,29 @@ export function program() {
   const config = readStackConfig();
   const keys = regionKeys(config, rawStackConfig()["vpn:regions"]);
   // The regions the provider reports (GET /v4/regions; runs in preview too). An unknown
-  // region fails here, naming its key, before any resource is registered.
-  return getRegions({}).then((offered) => createOutputs(config, checkRegionsOffered(config, keys, offered.regions ?? [])));
+  // region fails here, naming its key, before any resource is registered. The image's
+  // capabilities say whether it reads first-boot user data (components/hostKey.ts).
+  return Promise.all([getRegions({}), getImage({ id: config.image })]).then(([offered, image]) => {
+    let regionCapabilities: Record<string, string[]>;
+    try {
+      regionCapabilities = checkRegionsOffered(config, keys, offered.regions ?? []);
+    } catch (e) {
+      // As for any config error (config/read.ts): the message alone, no stack trace.
+      if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+      throw e;
+    }
+    return createOutputs(config, regionCapabilities, image.capabilities ?? []);
+  });
 }
 
-function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabilities: Record<string, string[]>) {
+function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabilities: Record<string, string[]>, imageCapabilities: string[]) {
   const linode = new pulumi.Config("linode");
   const linodeToken = linode.getSecret("token") ?? (process.env.LINODE_TOKEN ? pulumi.secret(process.env.LINODE_TOKEN) : undefined);
   // The provider itself reads linode:url or LINODE_URL; so do the program's own API calls.
   const linodeUrl = linode.get("url") ?? process.env.LINODE_URL;
   const vpn = createVpn(config, {
     regionCapabilities,
+    imageCapabilities,
     ...(linodeToken ? { linodeApi: { token: linodeToken, url: linodeApiBase(linodeUrl) } } : {}),
     stack: pulumi.getStack(),
     certificateFor: (region, parent) =>

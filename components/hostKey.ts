@@ -2,11 +2,13 @@
 // `connection.hostKey` is set, and the push step sends the server's private key and
 // every EAP password: each step must pin the server's SSH host key.
 //
-// - Region with the Linode `Metadata` capability: the stack generates the ED25519
+// - Region with the Linode `Metadata` capability (image with `cloud-init`, see
+//   config/regions.ts firstBootUserData): the stack generates the ED25519
 //   host key (secret) and hands it to the VM at first boot as cloud-init user data,
 //   so even the first connection is verified.
-// - Region without it: trust on first use. One step connects without a host key,
-//   sends nothing secret, and prints the server's ED25519 host key; every later step
+// - Otherwise: trust on first use. One step connects without a host key, sends
+//   nothing secret, prints the server's ED25519 host key and makes sshd offer only
+//   that key (model/server/cloudInit.ts RECORD_HOST_KEY_SCRIPT); every later step
 //   (the push of secrets included) pins that key. An attacker who sits in the path
 //   at that first connection, and stays there, is trusted from then on: that is the
 //   limit of trust-on-first-use, said in preview and in the README.

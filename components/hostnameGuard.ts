@@ -3,8 +3,9 @@
 //
 // A dynamic resource whose `check` asks the Linode API (GET only) while the resource
 // does not exist yet, i.e. in the first preview/up of the region, before the records
-// (which depend on it) are created. Once it exists, `check` asks nothing, so later
-// runs, where the zone holds this stack's own records, never trip over them.
+// (which depend on it) are created, and again when the hostname changes. Otherwise
+// `check` asks nothing, so later runs, where the zone holds this stack's own
+// records, never trip over them.
 // Records that already point at this stack's server (a stack created before this
 // check existed) count as its own.
 //
@@ -90,9 +91,9 @@ export function foreignRecordsFailure(inputs: Pick<HostnameGuardInputs, "hostnam
 
 export const hostnameGuardProvider = {
   async check(olds: Partial<HostnameGuardInputs>, news: HostnameGuardInputs) {
-    const exists = olds && Object.keys(olds).length > 0;
+    const checkedBefore = olds && Object.keys(olds).length > 0 && olds.hostname === news.hostname && olds.recordName === news.recordName && olds.domainId === news.domainId;
     const known = [news.domainId, news.token, news.recordName, news.apiUrl].every((v) => v !== UNKNOWN);
-    if (exists || !known) return { inputs: news, failures: [] };
+    if (checkedBefore || !known) return { inputs: news, failures: [] };
     let records: FoundRecord[];
     try {
       records = await findAddressRecords(news);
@@ -102,9 +103,9 @@ export const hostnameGuardProvider = {
     const reason = foreignRecordsFailure(news, records);
     return { inputs: news, failures: reason ? [{ property: "hostname", reason }] : [] };
   },
-  async diff() {
-    // Nothing to do after the first check; new addresses or a rotated token change nothing.
-    return { changes: false };
+  async diff(_id: string, olds: { hostname?: string; zone?: string; recordName?: string }, news: HostnameGuardInputs) {
+    // Only a new name matters (check looked at it); new addresses or a rotated token change nothing.
+    return { changes: olds.hostname !== news.hostname || olds.zone !== news.zone || olds.recordName !== news.recordName };
   },
   async create(inputs: HostnameGuardInputs) {
     return { id: `${inputs.domainId}/${inputs.recordName || "@"}`, outs: { hostname: inputs.hostname, zone: inputs.zone, recordName: inputs.recordName } };

@@ -5,8 +5,9 @@
 // the deployed one; a dynamic resource can: it holds the inputs that force a new VM
 // (region, image, SSH key) plus the plan (a resize reboots the VM), and its `diff`,
 // which runs in every preview, compares them with the last deployed values. When one
-// changed it prints a warning (dynamic providers write to stderr, which the CLI shows
-// among the diagnostics) and reports an update of this resource, so the preview also
+// changed it prints a warning (a provider plugin's stderr becomes a diagnostic message
+// the CLI prints: pulumi sdk/go/common/resource/plugin/plugin.go, newPlugin's
+// runtrace -> Diag.Infoerrf) and reports an update of this resource, so the preview also
 // lists `<region>-server-downtime` next to the Instance's replacement. It creates
 // nothing and never connects anywhere.
 //
@@ -19,6 +20,8 @@ export interface ServerShape {
   image: string;
   /** The SSH public key the VM is created with (a new one forces a new VM). */
   sshPublicKey: string;
+  /** The generated SSH host key handed over in the user data (a new one forces a new VM); "" where it is recorded on first use. */
+  hostKey: string;
   /** The Linode plan; a change resizes the VM in place (a reboot, several minutes). */
   instanceType: string;
 }
@@ -31,7 +34,7 @@ export interface DowntimeNoticeInputs {
 }
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const REPLACING: (keyof ServerShape)[] = ["region", "image", "sshPublicKey"];
+const REPLACING: (keyof ServerShape)[] = ["region", "image", "sshPublicKey", "hostKey"];
 
 /** The warning for this change, or undefined when the VM stays as it is. Pure. */
 export function downtimeWarning(olds: Partial<DowntimeNoticeInputs>, news: DowntimeNoticeInputs): string | undefined {
@@ -39,7 +42,8 @@ export function downtimeWarning(olds: Partial<DowntimeNoticeInputs>, news: Downt
   const after = news.server ?? ({} as ServerShape);
   if (!olds.server) return undefined; // first deployment: nothing is running yet
   const changed = (k: keyof ServerShape) => after[k] === UNKNOWN || before[k] !== after[k];
-  const show = (k: keyof ServerShape) => (k === "sshPublicKey" ? "a new SSH key" : `${k} ${before[k]} -> ${after[k] === UNKNOWN ? "(not known yet)" : after[k]}`);
+  const show = (k: keyof ServerShape) =>
+    k === "sshPublicKey" ? "a new SSH key" : k === "hostKey" ? "a new SSH host key" : `${k} ${before[k]} -> ${after[k] === UNKNOWN ? "(not known yet)" : after[k]}`;
   const replacing = REPLACING.filter(changed);
   if (replacing.length > 0) {
     return (
@@ -60,7 +64,10 @@ export function createDowntimeNoticeProvider(log: (m: string) => void = (m) => c
     async diff(_id: string, olds: DowntimeNoticeInputs, news: DowntimeNoticeInputs) {
       const warning = downtimeWarning(olds, news);
       if (warning) log(warning);
-      return { changes: warning !== undefined || JSON.stringify(olds.server) !== JSON.stringify(news.server) || olds.hostname !== news.hostname };
+      // Field by field: olds come from the state, whose key order need not match.
+      const fields: (keyof ServerShape)[] = ["region", "image", "sshPublicKey", "hostKey", "instanceType"];
+      const moved = fields.some((k) => (olds.server ?? ({} as ServerShape))[k] !== (news.server ?? ({} as ServerShape))[k]);
+      return { changes: warning !== undefined || moved || olds.hostname !== news.hostname };
     },
     async create(inputs: DowntimeNoticeInputs) {
       return { id: `${inputs.name}-server`, outs: inputs };

@@ -9,7 +9,7 @@ import { normalizeRange } from "../model/addresses";
 import { renderServerFiles } from "../model/server/files";
 import { fileBundle, sha256, stepScripts, STEP_ORDER } from "../model/steps";
 import type { CertificateMaterial, RegionSpec, VpnConfig } from "../model/types";
-import { hasMetadata } from "../config/regions";
+import { firstBootUserData } from "../config/regions";
 import { inboundRules } from "./firewall";
 import { generatedHostKey, recordHostKeyOnFirstUse } from "./hostKey";
 import { HostnameGuard } from "./hostnameGuard";
@@ -34,6 +34,8 @@ export interface VpnRegionArgs {
   certificate: (parent: pulumi.Resource) => RegionCertificate;
   /** The region's capabilities as the Linode API reports them (config/regions.ts): `Metadata` decides how the host key is pinned. */
   capabilities: string[];
+  /** The image's capabilities as the Linode API reports them: user data needs `cloud-init`. */
+  imageCapabilities: string[];
   /** Linode API access for the pre-flight check of the hostname's existing records (see HostnameGuard). */
   linodeApi?: { token: pulumi.Input<string>; url?: string };
   /** Pulumi project name (part of the labels' hash); default pulumi.getProject(). */
@@ -75,10 +77,11 @@ export class VpnRegion extends pulumi.ComponentResource {
     this.sshPrivateKey = sshKey.privateKeyOpenssh;
     // The server's SSH host key (hostKey.ts): generated and handed over at first boot
     // where the region has Linode Metadata, else trusted on first use, said here in preview.
-    const generated = hasMetadata(args.capabilities) ? generatedHostKey(name, this) : undefined;
-    if (!generated) {
+    const userData = firstBootUserData(region.region, args.capabilities, config.image, args.imageCapabilities);
+    const generated = userData.ok ? generatedHostKey(name, this) : undefined;
+    if (!userData.ok) {
       pulumi.log.warn(
-        `region ${region.region}: the Linode API reports no Metadata capability here, so the SSH host key cannot be handed to the VM at first boot; it is trusted on first use (recorded on the first connection, which sends nothing secret, and pinned for every later step)`,
+        `region ${region.region}: ${userData.why}, so the SSH host key cannot be handed to the VM at first boot; it is trusted on first use (recorded on the first connection, which sends nothing secret, and pinned for every later step)`,
         this,
       );
     }
@@ -117,8 +120,14 @@ export class VpnRegion extends pulumi.ComponentResource {
       parent,
     );
 
-    // The range belongs to one VM: with the VM it goes first.
-    const range = new linode.Ipv6Range(`${name}-v6range`, { linodeId: instanceId, prefixLength: 64 }, { ...parent, deleteBeforeReplace: true });
+    // The range belongs to one VM: a new VM gets a new range, the old one goes first. The
+    // provider would instead reassign it in place (linode_id is updatable), which fails
+    // once the old VM and its range are gone; deleting an absent range is fine (404 ignored).
+    const range = new linode.Ipv6Range(
+      `${name}-v6range`,
+      { linodeId: instanceId, prefixLength: 64 },
+      { ...parent, deleteBeforeReplace: true, replaceOnChanges: ["linodeId"] },
+    );
 
     this.hostname = pulumi.output(region.hostname);
     this.ipv4 = this.instance.ipAddress;
@@ -183,7 +192,7 @@ export class VpnRegion extends pulumi.ComponentResource {
     };
     new DowntimeNotice(
       `${name}-server-downtime`,
-      { name: region.region, hostname: region.hostname, server: { region: region.region, image: config.image, instanceType: config.instanceType, sshPublicKey: sshKey.publicKeyOpenssh.apply((k) => k.trim()) } },
+      { name: region.region, hostname: region.hostname, server: { region: region.region, image: config.image, instanceType: config.instanceType, sshPublicKey: sshKey.publicKeyOpenssh.apply((k) => k.trim()), hostKey: generated ? generated.hostKey : "" } },
       parent,
     );
     this.steps = [];

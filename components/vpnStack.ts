@@ -13,6 +13,8 @@ export interface VpnStackOptions {
   certificateFor: CertificateFactory;
   /** region id -> its capabilities as the Linode API reports them (config/regions.ts). */
   regionCapabilities: Record<string, string[]>;
+  /** vpn:image's capabilities as the Linode API reports them. */
+  imageCapabilities: string[];
   /** Linode API token and base URL (with /v4) for the hostname pre-flight check. */
   linodeApi?: { token: pulumi.Input<string>; url?: string };
 }
@@ -61,6 +63,7 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
       certificate: (parent) => opts.certificateFor(region, parent),
       linodeApi: opts.linodeApi,
       capabilities: opts.regionCapabilities[region.region] ?? [],
+      imageCapabilities: opts.imageCapabilities,
     });
   }
   const summary = pulumi

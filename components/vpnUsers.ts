@@ -20,8 +20,8 @@ export class VpnUsers extends pulumi.ComponentResource {
     const entries = args.users.map((u) => {
       const configured = args.passwords[u.name];
       if (configured !== undefined) return pulumi.output([u.name, configured] as const);
-      // Letters and digits only: typed by hand on phones (Android keeps no password in
-      // its profile). 28 characters of 62 symbols is about 166 bits.
+      // Letters and digits only: easy to type where a client still asks (the Android app
+      // before 2.5.3 ignores the .sswan's local.shared_secret). 28 of 62 symbols is about 166 bits.
       const generated = new random.RandomPassword(
         `${name}-${u.name}`,
         { length: GENERATED_PASSWORD_LENGTH, special: false, minLower: 2, minUpper: 2, minNumeric: 2 },

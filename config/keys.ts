@@ -25,7 +25,8 @@ export interface ConfigKey {
 
 export const DEFAULT_POOL_V4 = "10.47.83.0/24";
 export const DEFAULT_MAINTENANCE_WINDOW = "04:00";
-export const DEFAULT_DNS_SERVERS = ["9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9"];
+/** Empty: clients get the server's own validating resolver (unbound) as their DNS. */
+export const DEFAULT_DNS_SERVERS: string[] = [];
 
 export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "vpn:hostname", type: "string", default: "", description: "FQDN users type to connect; must lie inside vpn:zone. Required unless vpn:regions is set." },
@@ -37,7 +38,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "vpn:users", type: "structured", required: true, description: "VPN users: a list of names, or objects { name, staticIpv4 }." },
   { key: "vpn:passwords", type: "structured", default: {}, secret: true, description: "Map user name -> password. Users without an entry get a generated 28-character password (a secret in state)." },
   { key: "vpn:sshAllowedCidrs", type: "list", default: ["0.0.0.0/0", "::/0"], description: "CIDRs allowed to reach SSH (TCP 22) through the Cloud Firewall. SSH is key-only." },
-  { key: "vpn:dnsServers", type: "list", default: DEFAULT_DNS_SERVERS, description: "DNS servers pushed to clients (IPv4 and IPv6)." },
+  { key: "vpn:dnsServers", type: "list", default: DEFAULT_DNS_SERVERS, description: "DNS servers pushed to clients (IPv4 and IPv6). Empty (default): the server's own DNSSEC-validating resolver, at its first address in each client pool." },
   { key: "vpn:poolV4", type: "string", default: DEFAULT_POOL_V4, description: "Client IPv4 pool (private CIDR, /16 to /28). IPv6 client addresses always come from the routed /64." },
   { key: "vpn:compat", type: "string", default: "modern", description: "modern: secure proposals only. legacy: also accept stock Windows (modp1024, SHA1, 3DES)." },
   { key: "vpn:uniqueIds", type: "string", default: "never", description: "strongSwan `unique` policy: never (one user, several devices), no, keep or replace." },

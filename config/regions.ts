@@ -59,6 +59,20 @@ export function checkRegionsOffered(config: VpnConfig, keys: string[], offered: 
   return out;
 }
 
+/** The Linode API's name for an image that reads Metadata user data with cloud-init (GET /v4/images, `capabilities`). */
+export const CLOUD_INIT_CAPABILITY = "cloud-init";
+
 export function hasMetadata(capabilities: string[]): boolean {
   return capabilities.includes(METADATA_CAPABILITY);
+}
+
+/**
+ * Whether a VM of this image in this region gets user data at first boot: the region
+ * must offer Metadata and the image must read it with cloud-init (Linode refuses user
+ * data otherwise). Else: why not, for the preview warning.
+ */
+export function firstBootUserData(region: string, regionCapabilities: string[], image: string, imageCapabilities: string[]): { ok: true } | { ok: false; why: string } {
+  if (!hasMetadata(regionCapabilities)) return { ok: false, why: `the Linode API reports no ${METADATA_CAPABILITY} capability for region ${region}` };
+  if (!imageCapabilities.includes(CLOUD_INIT_CAPABILITY)) return { ok: false, why: `the Linode API reports no ${CLOUD_INIT_CAPABILITY} capability for image ${image}` };
+  return { ok: true };
 }

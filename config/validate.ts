@@ -226,6 +226,8 @@ function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec
         c.add(`${key}.staticIpv4`, `must be an IPv4 address, got ${describe(staticIpv4)}`);
       } else if (pool && !(cidrContains(pool, 4, ip.value) && ip.value !== pool.base && ip.value !== pool.base + cidrSize(pool) - 1n)) {
         c.add(`${key}.staticIpv4`, `${staticIpv4} is not a usable address of vpn:poolV4 (${pool.text})`);
+      } else if (pool && ip.value === pool.base + 1n) {
+        c.add(`${key}.staticIpv4`, `${staticIpv4} is the server's own address in vpn:poolV4 (its DNS resolver); use another one`);
       } else if (seenIp.has(staticIpv4 as string)) {
         c.add(`${key}.staticIpv4`, `${staticIpv4} is already given to ${seenIp.get(staticIpv4 as string)}`);
       } else {
@@ -260,9 +262,9 @@ function validatePasswords(c: Collector, raw: Raw, users: UserSpec[]): Record<st
   return out;
 }
 
-function validateIpList(c: Collector, raw: Raw, key: string, dflt: string[], kind: "ip" | "cidr"): string[] {
+function validateIpList(c: Collector, raw: Raw, key: string, dflt: string[], kind: "ip" | "cidr", emptyAllowed = false): string[] {
   const listed = list(c, raw, key, dflt) ?? dflt;
-  if (listed.length === 0) c.add(key, "must not be empty");
+  if (listed.length === 0 && !emptyAllowed) c.add(key, "must not be empty");
   const out: string[] = [];
   listed.forEach((v, i) => {
     if (typeof v !== "string") return c.add(`${key}[${i}]`, `must be a string, got ${describe(v)}`);
@@ -394,7 +396,8 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   const instanceType = str(c, raw, "vpn:instanceType", "g6-nanode-1")!;
   if (!INSTANCE_TYPE_RE.test(instanceType)) c.add("vpn:instanceType", `must be a Linode plan id such as g6-nanode-1 or g6-standard-2, got ${describe(instanceType)}`);
   const image = oneOf(c, raw, "vpn:image", IMAGES, "linode/debian12");
-  const dnsServers = validateIpList(c, raw, "vpn:dnsServers", DEFAULT_DNS_SERVERS, "ip");
+  // Empty (the default): the server's own resolver (model/server/resolver.ts).
+  const dnsServers = validateIpList(c, raw, "vpn:dnsServers", DEFAULT_DNS_SERVERS, "ip", true);
   const sshAllowedCidrs = validateIpList(c, raw, "vpn:sshAllowedCidrs", ["0.0.0.0/0", "::/0"], "cidr");
   const pool = validatePool(c, raw, dnsServers);
   const users = validateUsers(c, raw, pool);

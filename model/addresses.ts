@@ -9,6 +9,18 @@ export function ipv6Pool(ipv6Range: string): string {
   return `${formatIp(6, range.base + 0x10000n)}/112`;
 }
 
+/**
+ * The server's own addresses inside the client pools, where its resolver answers
+ * (model/server/resolver.ts): reachable only through the tunnel (the firewall lets
+ * only tunnel traffic from the pools reach them). IPv4: the first usable address
+ * of vpn:poolV4, kept out of the leases (model/server/pools.ts). IPv6: the IPv6
+ * pool's first address, which strongSwan never leases from a CIDR pool (it starts
+ * at the second, measured with 5.9.8).
+ */
+export function resolverAddresses(poolV4: string, poolV6: string): { v4: string; v6: string } {
+  return { v4: formatIp(4, mustCidr(poolV4).base + 1n), v6: formatIp(6, mustCidr(poolV6).base) };
+}
+
 /** Linode reports the range with or without its length; we always carry `prefix::/64`. */
 export function normalizeRange(range: string): string {
   const [addr] = range.split("/");

@@ -21,13 +21,17 @@
 // What the server keeps (strongSwan 5.9 semantics):
 // - CHILD_SA: `rekey_time = 0` (no soft lifetime), `life_time` = a hard lifetime longer than
 //   every client's own CHILD rekey interval; a client that rekeys gets a fresh CHILD_SA (and
-//   a fresh server-side hard lifetime) each time, a client that never rekeys loses its tunnel
-//   at `life_time`. `rand_time = 0`: without it swanctl derives rand_time = life - rekey and
-//   child_cfg.c's apply_jitter() would subtract it from a rekey time of 0.
+//   a fresh server-side hard lifetime) each time, a client that never rekeys loses that
+//   CHILD_SA at `life_time`. strongSwan 5.9 then re-creates it (child_delete.c queues a
+//   child_create after a hard expire, unconditionally): the only CREATE_CHILD_SA the server
+//   ever starts, and only for a client that broke the policy; strongSwan clients accept it,
+//   Windows behind NAT refuses it and reconnects. `rand_time = 0`: without it swanctl derives
+//   rand_time = life - rekey, and child_cfg.c's apply_jitter() would subtract it from 0.
 // - IKE_SA: `rekey_time = 0` and `reauth_time = 0`. ike_sa.c (set_state) computes the maximum
 //   IKE_SA lifetime only as rekey/reauth time + over_time, so with both 0 there is no hard IKE
-//   lifetime at all: a silent client is cleared by DPD (dpd_delay, then retransmits), a
-//   live one that never rekeys its IKE_SA loses its tunnel at the CHILD_SA's life_time.
+//   lifetime at all: a silent client is cleared by DPD (dpd_delay, then retransmits); a live
+//   client that never rekeys its IKE_SA keeps it, which no server setting can change without
+//   the server starting rekeys itself.
 //   (reauth_time would cap the IKE_SA as well, but it survives IKE rekeys, so it would cut
 //   every client after that time, and strongSwan clients would reauthenticate on the
 //   server's AUTH_LIFETIME notify: not what "connected for days" needs.)

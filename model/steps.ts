@@ -14,6 +14,8 @@ export const SERVER_PACKAGES = [
   "nftables",
   // Security updates without anyone (model/server/hardening.ts); preinstalled on most images.
   "unattended-upgrades",
+  // The clients' validating resolver (model/server/resolver.ts).
+  "unbound",
 ] as const;
 
 export interface RemoteStep {
@@ -61,6 +63,8 @@ export function stepScripts(): Record<StepName, string> {
       usersFile: PATHS.usersFile,
       sshdDropIn: PATHS.sshdDropIn,
       upgradeTimer: PATHS.upgradeTimer,
+      unboundConf: PATHS.unboundConf,
+      resolverAddressUnit: PATHS.resolverAddressUnit,
       viciWaitTries: 120,
     }),
   };

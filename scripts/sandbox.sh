@@ -45,7 +45,8 @@ daemon_pid() {
 }
 
 ts_node() {
-  (cd "$repo" && TS_NODE_PROJECT="$repo/tsconfig.json" exec node --require ts-node/register/transpile-only "$@")
+  # Without the sandbox's own exports (an eval'd NODE_EXTRA_CA_CERTS may point at a removed file).
+  (cd "$repo" && TS_NODE_PROJECT="$repo/tsconfig.json" exec env -u NODE_EXTRA_CA_CERTS node --require ts-node/register/transpile-only "$@")
 }
 
 cmd_start() {

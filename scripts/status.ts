@@ -29,6 +29,7 @@ the stack's, connected users with traffic, pending updates and reboot.
   --stack <name>   the Pulumi stack (reads its outputs servers, regions, certificateNotAfter)
   --region <id>    only this region
   --json           the JSON document (schema: README, "Who is online: npm run status")
+  --connect-timeout <s>  SSH connect timeout in seconds (default 10)
   --help           this text
 
 Exit status: 0 every region answered and charon runs; 1 otherwise; 2 usage error.`;
@@ -44,6 +45,8 @@ export interface StatusOptions extends RemoteOptions {
 
 /** Status of one region: SSH, run, parse, report. Every failure becomes reachable: false with the reason. */
 async function regionOf(region: string, view: StackView, opts: StatusOptions): Promise<RegionStatus> {
+  const unpinned = view.unpinned?.[region];
+  if (unpinned) return unreachableRegion({ region, host: unpinned.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? unpinned.hostname }, unpinned.reason);
   const access = view.servers[region];
   const stackRegion = { region, host: access.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? access.hostname };
   const r = await runRemote(access, opts.script ?? renderStatusScript(), opts);
@@ -62,7 +65,7 @@ async function regionOf(region: string, view: StackView, opts: StatusOptions): P
  * which feed stack outputs without the CLI.
  */
 export async function statusOf(view: StackView, opts: StatusOptions = {}): Promise<StatusDocument> {
-  let regions = Object.keys(view.servers).sort();
+  let regions = [...Object.keys(view.servers), ...Object.keys(view.unpinned ?? {})].sort();
   if (opts.region !== undefined) {
     if (!regions.includes(opts.region)) throw new UsageError(`region ${opts.region} is not in the stack (regions: ${regions.join(", ") || "none"})`);
     regions = [opts.region];

@@ -51,7 +51,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v ?? null);
 }
 
-function same(a: unknown, b: unknown): boolean {
+export function same(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
 }
 

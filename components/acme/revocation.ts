@@ -13,6 +13,7 @@
 // is an input and a secret output).
 import * as pulumi from "@pulumi/pulumi";
 import { revokeCertificate } from "./issue";
+import { same } from "./provider";
 import type { Logger, TimeoutSettings } from "./types";
 
 export interface RevocationInputs {
@@ -41,7 +42,7 @@ export function createRevocationProvider(deps: RevocationDeps = {}) {
   return {
     async diff(_id: string, olds: Partial<RevocationInputs>, news: RevocationInputs) {
       const keys = ["enabled", "hostname", "directoryUrl", "accountKeyPem", "accountUrl", "certPem", "notAfter", "acmeServerCaPem", "timeouts"] as const;
-      const changed = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+      const changed = keys.some((k) => !same(olds[k], news[k]));
       // Never a replacement: a replacement would delete, i.e. revoke, the current certificate.
       return { changes: changed, replaces: [], deleteBeforeReplace: false };
     },

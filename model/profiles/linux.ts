@@ -48,6 +48,8 @@ export function renderNetworkManagerProfile(input: LinuxProfileInput): string {
         ["proposal", "yes"],
         ["ike", clientIkeString(suite)],
         ["esp", clientEspString(suite)],
+        // No MTU or lifetime keys: the plugin has none (charon-nm rekeys on its own schedule,
+        // see model/rekey.ts; the server clamps the TCP MSS).
         // 0 = the secret lives in this (root-only) file.
         ["password-flags", "0"],
       ],

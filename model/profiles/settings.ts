@@ -1,7 +1,10 @@
 // Client-side settings shared by several profile formats.
 
 /**
- * Tunnel MTU set where the platform lets us (Apple 1280-1400, Android 1280-1500). 1380 leaves
+ * Tunnel MTU set where the platform lets us: Apple (MTU, 1280-1400) and Android (mtu, 1280-1500)
+ * only. Windows (no MTU parameter in Add-VpnConnection/Set-VpnConnection), NetworkManager-strongswan
+ * and swanctl (kernel IPsec has no tunnel interface) have no per-connection setting; the server's
+ * TCP MSS clamping (model/server/files.ts) covers TCP for every client. 1380 leaves
  * room for IPv6 + UDP + ESP (AES-GCM) headers even on a 1492-byte PPPoE uplink, and stays
  * below the 1400-byte TUN MTU of kernel-libipsec servers.
  */

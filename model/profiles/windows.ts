@@ -2,6 +2,13 @@
 // (MSCHAPv2), pins our modern suite, keeps IPv6 and DNS inside the tunnel and stores the
 // credentials. Every value is a single-quoted PowerShell literal (psQuote) assigned to a
 // variable at the top; the commands below only reference those variables.
+//
+// What the cmdlets cannot set (Microsoft's VpnClient module reference, learn.microsoft.com):
+// - SA lifetimes: Set-VpnConnectionIPsecConfiguration takes only the six transform/group
+//   parameters below; Windows rekeys on its own schedule, which is why the server never starts
+//   a rekey (model/rekey.ts).
+// - a tunnel MTU: neither Add-VpnConnection nor Set-VpnConnection has an MTU parameter; the
+//   server's TCP MSS clamping covers TCP instead.
 import { psQuote } from "../escape";
 import { Algo, CLIENT_SUITES, ClientSuite } from "../proposals";
 import { connectionName } from "./settings";
@@ -12,7 +19,12 @@ export interface WindowsScriptInput {
   hostname: string;
 }
 
-/** Routes that pull all IPv6 into the tunnel (Windows adds no IPv6 default route for IKEv2). */
+/**
+ * Routes that pull all IPv6 into the tunnel. Add-VpnConnection without -SplitTunneling already
+ * sends all traffic through the VPN (Microsoft: "If you do not specify this parameter, split
+ * tunneling is disabled"); these two /1 routes are more specific than any ::/0 a local router
+ * advertises, so IPv6 stays in the tunnel whatever metrics Windows gives the interfaces.
+ */
 export const IPV6_ROUTES = ["::/1", "8000::/1"] as const;
 
 function win(a: Algo | undefined, field: "windows" | "windowsEsp" | "windowsPfs", what: string): string {
@@ -90,7 +102,7 @@ export function renderWindowsScript(input: WindowsScriptInput): string {
     "# Stock Windows proposes only modp1024/SHA1 suites (error 13868 against a modern server): pin ours.",
     `Set-VpnConnectionIPsecConfiguration -ConnectionName $Name ${ipsec} -Force`,
     "",
-    "# Full tunnel for IPv6 too: without these routes IPv6 traffic bypasses the VPN.",
+    "# Full tunnel (no -SplitTunneling above); these routes keep IPv6 in it even if a local router's route wins on metric.",
     `foreach ($Prefix in @(${IPV6_ROUTES.map(psQuote).join(", ")})) {`,
     "  Add-VpnConnectionRoute -ConnectionName $Name -DestinationPrefix $Prefix",
     "}",

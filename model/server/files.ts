@@ -2,9 +2,10 @@
 // (EAP secrets, the private key) are 0600 and are handled as Pulumi secrets.
 import { template } from "../../templates";
 import { cidrContains, mustCidr, parseCidr } from "../../config/net";
-import { ipv6Pool } from "../addresses";
+import { ipv6Pool, resolverAddresses } from "../addresses";
 import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "../types";
 import { HARDENING_PATHS, renderSshdDropIn, renderUnattendedUpgrades, renderUpgradeTimer } from "./hardening";
+import { pushedDnsServers, renderResolverAddressUnit, renderUnboundConf, RESOLVER_PATHS } from "./resolver";
 import { renderSwanctlConf, SERVER_CERT_FILE } from "./swanctl";
 
 export interface ServerFile {
@@ -27,6 +28,7 @@ export const PATHS = {
   /** The configured user names, one per line: apply ends sessions of anyone else. */
   usersFile: "/var/lib/vpn-region/users",
   ...HARDENING_PATHS,
+  ...RESOLVER_PATHS,
 } as const;
 
 /** The VM's uplink on Linode images. The apply step also fixes up the actual default-route device. */
@@ -72,6 +74,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
   const poolV6 = ipv6Pool(addresses.ipv6Range);
   const split = (fam: 4 | 6) => config.sshAllowedCidrs.filter((c) => c.includes(":") === (fam === 6));
   const chain = splitPem(certificate.chainPem);
+  const resolver = resolverAddresses(config.poolV4, poolV6);
   const files: ServerFile[] = [
     {
       path: PATHS.swanctlConf,
@@ -83,7 +86,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
         passwords: input.passwords,
         poolV4: config.poolV4,
         poolV6,
-        dnsServers: config.dnsServers,
+        dnsServers: pushedDnsServers(config.dnsServers, config.poolV4, poolV6),
         compat: config.compat,
         uniqueIds: config.uniqueIds,
       }),
@@ -108,6 +111,8 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
         poolV4: config.poolV4,
         poolV6,
         clientToClient: config.clientToClient,
+        resolverV4: resolver.v4,
+        resolverV6: resolver.v6,
         metadataV6: LINODE_METADATA_V6,
         mssV4: MSS.v4,
         mssV6: MSS.v6,
@@ -119,6 +124,8 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
     { path: PATHS.sshdDropIn, mode: "644", secret: false, content: renderSshdDropIn() },
     { path: PATHS.unattendedUpgrades, mode: "644", secret: false, content: renderUnattendedUpgrades(config.image) },
     { path: PATHS.upgradeTimer, mode: "644", secret: false, content: renderUpgradeTimer(config.maintenanceWindow) },
+    { path: PATHS.unboundConf, mode: "644", secret: false, content: renderUnboundConf(config.poolV4, poolV6) },
+    { path: PATHS.resolverAddressUnit, mode: "644", secret: false, content: renderResolverAddressUnit(config.poolV4, poolV6) },
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

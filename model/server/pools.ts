@@ -1,6 +1,7 @@
 // Client address pools. strongSwan pools must not overlap, so addresses reserved
 // for static users are cut out of the dynamic IPv4 range, which may then need
-// several `a-b` pools.
+// several `a-b` pools. The range starts at the second usable address: the first
+// is the server's own (its resolver).
 //
 // Pool names say which addresses they hold (offsets inside vpn:poolV4), so a
 // pool keeps its name and range when unrelated static users come or go:
@@ -29,7 +30,8 @@ export function poolLayout(poolV4: string, poolV6: string, users: UserSpec[], dn
   const v4dns = dnsServers.filter((d) => parseIp(d)?.family === 4);
   const v6dns = dnsServers.filter((d) => parseIp(d)?.family === 6);
   const cidr = mustCidr(poolV4);
-  const first = cidr.base + 1n;
+  // The first usable address is the server's own (its resolver, model/addresses.ts).
+  const first = cidr.base + 2n;
   const last = cidr.base + cidrSize(cidr) - 2n;
   const statics = users
     .filter((u) => u.staticIpv4)
@@ -47,7 +49,7 @@ export function poolLayout(poolV4: string, poolV6: string, users: UserSpec[], dn
   const offset = (v: bigint) => (v - cidr.base).toString();
   const shared: PoolDef[] = ranges.map(([a, b]) => ({
     name: statics.length === 0 ? "pool-v4" : `pool-v4-${offset(a)}-${offset(b)}`,
-    addrs: statics.length === 0 ? poolV4 : `${formatIp(4, a)}-${formatIp(4, b)}`,
+    addrs: `${formatIp(4, a)}-${formatIp(4, b)}`,
     dns: v4dns,
   }));
   shared.push({ name: "pool-v6", addrs: poolV6, dns: v6dns });

@@ -67,6 +67,8 @@ export interface ServerFacts {
   rebootRequiredFile?: boolean;
   rebootPackages: string[];
   kernelRunning?: string;
+  /** PRETTY_NAME from /etc/os-release. */
+  os?: string;
   kernelsInstalled: string[];
   unattendedUpgrades: { installed?: boolean; startLine?: string; lastLine?: string };
 }
@@ -120,7 +122,10 @@ function poolsOf(msg: ViciSection): PoolFacts[] {
 
 /** Parses the whole output of renderStatusScript(). Throws StatusParseError when it is not that output, or cut short. */
 export function parseStatusOutput(output: string): ServerFacts {
-  const lines = output.split("\n").filter((l) => l !== "");
+  // Lines before the first `@@format` come from the login shell's rc files, not the script.
+  const all = output.split("\n");
+  const start = all.findIndex((l) => l.startsWith("@@format "));
+  const lines = (start < 0 ? [] : all.slice(start)).filter((l) => l !== "");
   const facts: ServerFacts = {
     now: 0,
     tz: "+0000",
@@ -207,6 +212,9 @@ export function parseStatusOutput(output: string): ServerFacts {
         break;
       case "kernel-running":
         facts.kernelRunning = value || undefined;
+        break;
+      case "os":
+        facts.os = value || undefined;
         break;
       case "kernels-installed":
         facts.kernelsInstalled = value.split(" ").filter(Boolean);

@@ -73,6 +73,8 @@ export interface RegionStatus {
   /** The server's clock when it answered (ISO 8601). */
   checkedAt: string | null;
   uptimeSeconds: number | null;
+  /** The operating system and kernels (installed versions, for the operator). */
+  system: { os: string | null; kernel: string | null; kernelsInstalled: string[] } | null;
   strongswan: {
     version: string | null;
     /** charon answered over vici. */
@@ -171,6 +173,7 @@ export function unreachableRegion(r: StackRegion, error: string): RegionStatus {
     error,
     checkedAt: null,
     uptimeSeconds: null,
+    system: null,
     strongswan: null,
     pools: null,
     certificate: null,
@@ -313,6 +316,7 @@ export function regionStatus(r: StackRegion, f: ServerFacts, opts: ReportOptions
     error: null,
     checkedAt: new Date(nowMs).toISOString(),
     uptimeSeconds: f.uptimeSeconds ?? null,
+    system: { os: f.os ?? null, kernel: f.kernelRunning ?? null, kernelsInstalled: [...f.kernelsInstalled] },
     strongswan: {
       version: f.version?.version || null,
       charonRunning,

@@ -115,6 +115,7 @@ export function renderStatusScript(opts: StatusScriptOptions = {}): string {
     "if [ -e /var/run/reboot-required ]; then say reboot-required yes; else say reboot-required no; fi",
     "if [ -r /var/run/reboot-required.pkgs ]; then say reboot-pkgs \"$(sort -u /var/run/reboot-required.pkgs | tr '\\n' ' ')\"; fi",
     'say kernel-running "$(uname -r)"',
+    'say os "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"',
     "say kernels-installed \"$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p' | sort -V | tr '\\n' ' ')\"",
     "say uu-installed \"$(dpkg-query -W -f '${Status}' unattended-upgrades 2>/dev/null)\"",
     // The newest run's first and last lines (timestamps in the server's local time, `tz` above).

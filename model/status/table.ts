@@ -63,6 +63,7 @@ export function renderRegion(r: RegionStatus): string {
     out.push(`  ${r.error}`);
     return out.join("\n");
   }
+  if (r.system?.os || r.system?.kernel) out.push(`  ${r.system.os ?? "unknown OS"}, kernel ${r.system.kernel ?? "?"}`);
   const sw = r.strongswan;
   if (sw) out.push(`  strongSwan ${sw.version ?? "?"}: charon ${sw.charonRunning ? "running" : "NOT ANSWERING"} (service ${unknown(sw.service)})${sw.ikeSas !== null ? `, ${sw.ikeSas} IKE_SA(s)` : ""}${sw.halfOpenIkeSas ? `, ${sw.halfOpenIkeSas} half-open` : ""}`);
   if (r.pools) out.push(`  pools: ${r.pools.map((p) => `${p.name} ${p.online}/${p.size} in use${p.offline ? ` (${p.offline} offline)` : ""}`).join(", ") || "none loaded"}`);

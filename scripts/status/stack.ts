@@ -1,6 +1,6 @@
-// The stack outputs `npm run status` needs, read with the Pulumi CLI
-// (`pulumi stack output --json --show-secrets`): `servers` (secret: SSH access per
-// region), `regions` and `certificateNotAfter`. stdout holds secrets and is never
+// The stack outputs `npm run status` needs, read with the Pulumi CLI: `servers`
+// (secret: SSH access per region, `pulumi stack output servers --show-secrets
+// --json`), `regions` and `certificateNotAfter` (not secret). stdout holds secrets and is never
 // echoed; pulumi's stderr is reduced to one line for the error message.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,6 +16,8 @@ export interface StackView {
   servers: Record<string, ServerAccess>;
   /** Per region: hostname and certificateNotAfter from `regions` / `certificateNotAfter`. */
   regions: Record<string, { hostname?: string; certificateNotAfter?: string }>;
+  /** Regions not to connect to, with the reason (no pinned host key yet): reported, never tried unpinned. */
+  unpinned?: Record<string, { host: string; hostname?: string; reason: string }>;
 }
 
 /** The Pulumi CLI: PATH, then $PULUMI_HOME/bin, then ~/.pulumi/bin (where the installer puts it). */
@@ -25,21 +27,37 @@ export function findPulumi(env: NodeJS.ProcessEnv = process.env): string | undef
   return undefined;
 }
 
+function pulumiOutput(pulumi: string, stack: string, args: string[]): string {
+  const r = spawnSync(pulumi, ["stack", "output", ...args, "--json", "--stack", stack], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  if (r.error) throw new Error(`cannot run ${pulumi}: ${r.error.message}`);
+  if (r.status !== 0) {
+    const lines = (r.stderr ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+    const msg = (lines.find((l) => /error/i.test(l)) ?? lines[0] ?? "").replace(/^error:\s*/i, "");
+    if (/no stack named|stack .* not found/i.test(msg)) throw new UsageError(`stack ${stack} does not exist (pulumi: ${msg})`);
+    if (/does not have output property/i.test(msg)) throw new Error(`stack ${stack} has no \`${args[0]}\` output: run \`pulumi up\` with this version of the program first`);
+    throw new Error(`pulumi stack output failed for stack ${stack}: ${msg || `exit ${r.status}`}`);
+  }
+  return r.stdout;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${what} is not JSON`);
+  }
+}
+
+/**
+ * The outputs status needs. Only `servers` is read with --show-secrets (the smallest
+ * exposure: passwords and profiles stay encrypted); the rest without.
+ */
 export function readStackOutputs(stack: string): Record<string, unknown> {
   const pulumi = findPulumi();
   if (!pulumi) throw new Error("the Pulumi CLI is not installed (no pulumi on PATH, in $PULUMI_HOME/bin or ~/.pulumi/bin): install it as the README's \"The two commands\" says");
-  const r = spawnSync(pulumi, ["stack", "output", "--json", "--show-secrets", "--stack", stack], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
-  if (r.error) throw new Error(`cannot run ${pulumi}: ${r.error.message}`);
-  if (r.status !== 0) {
-    const msg = (r.stderr ?? "").split("\n").map((l) => l.trim()).filter(Boolean).find((l) => /error/i.test(l)) ?? (r.stderr ?? "").trim().split("\n")[0] ?? "";
-    if (/no stack named|stack .* not found|does not exist/i.test(msg)) throw new UsageError(`stack ${stack} does not exist (pulumi: ${msg.replace(/^error:\s*/i, "")})`);
-    throw new Error(`pulumi stack output failed for stack ${stack}: ${msg || `exit ${r.status}`}`);
-  }
-  try {
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`pulumi stack output for stack ${stack} is not JSON`);
-  }
+  const plain = parseJson(pulumiOutput(pulumi, stack, []), `pulumi stack output for stack ${stack}`) as Record<string, unknown>;
+  const servers = parseJson(pulumiOutput(pulumi, stack, ["servers", "--show-secrets"]), `the servers output of stack ${stack}`);
+  return { regions: plain.regions, certificateNotAfter: plain.certificateNotAfter, servers };
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -48,9 +66,15 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object
 export function stackView(outputs: Record<string, unknown>, where: string): StackView {
   if (!isObj(outputs.servers)) throw new Error(`${where} has no \`servers\` output (SSH access per region): run \`pulumi up\` with this version of the program first`);
   const servers: Record<string, ServerAccess> = {};
+  const unpinned: NonNullable<StackView["unpinned"]> = {};
   for (const [region, v] of Object.entries(outputs.servers)) {
     const field = (k: string) => `servers.${region}.${k}`;
     if (!isObj(v)) throw new Error(`${where}: servers.${region} is not an object`);
+    if (v.hostKey === undefined || v.hostKey === null || v.hostKey === "") {
+      // A region whose host key is not known yet (e.g. recorded on the first connection): never connect unpinned.
+      unpinned[region] = { host: typeof v.host === "string" ? v.host : "?", ...(typeof v.hostname === "string" ? { hostname: v.hostname } : {}), reason: `the stack holds no host key for ${region} (${field("hostKey")} is empty): refusing to connect unpinned; run \`pulumi up\`` };
+      continue;
+    }
     const s = (k: string, ok: (x: string) => boolean, what: string): string => {
       const x = v[k];
       if (typeof x !== "string" || !ok(x)) throw new Error(`${where}: ${field(k)} ${typeof x === "string" ? `must be ${what}` : "is missing"}`);
@@ -67,11 +91,11 @@ export function stackView(outputs: Record<string, unknown>, where: string): Stac
   const regions: StackView["regions"] = {};
   const summary = isObj(outputs.regions) ? outputs.regions : {};
   const notAfter = isObj(outputs.certificateNotAfter) ? outputs.certificateNotAfter : {};
-  for (const region of Object.keys(servers)) {
+  for (const region of [...Object.keys(servers), ...Object.keys(unpinned)]) {
     const r = isObj(summary[region]) ? summary[region] : {};
-    const hostname = typeof r.hostname === "string" ? r.hostname : servers[region].hostname;
+    const hostname = typeof r.hostname === "string" ? r.hostname : (servers[region] ?? unpinned[region]).hostname;
     const na = typeof notAfter[region] === "string" ? notAfter[region] : typeof r.certificateNotAfter === "string" ? r.certificateNotAfter : undefined;
     regions[region] = { ...(hostname ? { hostname } : {}), ...(na ? { certificateNotAfter: na as string } : {}) };
   }
-  return { servers, regions };
+  return { servers, regions, ...(Object.keys(unpinned).length ? { unpinned } : {}) };
 }

@@ -9,14 +9,15 @@ import { X509Certificate } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertificateProvider, acmeCertificateProvider } from "../../components/acme/provider";
+import { createRevocationProvider, RevocationProvider } from "../../components/acme/revocation";
 import type { AcmeCertificateOutputs } from "../../components/acme/types";
 import { startWorld, World } from "./lib/world";
 
-function loadProvider(text: string): AcmeCertificateProvider {
+function loadProvider<T = AcmeCertificateProvider>(text: string): T {
   const m = new Module("serialized-provider.js") as Module & { _compile(code: string, filename: string): void };
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(process.cwd());
   m._compile(text, "serialized-provider.js");
-  return (m.exports as { handler(): AcmeCertificateProvider }).handler();
+  return (m.exports as { handler(): T }).handler();
 }
 
 describe("the serialized provider against pebble", { timeout: 120_000 }, () => {
@@ -48,6 +49,17 @@ describe("the serialized provider against pebble", { timeout: 120_000 }, () => {
     assert.ok(stderr.some((l) => l.startsWith("ACME: issued vpn.example.com")));
     assert.ok(!stderr.join("\n").includes(w.challengeKey.secret));
     assert.deepEqual(await w.challengeTxt(), []);
+  });
+
+  it("the serialized revocation provider revokes the current certificate on delete", async () => {
+    const revocation = createRevocationProvider();
+    const rev = loadProvider<RevocationProvider>((await pulumi.runtime.serializeFunction(() => revocation, { allowSecrets: true })).text);
+    const inputs = { enabled: true, hostname: outs.hostname, directoryUrl: outs.directoryUrl, accountKeyPem: w.accountKey, accountUrl: outs.accountUrl, certPem: outs.certPem, notAfter: outs.notAfter, acmeServerCaPem: w.ca.caPem };
+    const created = await rev.create(inputs);
+    const serial = new X509Certificate(outs.certPem).serialNumber.toLowerCase().replace(/^0+/, "");
+    assert.equal(await w.pebble.certStatus(serial), "Valid");
+    await rev.delete(created.id, created.outs);
+    assert.equal(await w.pebble.certStatus(serial), "Revoked");
   });
 
   it("check and diff are pure: no connection, and they work with every server stopped", async () => {

@@ -116,7 +116,7 @@ describe("client profiles against the rendered server", () => {
     await rekeyWithPfs(client, child, "CURVE_25519");
   });
 
-  const cases: Array<{ platform: string; read: (p: Profiles) => { suite: ReadSuite; identity?: string; user: string } }> = [
+  const cases: Array<{ platform: string; read: (p: Profiles) => { suite: ReadSuite; identity?: string; user: string; password?: string } }> = [
     {
       platform: "Apple .mobileconfig",
       read: (p) => {
@@ -135,15 +135,17 @@ describe("client profiles against the rendered server", () => {
       platform: "Android .sswan",
       read: (p) => {
         const json = JSON.parse(p.bob[Object.keys(p.bob)[0]].android);
-        return { suite: androidSuite(json), identity: json.local.eap_id, user: json.local.eap_id };
+        // The password the app reads from the file (local.shared_secret): connecting with it proves it is right.
+        return { suite: androidSuite(json), identity: json.local.eap_id, user: json.local.eap_id, password: json.local.shared_secret };
       },
     },
   ];
 
   for (const c of cases) {
     it(`(b) a client with exactly the ${c.platform} suite connects and rekeys with its PFS group`, async () => {
-      const { suite, identity, user } = c.read(profiles);
-      const password = USERS.find((u) => u.name === user)!.password;
+      const read = c.read(profiles);
+      const { suite, identity, user } = read;
+      const password = read.password ?? USERS.find((u) => u.name === user)!.password;
       // The PFS proposal: strongSwan drops its DH group for the first CHILD_SA (IKE_AUTH), as the devices do.
       const client = await connectClient(topology, { user, password, identity, ike: suite.ike, esp: suite.espPfs ?? suite.esp, trustedRootPem: pki.rootPem });
       clients.push(client);

@@ -13,6 +13,9 @@ import { detectEspBackend } from "../lib/esp";
 import { createPki, TestPki } from "../lib/pki";
 import { PATHS } from "../../model/server/files";
 import { TestHost } from "./lib/host";
+import { startClientOf } from "./lib/clients";
+import { query } from "../lib/dns";
+import type { EspBackend } from "../lib/esp";
 import { Lab } from "./lib/lab";
 import { renderFor, runStep, runSteps, summary, User } from "./lib/region";
 import { ensureRootfs } from "./lib/rootfs";
@@ -20,6 +23,8 @@ import { createSshKey, SshKey } from "./lib/ssh";
 
 const log = (msg: string) => console.log(`[hosts] ${msg}`);
 const alice: User = { name: "alice", password: "alice-Passw0rd-for-tests" };
+/** The resolver on: vpn:dnsServers empty (the default; region.ts's fixture pushes documentation addresses). */
+const OWN_RESOLVER = { "vpn:dnsServers": [] };
 /** A local account with a password (test-only), as an image or an operator might leave one. */
 const TESTER = { name: "tester", password: "Tester-passw0rd-1" };
 
@@ -66,10 +71,11 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
   let key: SshKey;
   let pki: TestPki;
   let host: TestHost;
+  let esp: EspBackend;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "vh-"));
-    const esp = await detectEspBackend();
+    esp = await detectEspBackend();
     const rootfs = await ensureRootfs(log);
     [key, pki] = await Promise.all([createSshKey(join(dir, "ssh")), createPki(join(dir, "pki"), "vpn.hosts.example.test")]);
     lab = await Lab.create(log);
@@ -91,7 +97,7 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
     const fresh = await sshdEffective(host);
     assert.equal(fresh.passwordauthentication, "yes", "the image's own default");
 
-    const runs = await runSteps(host, renderFor(host, [alice], pki));
+    const runs = await runSteps(host, renderFor(host, [alice], pki, OWN_RESOLVER));
     assert.match(runs.find((r) => r.name === "apply")!.output, /^sshd$/m);
     const eff = await sshdEffective(host);
     assert.deepEqual(
@@ -119,7 +125,7 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
   });
 
   test("a drop-in that sshd refuses is taken out again by apply, which fails; sshd keeps serving with the old settings", async () => {
-    const render = renderFor(host, [alice], pki);
+    const render = renderFor(host, [alice], pki, OWN_RESOLVER);
     await host.sshOk(`echo 'NoSuchKeyword yes' >> ${PATHS.sshdDropIn} && echo ${PATHS.sshdDropIn} >> ${PATHS.stateDir}/pending-changes`);
     const apply = render.steps.find((s) => s.name === "apply")!;
     const r = await host.ssh(apply.script, { timeoutMs: 120_000 });
@@ -165,5 +171,39 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
     const next = lines[lines.length - 1];
     assert.match(next, / 04:(0\d|10):\d\d UTC$/, `next run ${next}: inside the window 04:00-04:10 UTC`);
     log(`apt-daily-upgrade.timer next run: ${next}`);
+  });
+
+  test("the resolver runs, validating, on the server's pool addresses only; clients get it and reach it through the tunnel, nobody else", async () => {
+    const v4 = "10.47.83.1";
+    const v6 = host.routedV6.replace(/::\/64$/, "::1:0");
+    const state = await host.sshOk(
+      "systemctl is-active unbound vpn-resolver-address.service; systemctl is-enabled unbound vpn-resolver-address.service; " +
+        "ss -Hlnu 'sport = :53' | awk '{print $4}' | sort; unbound-checkconf -o auto-trust-anchor-file; test -s /var/lib/unbound/root.key && echo root-key",
+    );
+    const lines = state.trim().split("\n");
+    assert.deepEqual(lines.slice(0, 4), ["active", "active", "enabled", "enabled"]);
+    assert.deepEqual(lines.slice(4, -2).sort(), [`${v4}:53`, `[${v6}]:53`].sort(), "unbound listens on the pool addresses only");
+    assert.deepEqual(lines.slice(-2), ["/var/lib/unbound/root.key", "root-key"], "DNSSEC validation with the real root's anchor (Debian's fragment)");
+
+    await lab.routeV6RangeTo(host.index);
+    const c = await startClientOf(lab, host, alice, pki.rootPem, esp, dir);
+    try {
+      await c.connectOrThrow();
+      assert.deepEqual(c.dns().sort(), [v4, v6].sort(), "the server's own resolver is pushed");
+      // The lab has no Internet: unbound answers from its built-in localhost zone, which needs no recursion.
+      for (const server of [v4, v6]) {
+        const r = await query(c.ns, server, "localhost", "A");
+        assert.deepEqual({ rcode: r.rcode, addrs: r.addrs }, { rcode: 0, addrs: ["127.0.0.1"] }, `through the tunnel via ${server}`);
+      }
+    } finally {
+      await c.stop();
+    }
+    const outside = await Promise.all([
+      query(lab.upstream.name, host.v4, "localhost", "A", { timeoutMs: 1500 }),
+      query(lab.upstream.name, host.v6, "localhost", "A", { timeoutMs: 1500 }),
+      query(lab.upstream.name, v6, "localhost", "A", { timeoutMs: 1500 }),
+    ]);
+    assert.deepEqual(outside.map((r) => r.error ?? `rcode ${r.rcode}`), ["TIMEOUT", "TIMEOUT", "TIMEOUT"], "no answer from outside the tunnel");
+    log(`resolver: unbound on ${v4} and ${v6} only, pushed to clients, answers through the tunnel, not from outside`);
   });
 });

@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RegionStatus, StatusDocument } from "../../model/status/report";
 import { statusOf } from "../../scripts/status";
-import type { StackView } from "../../scripts/status/stack";
+import { findPulumi, StackView } from "../../scripts/status/stack";
 import type { VpnClient } from "../lib/client";
 import { detectEspBackend, EspBackend } from "../lib/esp";
 import { inNs, runOk } from "../lib/exec";
@@ -31,6 +31,7 @@ const log = (msg: string) => console.log(`[hosts/status] ${msg}`);
 const alice: User = { name: "alice", password: "alice-Passw0rd-for-status" };
 const bob: User = { name: "bob", password: "bob-Passw0rd-for-status", staticIpv4: "10.47.83.50" };
 const REGION = "us-test";
+const REPO = join(__dirname, "..", "..");
 
 describe("npm run status against a provisioned Debian 12 host with clients", { timeout: 600_000 }, () => {
   let dir: string;
@@ -162,7 +163,7 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
     writeFileSync(file, JSON.stringify(outputs), { mode: 0o600 });
     const tmpBefore = readdirSync(tmpdir()).filter((f) => f.startsWith("vpn-status-"));
     const cli = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--json", "--connect-timeout", "3"], {
-      cwd: join(__dirname, "..", ".."),
+      cwd: REPO,
       encoding: "utf8",
       timeout: 120_000,
     });
@@ -176,10 +177,49 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
     }
     assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith("vpn-status-")), tmpBefore, "the key's temp dir is gone");
 
-    const only = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--region", REGION], { cwd: join(__dirname, "..", ".."), encoding: "utf8", timeout: 120_000 });
+    const only = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--region", REGION], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
     assert.equal(only.status, 0, only.stderr);
-    log(`the table:\n${only.stdout}`);
     assert.match(only.stdout, /^us-test {2}vpn\.hosts\.example\.test {2}198\.51\.100\.10 {2}reachable/m);
     assert.match(only.stdout, /^ {4}alice +198\.51\.100\.\d+:\d+ +10\.47\.83\.\d+ +2001:db8:/m);
+    log(`the table:\n${only.stdout}`);
+  });
+
+  test("--stack reads the outputs with the Pulumi CLI (a local-backend stack holding them; servers encrypted)", { skip: findPulumi() ? false : "no Pulumi CLI here" }, async () => {
+    // Not the project's stack: a throwaway project in a temp dir whose state is
+    // imported, so no program runs. Secret outputs use the engine's marker and
+    // are encrypted with the passphrase on import.
+    const pulumi = findPulumi()!;
+    const proj = join(dir, "pulumi-project");
+    mkdirSync(proj);
+    writeFileSync(join(proj, "Pulumi.yaml"), "name: status-cli-check\nruntime: nodejs\n");
+    const env = { ...process.env, PULUMI_BACKEND_URL: `file://${join(dir, "pulumi-backend")}`, PULUMI_CONFIG_PASSPHRASE: "status-test-passphrase", PULUMI_SKIP_UPDATE_CHECK: "1", TS_NODE_PROJECT: join(REPO, "tsconfig.json") };
+    mkdirSync(join(dir, "pulumi-backend"));
+    const cli = (args: string[]) => spawnSync(pulumi, args, { cwd: proj, env, encoding: "utf8" });
+    assert.equal(cli(["stack", "init", "t", "--non-interactive"]).status, 0);
+    const state = JSON.parse(cli(["stack", "export", "--stack", "t"]).stdout);
+    const SECRET = "1b47061264138c4ac30d75fd1eb44270"; // the engine's secret signature (sdk/go/common/resource/sig)
+    state.deployment.resources = [
+      {
+        urn: "urn:pulumi:t::status-cli-check::pulumi:pulumi:Stack::status-cli-check-t",
+        custom: false,
+        type: "pulumi:pulumi:Stack",
+        outputs: { servers: { "4dabf18193072939515e22adb298388d": SECRET, plaintext: JSON.stringify(view.servers) }, regions: view.regions, certificateNotAfter: { [REGION]: view.regions[REGION].certificateNotAfter } },
+      },
+    ];
+    writeFileSync(join(proj, "state.json"), JSON.stringify(state), { mode: 0o600 });
+    const imported = cli(["stack", "import", "--stack", "t", "--file", "state.json"]);
+    assert.equal(imported.status, 0, imported.stderr);
+    rmSync(join(proj, "state.json"));
+    const status = (args: string[]) => spawnSync(process.execPath, ["--require", join(REPO, "node_modules/ts-node/register/transpile-only"), join(REPO, "scripts/status.ts"), ...args], { cwd: proj, env, encoding: "utf8", timeout: 120_000 });
+    const ok = status(["--stack", "t", "--json"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const doc = JSON.parse(ok.stdout) as StatusDocument;
+    assert.equal(doc.stack, "t");
+    assert.equal(doc.regions[0].reachable, true, doc.regions[0].error ?? "");
+    assert.equal(doc.regions[0].certificate?.matchesStack, true);
+    const missing = status(["--stack", "nope"]);
+    assert.deepEqual([missing.status, missing.stderr.trim()], [2, "stack nope does not exist (pulumi: no stack named 'nope' found)"]);
+    const region = status(["--stack", "t", "--region", "eu-nowhere"]);
+    assert.deepEqual([region.status, region.stderr.trim()], [2, `region eu-nowhere is not in the stack (regions: ${REGION})`]);
   });
 });

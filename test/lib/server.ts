@@ -37,6 +37,12 @@ function localPath(dir: string, swanctlDir: string, serverPath: string): string 
     case PATHS.usersFile:
       // Read by the apply step (not run here: the hosts tier runs it) to end removed users' sessions.
       return join(dir, "users");
+    case PATHS.unboundConf:
+      // Read by unbound, which tests that need the resolver start (test/lib/resolver.ts).
+      return join(dir, "unbound", "vpn-resolver.conf");
+    case PATHS.resolverAddressUnit:
+      // Its ExecStart commands run in the server namespace at start (what systemd does at boot).
+      return join(dir, "vpn-resolver-address.service");
     case PATHS.sshdDropIn:
     case PATHS.unattendedUpgrades:
     case PATHS.upgradeTimer:
@@ -47,12 +53,19 @@ function localPath(dir: string, swanctlDir: string, serverPath: string): string 
   throw new Error(`the e2e harness does not know where ${serverPath} goes; teach test/lib/server.ts`);
 }
 
+/** The ExecStart= command lines of a systemd unit, split into argv (the rendered units quote nothing). */
+export function execStartCommands(unit: string): string[][] {
+  return [...unit.matchAll(/^ExecStart=-?(.+)$/gm)].map((m) => m[1].trim().split(/\s+/));
+}
+
 export class VpnServer implements SwanctlEnv {
   readonly strongswanConf: string;
   readonly swanctlDir: string;
   readonly logFile: string;
   readonly nftablesFile: string;
   readonly sysctlFile: string;
+  /** The rendered unbound fragment (not loaded unless a test starts unbound). */
+  readonly unboundConf: string;
   charon?: Daemon;
 
   constructor(readonly topology: Topology, readonly dir: string, readonly esp: EspBackend, logLevels?: string) {
@@ -63,6 +76,7 @@ export class VpnServer implements SwanctlEnv {
     this.logFile = env.log;
     this.nftablesFile = join(dir, "nftables.conf");
     this.sysctlFile = join(dir, "sysctl.conf");
+    this.unboundConf = join(dir, "unbound", "vpn-resolver.conf");
   }
 
   get ns(): string {
@@ -87,6 +101,9 @@ export class VpnServer implements SwanctlEnv {
     this.writeFiles(files);
     await runOk(inNs(this.ns, ["sysctl", "-q", "-p", this.sysctlFile]));
     await runOk(inNs(this.ns, ["nft", "-f", this.nftablesFile]));
+    for (const f of files.filter((x) => x.path === PATHS.resolverAddressUnit)) {
+      for (const cmd of execStartCommands(f.content)) await runOk(inNs(this.ns, cmd));
+    }
     this.charon = await startCharon(this.ns, this);
     await this.loadAll();
   }

@@ -22,10 +22,13 @@ test("a minimal config gets every documented default", () => {
   assert.equal(c.compat, "modern");
   assert.equal(c.uniqueIds, "never");
   assert.deepEqual(c.sshAllowedCidrs, ["0.0.0.0/0", "::/0"]);
-  assert.deepEqual(c.dnsServers, ["9.9.9.9", "149.112.112.112", "2620:fe::fe", "2620:fe::9"]);
+  assert.deepEqual(c.dnsServers, [], "empty: the server's own resolver");
+  assert.equal(c.clientToClient, false);
+  assert.equal(c.maintenanceWindow, "04:00");
   assert.equal(c.acme.directoryUrl, "https://acme-v02.api.letsencrypt.org/directory");
   assert.equal(c.acme.dnsProvider, "linode");
   assert.equal(c.onDemand, "off");
+  assert.equal(c.appleKillSwitch, false);
   assert.deepEqual(c.passwords, {});
 });
 
@@ -125,6 +128,7 @@ const BAD: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ["acme email", withKeys({ "vpn:acmeEmail": "not-an-email" }), "vpn:acmeEmail", /e-mail address/],
   ["renew days not a number", withKeys({ "vpn:renewBeforeDays": "soon" }), "vpn:renewBeforeDays", /whole number from 0 to 365/],
   ["revoke not a boolean", withKeys({ "vpn:revokeOnDestroy": "maybe" }), "vpn:revokeOnDestroy", /true or false/],
+  ["apple kill switch not a boolean", withKeys({ "vpn:appleKillSwitch": "on" }), "vpn:appleKillSwitch", /true or false/],
   ["dns provider unknown", withKeys({ "vpn:dnsProvider": "route53" }), "vpn:dnsProvider", /linode, rfc2136/],
   ["rfc2136 settings missing", withKeys({ "vpn:dnsProvider": "rfc2136" }), "vpn:rfc2136", /required/],
   ["rfc2136 secret missing", withKeys({ "vpn:dnsProvider": "rfc2136", "vpn:rfc2136": { server: "ns1.example.com", keyName: "k" } }), "vpn:rfc2136Secret", /base64 TSIG/],

@@ -116,3 +116,36 @@ test("nftables: vpn:clientToClient true forwards between clients; SSH through th
   assert.ok(nft.includes("ip saddr 10.47.83.0/24 ip saddr != { 10.47.83.50/32 } tcp dport 22 drop"));
   assert.match(nft, /flags interval\n(\s*#.*\n)*\s*auto-merge/, "overlapping SSH CIDRs are merged, not refused by nft");
 });
+
+test("resolver: unbound listens only on the server's first pool addresses and answers only the pools", () => {
+  const ub = content(PATHS.unboundConf);
+  const lines = directives(ub.replace(/^\s+/gm, "")).map((l) => l.join(" "));
+  assert.deepEqual(lines.filter((l) => l.startsWith("interface:")), ["interface: 10.47.83.1", "interface: 2001:db8:1:1::1:0"]);
+  assert.deepEqual(lines.filter((l) => l.startsWith("access-control:")), [
+    "access-control: 0.0.0.0/0 refuse",
+    "access-control: ::/0 refuse",
+    "access-control: 10.47.83.0/24 allow",
+    "access-control: 2001:db8:1:1::1:0/112 allow",
+  ]);
+  // Validation comes from Debian's root-auto-trust-anchor-file.conf; nothing here turns it off or replaces the root.
+  assert.deepEqual(lines.filter((l) => /^(module-config|val-permissive-mode|root-hints|trust-anchor|auto-trust-anchor|forward-zone|forward-addr)/.test(l)), []);
+  const unit = content(PATHS.resolverAddressUnit);
+  assert.deepEqual([...unit.matchAll(/^ExecStart=(.*)$/gm)].map((m) => m[1]), ["/sbin/ip address replace 10.47.83.1/32 dev lo", "/sbin/ip address replace 2001:db8:1:1::1:0/128 dev lo"]);
+  assert.match(unit, /^Before=unbound\.service$/m);
+  assert.ok(SERVER_PACKAGES.includes("unbound" as never));
+});
+
+test("resolver: pushed by default, vpn:dnsServers overrides; the server's address is no static address; nft lets only tunnel traffic reach it", () => {
+  assert.deepEqual(validateConfig(BASE).dnsServers, []);
+  assert.throws(() => validateConfig(withKeys({ "vpn:users": [{ name: "alice", staticIpv4: "10.47.83.1" }] })), /vpn:users\[0\]\.staticIpv4: 10\.47\.83\.1 is the server's own address/);
+  const nft = content(PATHS.nftablesConf);
+  const input = nft.slice(nft.indexOf("chain input"), nft.indexOf("chain forward"));
+  const spoof = input.indexOf('ip saddr 10.47.83.0/24 meta ipsec missing iifname != "ipsec0" drop');
+  const dns = input.indexOf("ip saddr 10.47.83.0/24 ip daddr 10.47.83.1 meta l4proto { udp, tcp } th dport 53 accept");
+  assert.ok(spoof > 0 && dns > spoof, "anti-spoofing before the resolver's accept rule");
+  assert.ok(input.includes("ip6 saddr 2001:db8:1:1::1:0/112 ip6 daddr 2001:db8:1:1::1:0 meta l4proto { udp, tcp } th dport 53 accept"));
+  assert.ok(input.indexOf('iif "lo" accept') < spoof, "the server's own queries (from its pool address on lo) are not taken for spoofed");
+  const apply = files().steps.find((s) => s.name === "apply")!.script;
+  assert.ok(apply.indexOf("unbound-checkconf") < apply.indexOf("systemctl restart unbound"));
+  assert.ok(apply.indexOf("systemctl start vpn-resolver-address.service") < apply.indexOf("systemctl restart unbound"));
+});

@@ -87,13 +87,47 @@ describe("HostnameGuard.check", () => {
   it("asks nothing once the guard exists, or while the domain is not known yet", async () => {
     records = [{ id: 4, type: "A", name: "vpn", target: "198.51.100.1" }];
     const before = seen.length;
-    assert.deepEqual((await hostnameGuardProvider.check(news() as any, news() as any)).failures, []);
+    assert.deepEqual((await hostnameGuardProvider.check(news() as any, news({ ownAddresses: ["203.0.113.99"] }) as any)).failures, []);
     assert.deepEqual((await hostnameGuardProvider.check({}, news({ domainId: UNKNOWN }) as any)).failures, []);
     assert.equal(seen.length, before, "no request");
+  });
+
+  it("checks again when the hostname of an existing region changes", async () => {
+    records = [{ id: 6, type: "A", name: "vpn2", target: "198.51.100.2" }];
+    const olds = news();
+    const r = await hostnameGuardProvider.check(olds as any, news({ hostname: "vpn2.example.com", recordName: "vpn2", ownAddresses: ["203.0.113.10"] }) as any);
+    assert.match(r.failures[0]?.reason ?? "", /vpn2\.example\.com already has A vpn2\.example\.com -> 198\.51\.100\.2/);
+    assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ hostname: "vpn2.example.com", recordName: "vpn2" }) as any), { changes: true });
+    assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ token: "rotated", ownAddresses: ["203.0.113.10"] }) as any), { changes: false });
   });
 
   it("an API error fails the check with the reason", async () => {
     const r = await hostnameGuardProvider.check({}, news({ token: "wrong" }) as any);
     assert.match(r.failures[0].reason, /cannot check the existing DNS records of vpn\.example\.com: GET .*HTTP 401.*check linode:token/);
+  });
+});
+
+describe("HostnameGuard.check against the local Linode world's API", () => {
+  it("finds a foreign A record made through the API, and none for a free name", async (t) => {
+    const { startLinodeApi } = await import("../engine/world/api");
+    const noop = async () => undefined;
+    const api = await startLinodeApi({
+      token: TOKEN,
+      zones: ["example.com"],
+      regions: [{ id: "us-ord", capabilities: ["Linodes"] }],
+      machines: { create: noop, destroy: noop, routeRange: noop, unrouteRange: noop },
+      firewalls: { apply: noop },
+      dns: { apply: noop, resolve: async () => [] },
+      addresses: { ipv4: (i) => `203.0.113.${10 + i}`, ipv6Slaac: (i) => `2001:db8:7700::${100 + i}`, range64: (i) => `2001:db8:77${10 + i}::/64` },
+    });
+    t.after(() => api.stop());
+    const call = async (method: string, path: string, body?: unknown) =>
+      (await fetch(`${api.url}/v4/${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<any>;
+    const domain = (await call("GET", "domains")).data[0];
+    const rec = await call("POST", `domains/${domain.id}/records`, { type: "A", name: "vpn", target: "198.51.100.7", ttl_sec: 300 });
+    const inputs = { hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: domain.id, apiUrl: `${api.url}/v4`, token: TOKEN, ownAddresses: [UNKNOWN, UNKNOWN] };
+    const r = await hostnameGuardProvider.check({}, inputs as any);
+    assert.match(r.failures[0]?.reason ?? "", new RegExp(`A vpn\\.example\\.com -> 198\\.51\\.100\\.7 \\(Linode record ${rec.id}\\)`));
+    assert.deepEqual((await hostnameGuardProvider.check({}, { ...inputs, hostname: "ord.example.com", recordName: "ord" } as any)).failures, []);
   });
 });

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import * as forge from "node-forge";
+import { RECORD_HOST_KEY_SCRIPT } from "../../model/server/cloudInit";
 
 export interface Recorded {
   type: string;
@@ -85,7 +86,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
       };
     case "command:remote:Command":
       // The trust-on-first-use step prints the host key (comment and newline included, as `cut` would not strip them).
-      if (String(inputs.create ?? "").includes("ssh_host_ed25519_key.pub")) return { ...inputs, stdout: `ssh-ed25519 AAAATOFU${h(name).slice(0, 16)} root@localhost\n`, stderr: "" };
+      if (inputs.create === RECORD_HOST_KEY_SCRIPT) return { ...inputs, stdout: `ssh-ed25519 AAAATOFU${h(name).slice(0, 16)} root@localhost\n`, stderr: "" };
       return { ...inputs, stdout: "", stderr: "" };
     default:
       return inputs;
@@ -131,7 +132,7 @@ export const MOCK_REGIONS = [
 export async function runProgram(
   config: Record<string, string>,
   program: () => Promise<Record<string, unknown>> | Record<string, unknown>,
-  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; regions?: { id: string; capabilities: string[] }[] } = {},
+  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; regions?: { id: string; capabilities: string[] }[]; imageCapabilities?: string[] } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const calls: string[] = [];
@@ -157,6 +158,7 @@ export async function runProgram(
         calls.push(a.token);
         if (a.token === "linode:index/getDomain:getDomain") return { ...a.inputs, id: 424242 };
         if (a.token === "linode:index/getRegions:getRegions") return { id: "regions", regions: opts.regions ?? MOCK_REGIONS };
+        if (a.token === "linode:index/getImage:getImage") return { ...a.inputs, capabilities: opts.imageCapabilities ?? ["cloud-init"] };
         return a.inputs;
       },
     },

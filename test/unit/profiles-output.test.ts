@@ -98,7 +98,23 @@ describe("profile set and files", () => {
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
     });
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /pulumi stack output failed for stack other/);
+    // A user error (wrong stack): one line naming it, exit 2 (the CLI's own message is above it).
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^profiles: pulumi stack output failed for stack other \(exit 3; its message is above\)$/m);
+
+    // Without any CLI: one clear line, not "spawnSync pulumi ENOENT".
+    const none = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", "dev", "--out", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, PATH: "/usr/bin:/bin", PULUMI_HOME: join(tmp, "no-cli"), TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
+    });
+    assert.equal(none.status, 2);
+    assert.equal(none.stderr.trim().split("\n").length, 1, none.stderr);
+    assert.match(none.stderr, /the Pulumi CLI is not installed/);
+    assert.doesNotMatch(none.stderr, /ENOENT/);
+
+    const help = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") } });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run profiles/);
   });
 });

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { runProgram, ProgramRun } from "./mocks";
-import { ConfigError } from "../../config/validate";
 import { hostKeyLine, RECORD_HOST_KEY_SCRIPT } from "../../model/server/cloudInit";
 import { BASE, THREE_REGIONS, withKeys } from "./fixtures";
 
@@ -18,14 +17,14 @@ function engineConfig(raw: Record<string, unknown>): Record<string, string> {
 }
 
 /** Runs program.ts; collects what it says through pulumi.log.warn. */
-async function run(raw: Record<string, unknown>): Promise<ProgramRun & { warnings: string[] }> {
+async function run(raw: Record<string, unknown>, opts: { imageCapabilities?: string[] } = {}): Promise<ProgramRun & { warnings: string[] }> {
   const { program } = await import("../../program");
   const warnings: string[] = [];
   const log = pulumi.log as { warn: (msg: string, res?: pulumi.Resource) => Promise<void> };
   const original = log.warn;
   log.warn = async (msg: string) => void warnings.push(msg);
   try {
-    return { ...(await runProgram(engineConfig(raw), () => program(), { secretKeys: SECRET_KEYS })), warnings };
+    return { ...(await runProgram(engineConfig(raw), () => program(), { secretKeys: SECRET_KEYS, ...opts })), warnings };
   } finally {
     log.warn = original;
   }
@@ -107,6 +106,14 @@ test("region without Metadata: said in preview, key recorded on the first connec
   assert.equal((r.outputs.servers as any)["zz-nometadata"].hostKey, hostKey);
 });
 
+test("an image the API reports without cloud-init: no user data, trust on first use, said so naming the image", async () => {
+  const r = await run(BASE, { imageCapabilities: [] });
+  assert.ok(r.calls.includes("linode:index/getImage:getImage"));
+  assert.ok(r.warnings.some((w) => w.includes("us-ord") && w.includes("cloud-init capability for image linode/debian12")), r.warnings.join("\n"));
+  assert.equal(r.byName("us-ord-vm").inputs.metadatas, undefined, "Linode refuses user data for such an image");
+  assert.ok(r.resources.some((x) => x.name === "us-ord-00-record-host-key"));
+});
+
 async function failedRun(raw: Record<string, unknown>): Promise<{ error: unknown; registered: string[] }> {
   const { program } = await import("../../program");
   let error: unknown;
@@ -126,7 +133,7 @@ async function failedRun(raw: Record<string, unknown>): Promise<{ error: unknown
 
 test("an unknown region fails before any resource, naming the key, the nearest regions and the list", async () => {
   const { error, registered } = await failedRun(withKeys({ "vpn:region": "us-mars" }));
-  assert.ok(error instanceof ConfigError, String(error));
+  assert.ok(error instanceof pulumi.RunError, `a RunError: the engine prints the message, no stack trace (${String(error)})`);
   assert.match((error as Error).message, /vpn:region: us-mars is not a region the Linode API offers; nearest: [a-z-]+, [a-z-]+, [a-z-]+; available: .*us-ord/);
   assert.deepEqual(registered, []);
 });
@@ -137,4 +144,18 @@ test("an unknown region in vpn:regions is named by its index", async () => {
   assert.match(String((error as Error)?.message), /vpn:regions\[1\]\.region: eu-centrall is not a region the Linode API offers; nearest: eu-central,/);
   assert.doesNotMatch(String((error as Error).message), /regions\[0\]/);
   assert.deepEqual(registered, []);
+});
+
+test("index.ts exports the outputs (promises of them) with their secrecy: servers, passwords, profiles secret", async () => {
+  const secret: Record<string, boolean> = {};
+  await runProgram(
+    engineConfig(BASE),
+    async () => {
+      const index = require("../../index");
+      for (const k of ["regions", "certificateNotAfter", "passwords", "profiles", "servers"]) secret[k] = await (pulumi.output(index[k]) as any).isSecret;
+      return {};
+    },
+    { secretKeys: SECRET_KEYS },
+  );
+  assert.deepEqual(secret, { regions: false, certificateNotAfter: false, passwords: true, profiles: true, servers: true });
 });

@@ -51,6 +51,7 @@ test("the VM is replaced delete-first, and so are what belongs to it (range, rev
   one = await run();
   assert.equal(one.opts.get("us-ord-vm")?.deleteBeforeReplace, true, "Linode refuses a second VM with the same label");
   assert.equal(one.opts.get("us-ord-v6range")?.deleteBeforeReplace, true);
+  assert.deepEqual(one.opts.get("us-ord-v6range")?.replaceOnChanges, ["linodeId"], "a new VM gets a new range instead of a reassignment of one that went with the old VM");
   assert.equal(one.opts.get("us-ord-rdns-v4")?.deleteBeforeReplace, true);
   assert.equal(one.opts.get("us-ord-rdns-v6")?.deleteBeforeReplace, true);
 });
@@ -66,7 +67,7 @@ test("the first SSH step waits for the Cloud Firewall", () => {
   assert.ok(one.byName("us-ord-01-wait-ready").dependsOn.includes("us-ord-fw"));
 });
 
-test("the hostname guard comes before both records, with the token secret and the zone's record name", () => {
+test("the hostname guard comes before both records, with the token secret and the zone's record name", async () => {
   const guard = one.byName("us-ord-hostname-guard");
   assert.equal(guard.type, DYNAMIC);
   assert.equal(guard.inputs.hostname, "vpn.example.com");
@@ -76,6 +77,14 @@ test("the hostname guard comes before both records, with the token secret and th
   assert.equal(guard.inputs.token, TOKEN);
   assert.ok(guard.secretInputs.includes("token"));
   assert.ok(!String(guard.inputs.__provider).includes(TOKEN), "no token in the serialized provider");
+  // Loaded the way Pulumi's dynamic provider host loads it: it asks nothing when the
+  // guard exists, and reports an unreachable API as a failure naming the hostname.
+  const p = loadProvider(String(guard.inputs.__provider));
+  const inputs = { ...guard.inputs, __provider: undefined };
+  assert.deepEqual((await p.check(inputs, inputs)).failures, []);
+  const failures = (await p.check({}, inputs)).failures;
+  assert.equal(failures[0].property, "hostname");
+  assert.match(failures[0].reason, /cannot check the existing DNS records of vpn\.example\.com: GET http:\/\/127\.0\.0\.1:9\/v4\/domains\/424242\/records/);
   assert.deepEqual(one.byName("us-ord-a").dependsOn, ["us-ord-hostname-guard"]);
   assert.deepEqual(one.byName("us-ord-aaaa").dependsOn, ["us-ord-hostname-guard"]);
 });
@@ -83,7 +92,7 @@ test("the hostname guard comes before both records, with the token secret and th
 test("the downtime notice holds what forces a new VM, and its serialized provider warns on a new image", async () => {
   const notice = one.byName("us-ord-server-downtime");
   const vm = one.byName("us-ord-vm");
-  assert.deepEqual(notice.inputs.server, { region: "us-ord", image: vm.inputs.image, instanceType: vm.inputs.type, sshPublicKey: vm.inputs.authorizedKeys[0] });
+  assert.deepEqual(notice.inputs.server, { region: "us-ord", image: vm.inputs.image, instanceType: vm.inputs.type, sshPublicKey: vm.inputs.authorizedKeys[0], hostKey: one.byName("us-ord-01-wait-ready").inputs.connection.hostKey });
   const p = loadProvider(String(notice.inputs.__provider));
   const olds = { name: "us-ord", hostname: "vpn.example.com", server: notice.inputs.server };
   const lines: string[] = [];
@@ -91,6 +100,8 @@ test("the downtime notice holds what forces a new VM, and its serialized provide
   console.error = (m: string) => lines.push(m);
   try {
     assert.deepEqual(await p.diff("id", olds, olds), { changes: false });
+    const reordered = { ...olds, server: Object.fromEntries(Object.entries(olds.server).reverse()) };
+    assert.deepEqual(await p.diff("id", reordered, olds), { changes: false }, "key order from the state is no change");
     assert.equal(lines.length, 0, "an unchanged server says nothing");
     const d = await p.diff("id", olds, { ...olds, server: { ...olds.server, image: "linode/ubuntu24.04" } });
     assert.equal(d.changes, true);
@@ -102,13 +113,14 @@ test("the downtime notice holds what forces a new VM, and its serialized provide
 });
 
 test("downtimeWarning: replacement, resize, unknown values, first deployment", () => {
-  const server = { region: "us-ord", image: "linode/debian12", instanceType: "g6-nanode-1", sshPublicKey: "ssh-ed25519 AAAA" };
+  const server = { region: "us-ord", image: "linode/debian12", instanceType: "g6-nanode-1", sshPublicKey: "ssh-ed25519 AAAA", hostKey: "ssh-ed25519 BBBB" };
   const base = { name: "us-ord", hostname: "vpn.example.com", server };
   assert.equal(downtimeWarning({}, base), undefined);
   assert.equal(downtimeWarning(base, base), undefined);
   assert.match(downtimeWarning(base, { ...base, server: { ...server, instanceType: "g6-standard-1" } })!, /RESIZES .*g6-nanode-1 -> g6-standard-1/);
   assert.match(downtimeWarning(base, { ...base, server: { ...server, sshPublicKey: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } })!, /REPLACES .*a new SSH key/);
   assert.match(downtimeWarning(base, { ...base, server: { ...server, region: "eu-central" } })!, /region us-ord -> eu-central/);
+  assert.match(downtimeWarning(base, { ...base, server: { ...server, hostKey: "ssh-ed25519 CCCC" } })!, /REPLACES .*a new SSH host key/);
 });
 
 test("a 60-character stack name and two projects' `dev` stacks give valid, distinct labels", async () => {

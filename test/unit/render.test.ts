@@ -21,6 +21,8 @@ test("the server gets exactly the documented files, secrets 0600", () => {
       "644 /etc/apt/apt.conf.d/52vpn-unattended-upgrades",
       "644 /etc/ssh/sshd_config.d/00-vpn-hardening.conf",
       "644 /etc/systemd/system/apt-daily-upgrade.timer.d/50-vpn-maintenance-window.conf",
+      "644 /etc/systemd/system/vpn-resolver-address.service",
+      "644 /etc/unbound/unbound.conf.d/vpn-resolver.conf",
       "644 /etc/strongswan.d/zz-vpn.conf",
       "600 /etc/swanctl/private/server-key.pem",
       "600 /etc/swanctl/swanctl.conf",
@@ -59,12 +61,17 @@ test("swanctl.conf: road warrior with certificate + EAP-MSCHAPv2 and the setting
 
 test("pools: v4 from vpn:poolV4 (split around static addresses), v6 from the routed /64, DNS per family", () => {
   const conf = file(PATHS.swanctlConf).content;
-  assert.match(conf, /addrs = 10\.47\.83\.1-10\.47\.83\.49\n\s+dns = 9\.9\.9\.9, 149\.112\.112\.112/);
+  // .1 is the server's own address (its resolver): the dynamic range starts at .2. DNS: the server by default.
+  assert.match(conf, /addrs = 10\.47\.83\.2-10\.47\.83\.49\n\s+dns = 10\.47\.83\.1\n/);
   assert.match(conf, /addrs = 10\.47\.83\.51-10\.47\.83\.254/);
   assert.match(conf, /addrs = 10\.47\.83\.50\/32/);
-  assert.match(conf, /addrs = 2001:db8:1:1::1:0\/112\n\s+dns = 2620:fe::fe, 2620:fe::9/);
+  assert.match(conf, /addrs = 2001:db8:1:1::1:0\/112\n\s+dns = 2001:db8:1:1::1:0\n/);
   const noStatic = renderRegion({ config: validateConfig(withKeys({ "vpn:users": ["alice"] })), region: config.regions[0], passwords: PASSWORDS });
-  assert.match(noStatic.files.find((f) => f.path === PATHS.swanctlConf)!.content, /pool-v4 \{\n\s+addrs = 10\.47\.83\.0\/24/);
+  assert.match(noStatic.files.find((f) => f.path === PATHS.swanctlConf)!.content, /pool-v4 \{\n\s+addrs = 10\.47\.83\.2-10\.47\.83\.254\n/);
+  const publicDns = validateConfig(withKeys({ "vpn:dnsServers": ["9.9.9.9", "149.112.112.112", "2620:fe::fe"] }));
+  const overridden = renderRegion({ config: publicDns, region: publicDns.regions[0], passwords: PASSWORDS }).files.find((f) => f.path === PATHS.swanctlConf)!.content;
+  assert.match(overridden, /addrs = 10\.47\.83\.2-10\.47\.83\.49\n\s+dns = 9\.9\.9\.9, 149\.112\.112\.112\n/, "vpn:dnsServers overrides");
+  assert.match(overridden, /addrs = 2001:db8:1:1::1:0\/112\n\s+dns = 2620:fe::fe\n/);
 });
 
 test("the IPv6 pool is a slice of the routed range, whatever form Linode reports it in", () => {

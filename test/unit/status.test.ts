@@ -4,8 +4,9 @@
 // SSH failure reasons. The real SSH path is in test/hosts/status.test.ts.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { renewalWindowMs } from "../../components/acme/renewal";
 import { PATHS } from "../../model/server/files";
@@ -15,6 +16,7 @@ import { renderStatusScript, STATUS_FORMAT } from "../../model/status/script";
 import { columns, formatBytes, formatDuration, renderStatusTable } from "../../model/status/table";
 import { decodePacket } from "../../model/status/vici";
 import { classifySshFailure, fingerprint, parseHostKey } from "../../scripts/status/ssh";
+import { statusOf } from "../../scripts/status";
 import { stackView } from "../../scripts/status/stack";
 
 const sample = (name: string) => readFileSync(join(__dirname, "status-samples", `${name}.txt`), "utf8");
@@ -152,6 +154,7 @@ describe("parsing captured outputs (real charon, rendered files)", () => {
     assert.throws(() => parseStatusOutput(""), /no status output/);
     assert.throws(() => parseStatusOutput(full.replace("@@format 1", "@@format 2")), /format 2/);
     assert.throws(() => parseStatusOutput(`${full}Last login: yesterday\n`), StatusParseError);
+    assert.equal(parseStatusOutput(`Welcome from .bashrc\n${full}`).sas.length, 2, "a chatty rc file before the script's output is skipped");
     // charon's part stopped half-way: users unknown, not empty.
     const half = full.split("\n").filter((l) => !l.startsWith("@@vici-done")).join("\n");
     const s = regionStatus(REGION, parseStatusOutput(half), opts);
@@ -288,11 +291,20 @@ describe("stack outputs and SSH", () => {
     const v = stackView({ servers: { "us-ord": server }, regions: { "us-ord": { hostname: "vpn.example.com", certificateNotAfter: "2027-01-01T00:00:00Z" } } }, "stack dev");
     assert.deepEqual(v.regions, { "us-ord": { hostname: "vpn.example.com", certificateNotAfter: "2027-01-01T00:00:00Z" } });
     assert.throws(() => stackView({}, "stack dev"), /stack dev has no `servers` output/);
-    assert.throws(() => stackView({ servers: { "us-ord": { ...server, hostKey: undefined } } }, "stack dev"), /servers\.us-ord\.hostKey is missing/);
+    assert.throws(() => stackView({ servers: { "us-ord": { ...server, hostKey: 42 } } }, "stack dev"), /servers\.us-ord\.hostKey is missing/);
     // A second known_hosts line (e.g. a wildcard entry) must not get in through the output.
     assert.throws(() => stackView({ servers: { "us-ord": { ...server, hostKey: `${key}\n* ssh-ed25519 AAAA` } } }, "stack dev"), /servers\.us-ord\.hostKey is not an OpenSSH public key line/);
     assert.throws(() => stackView({ servers: { "us-ord": { ...server, host: "-oProxyCommand=x" } } }, "stack dev"), /servers\.us-ord\.host must be/);
     assert.throws(() => stackView({ servers: { "us-ord": { ...server, privateKey: "hunter2" } } }, "stack dev"), (err: Error) => /servers\.us-ord\.privateKey must be a PEM/.test(err.message) && !err.message.includes("hunter2"));
+  });
+
+  test("a region without a pinned host key is reported, never connected to unpinned", async () => {
+    const v = stackView({ servers: { "us-ord": server, "br-gru": { ...server, host: "192.0.2.2", hostKey: "" } } }, "stack dev");
+    assert.deepEqual(Object.keys(v.servers), ["us-ord"]);
+    // Only br-gru: nothing to connect to, so this runs no ssh at all.
+    const doc = await statusOf(v, { region: "br-gru" });
+    assert.equal(doc.regions[0].reachable, false);
+    assert.match(doc.regions[0].error ?? "", /no host key for br-gru .* refusing to connect unpinned/);
   });
 
   test("host key fingerprint as ssh-keygen -l prints it", () => {
@@ -306,5 +318,71 @@ describe("stack outputs and SSH", () => {
     assert.match(r.reason, /^host key mismatch: 192\.0\.2\.1 did not present the pinned host key SHA256:abc; refused/);
     assert.match(classifySshFailure("ssh: connect to host 192.0.2.1 port 22: Connection timed out\n", 255, server, "x").reason, /^cannot reach 192\.0\.2\.1 over SSH: ssh: connect to host .* Connection timed out$/);
     assert.match(classifySshFailure("root@192.0.2.1: Permission denied (publickey).\n", 255, server, "x").reason, /SSH login as root with the stack's key refused/);
+  });
+});
+
+describe("the README documents the JSON document", () => {
+  /** Every key path of a JSON value (array elements merged), e.g. "regions[].users[].user". */
+  function keyPaths(v: unknown, at = ""): Set<string> {
+    const out = new Set<string>();
+    if (Array.isArray(v)) for (const x of v) for (const p of keyPaths(x, `${at}[]`)) out.add(p);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        out.add(`${at}.${k}`);
+        for (const p of keyPaths(x, `${at}.${k}`)) out.add(p);
+      }
+    }
+    return out;
+  }
+
+  test("the example has exactly the fields a real document has", () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Who is online: `npm run status`"));
+    const block = /```jsonc\n([\s\S]*?)\n```/.exec(section)?.[1];
+    assert.ok(block, "the README has the JSON example");
+    const example = JSON.parse(block.replace(/\/\/[^\n]*/g, ""));
+    const facts = parseStatusOutput(sample("two-users"));
+    const doc = { schema: 1, stack: "dev", regions: [regionStatus({ ...REGION, certificateNotAfter: "2027-01-01T00:00:00Z" }, facts, opts)] };
+    // A real document with every optional part present (lists non-empty).
+    doc.regions[0].updates!.securityPackages = ["libssl3"];
+    doc.regions[0].updates!.rebootReasons = ["libc6"];
+    assert.deepEqual([...keyPaths(example)].sort(), [...keyPaths(doc)].sort());
+  });
+});
+
+describe("the command line", () => {
+  const repo = join(__dirname, "..", "..");
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", ...args], { cwd: repo, encoding: "utf8", timeout: 60_000 });
+
+  test("--help: usage, exit 0; user errors: one line, exit 2", () => {
+    const help = cli(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run status -- --stack <name> \[--region <id>\] \[--json\]$/m);
+    for (const [args, message] of [
+      [[], /^--stack is required/],
+      [["--stack"], /^--stack needs a value/],
+      [["--stack", "dev", "--bogus"], /^unknown argument --bogus/],
+      [["--outputs-json", "/nonexistent/outputs.json"], /^cannot read \/nonexistent\/outputs.json: ENOENT$/m],
+    ] as const) {
+      const r = cli([...args]);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
+      assert.match(r.stderr, message);
+    }
+  });
+
+  test("a region it must not connect to: reported, exit 1; --json is the document", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "status-cli-")), "outputs.json");
+    writeFileSync(file, JSON.stringify({ servers: { "br-gru": { host: "192.0.2.2", user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", hostKey: "" } }, regions: { "br-gru": { hostname: "vpn.example.com" } } }));
+    const table = cli(["--outputs-json", file]);
+    assert.equal(table.status, 1);
+    assert.match(table.stdout, /^br-gru {2}vpn\.example\.com {2}192\.0\.2\.2 {2}NOT REACHABLE\n {2}the stack holds no host key/m);
+    const json = cli(["--outputs-json", file, "--json"]);
+    assert.equal(json.status, 1);
+    const doc = JSON.parse(json.stdout);
+    assert.deepEqual([doc.schema, doc.regions[0].region, doc.regions[0].reachable], [1, "br-gru", false]);
+    assert.doesNotMatch(json.stdout + table.stdout, /PRIVATE KEY/);
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 });

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_STATE_DIR } from "./addresses";
-import { recordPid, sweepWorld } from "./sweep";
+import { recordPid, sweepWorld, worldOwner } from "./sweep";
 import { startWorld, World } from "./world";
 
 /** POSIX shell single-quoting. */
@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const dir = DEFAULT_STATE_DIR;
   const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
   if (process.argv.includes("--sweep")) {
+    const owner = worldOwner();
+    if (owner && owner.dir !== dir) throw new Error(`not sweeping: a world owned by pid ${owner.pid} (state ${owner.dir}) is running`);
     const r = sweepWorld(dir);
     log(r.removed.length ? `swept: ${r.removed.join(", ")}` : "nothing to sweep");
     return;
@@ -58,7 +60,9 @@ async function main(): Promise<void> {
   // The API server's socket keeps the event loop alive until shutdown.
 }
 
-main().catch((err) => {
-  process.stderr.write(`world: failed: ${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`world: failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}

@@ -5,12 +5,11 @@
 // (machines.ts). Exit to the real network: only the Debian mirror and the resolver
 // (nft.ts), so apt works on instances and nothing else leaves.
 import { promises as dns } from "node:dns";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, runOk } from "../../lib/exec";
 import { namespacePids } from "../../lib/cleanup";
-import { waitFor } from "../../lib/wait";
+import { startWhoamiIn, WHOAMI_PORT, WhoamiServer } from "../../lib/upstream";
 import { mirrorSetup } from "../../hosts/lib/rootfs";
 import { BRIDGE, NET, PREFIX, UPSTREAM_NS } from "./addresses";
 import type { ExitPolicy } from "./nft";
@@ -23,8 +22,7 @@ export interface Client {
   v6: string;
 }
 
-/** Port of the upstream's whoami service (HTTP; the body is the caller's address). */
-export const WHOAMI_PORT = 80;
+export { WHOAMI_PORT };
 
 async function ip(args: string[]): Promise<void> {
   await runOk(["ip", ...args], { timeoutMs: 10_000 });
@@ -81,6 +79,8 @@ export const NETNS_ETC = "/etc/netns";
 
 export class WorldNetwork {
   private clientCount = 0;
+  /** The upstream's whoami service: `connections()` lists who reached it. */
+  whoami: WhoamiServer | undefined;
   readonly clients: Client[] = [];
 
   constructor(private readonly stateDir: string, private readonly log: (msg: string) => void) {}
@@ -112,16 +112,9 @@ export class WorldNetwork {
     this.log(`world: bridge ${BRIDGE} ${NET.gatewayV4}/${NET.v4Prefix} ${NET.gatewayV6}/${NET.v6Prefix}; upstream ${UPSTREAM_NS} ${NET.upstreamV4} ${NET.upstreamV6} (whoami on tcp ${WHOAMI_PORT})`);
   }
 
-  /** A process inside the upstream namespace; it dies with the namespace. */
+  /** test/lib's whoami service (answers each TCP connection with the caller's address) in the upstream. */
   private async startWhoami(): Promise<void> {
-    const script = join(__dirname, "whoami.js");
-    const child = spawn("ip", ["netns", "exec", UPSTREAM_NS, process.execPath, script, String(WHOAMI_PORT)], { stdio: ["ignore", "ignore", "ignore"], detached: true });
-    child.unref();
-    await waitFor(async () => (await tcpOpenIn(UPSTREAM_NS, NET.upstreamV4, WHOAMI_PORT)) && (await tcpOpenIn(UPSTREAM_NS, NET.upstreamV6, WHOAMI_PORT)), {
-      timeoutMs: 15_000,
-      intervalMs: 100,
-      what: "the upstream's whoami service",
-    });
+    this.whoami = await startWhoamiIn(UPSTREAM_NS, WHOAMI_PORT);
   }
 
   private async addNamespace(ns: Client, resolver?: string): Promise<void> {
@@ -168,12 +161,6 @@ export class WorldNetwork {
     await run(["ip", "-n", UPSTREAM_NS, "-6", "route", "delete", range]);
     await run(["ip", "-6", "route", "delete", range]);
   }
-}
-
-/** Whether a TCP connect from inside namespace `ns` succeeds (bash's /dev/tcp, bounded). */
-async function tcpOpenIn(ns: string, address: string, port: number): Promise<boolean> {
-  const r = await run(["ip", "netns", "exec", ns, "timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}`], { timeoutMs: 5_000 });
-  return r.code === 0;
 }
 
 export async function deleteNamespace(name: string): Promise<void> {

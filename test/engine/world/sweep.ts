@@ -70,7 +70,8 @@ export function sweepWorld(dir: string, keep: string[] = []): SweepReport {
   const mounts = readFileSync("/proc/mounts", "utf8")
     .split("\n")
     .map((l) => l.split(" ")[1])
-    .filter((m) => m && m.startsWith(`${dir}/`))
+    // Under this state dir, or an instance's root of a world that used another dir.
+    .filter((m) => m && (m.startsWith(`${dir}/`) || /\/instances\/vs-i\d+\/root$/.test(m)))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) {
     quiet(["umount", "-l", m]);
@@ -108,15 +109,45 @@ export function sweepWorld(dir: string, keep: string[] = []): SweepReport {
     }
   }
   const saved = join(dir, "forwarding.saved");
-  if (existsSync(saved)) {
+  // Not while the hosts tier's lab runs: it switched the same uplink on and puts it back itself.
+  if (existsSync(saved) && !existsSync("/sys/class/net/vh-br")) {
     for (const line of readFileSync(saved, "utf8").split("\n").filter(Boolean)) {
       const [path, value] = line.split(" ");
       if (existsSync(path)) writeFileSync(path, value);
     }
   }
+  if (!worldOwner()) rmSync(OWNER_FILE, { force: true });
   if (existsSync(dir)) {
     for (const e of readdirSync(dir)) if (!keep.includes(e)) rmSync(join(dir, e), { recursive: true, force: true });
     if (keep.length === 0) rmSync(dir, { recursive: true, force: true });
   }
   return { removed };
+}
+
+/** Who owns the one world this machine can hold (the vs- names are fixed): "<pid> <state dir>". */
+export const OWNER_FILE = "/run/vpn-local-linode-world";
+
+/** The live owner of the world other than this process, if any. */
+export function worldOwner(): { pid: number; dir: string } | undefined {
+  try {
+    const [pidText, ...dir] = readFileSync(OWNER_FILE, "utf8").trim().split(" ");
+    const pid = Number(pidText);
+    if (pid === process.pid || !Number.isInteger(pid) || pid <= 1) return undefined;
+    process.kill(pid, 0);
+    return { pid, dir: dir.join(" ") };
+  } catch {
+    return undefined; // no owner, or it is gone (crashed: its leftovers get swept)
+  }
+}
+
+export function claimWorld(dir: string): void {
+  writeFileSync(OWNER_FILE, `${process.pid} ${dir}\n`);
+}
+
+export function releaseWorld(): void {
+  try {
+    if (Number(readFileSync(OWNER_FILE, "utf8").split(" ")[0]) === process.pid) rmSync(OWNER_FILE);
+  } catch {
+    /* not ours or absent */
+  }
 }

@@ -23,7 +23,7 @@ import { Firewalls } from "./firewall";
 import { Instance, MachineInfo, Machines } from "./machines";
 import { Client, exitPolicy, WHOAMI_PORT, WorldNetwork } from "./network";
 import { ensureCloudRootfs } from "./rootfs";
-import { recordPid, sweepWorld } from "./sweep";
+import { claimWorld, recordPid, releaseWorld, sweepWorld, worldOwner } from "./sweep";
 
 export const DEFAULT_ZONE = "sandbox.example.net";
 
@@ -62,8 +62,12 @@ export interface World {
   httpsCaFile: string;
   /** "203.0.113.1:53" */
   dnsServer: string;
-  /** The upstream host ("a host on the Internet"): its whoami service answers the caller's address over HTTP. */
-  upstream: { ns: string; v4: string; v6: string; port: number };
+  /**
+   * The upstream host ("a host on the Internet", namespace vs-up): test/lib's whoami
+   * service on `port` answers each TCP connection with the caller's address
+   * (probeTcp from test/lib/upstream.ts); `connections()` lists who reached it.
+   */
+  upstream: { ns: string; v4: string; v6: string; port: number; connections(): string[] };
   api: LinodeApiHandle;
   readonly requests: RecordedRequest[];
   /** Exports of `scripts/sandbox.sh start` (PULUMI_* included). */
@@ -94,8 +98,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const dir = opts.dir ?? DEFAULT_STATE_DIR;
   const zones = opts.zones ?? [DEFAULT_ZONE];
   const token = opts.token ?? randomBytes(32).toString("hex");
+  // One world per machine (the vs- names are fixed): never sweep a running world (a sandbox, a test) from under its user.
+  const owner = worldOwner();
+  if (owner) throw new Error(`a local Linode world is running already (pid ${owner.pid}, state ${owner.dir}): stop it first (scripts/sandbox.sh stop for the sandbox)`);
   const swept = sweepWorld(dir, opts.keepFiles ?? []);
   if (swept.removed.length) log(`world: swept leftovers of an earlier run: ${swept.removed.join(", ")}`);
+  claimWorld(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
 
@@ -105,6 +113,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const forgetExitHook = atExit(() => {
     machines?.destroyAllNow();
     sweepWorld(dir, opts.keepFiles ?? []);
+    releaseWorld();
   });
   const stop = async () => {
     for (const s of stops.reverse()) {
@@ -115,6 +124,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       }
     }
     sweepWorld(dir, opts.keepFiles ?? []);
+    releaseWorld();
     forgetExitHook();
   };
 
@@ -127,6 +137,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     const firewalls = new Firewalls(exit, () => writeStatus());
     await firewalls.init();
     await network.build(exit.uplink, exit.pinned);
+    stops.push(async () => network.whoami?.stop());
     log(`world: instances reach only the Debian mirror ${exit.mirrorV4.join(",")} (tcp 80/443) and the resolver ${exit.resolvers.join(",")} (53)`);
 
     const bind = new Bind(join(dir, "bind"), zones, log);
@@ -189,7 +200,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
     const world: World = {
       dir, zones, url: api.url, token, acmeDirectory: pebble.directoryUrl, caFile, httpsCaFile: httpsCa.caFile, dnsServer: `${NET.dns}:53`,
-      upstream: { ns: UPSTREAM_NS, v4: NET.upstreamV4, v6: NET.upstreamV6, port: WHOAMI_PORT },
+      upstream: { ns: UPSTREAM_NS, v4: NET.upstreamV4, v6: NET.upstreamV6, port: WHOAMI_PORT, connections: () => network.whoami?.connections() ?? [] },
       api,
       get requests() {
         return api.requests;

@@ -18,7 +18,7 @@ export interface User {
   staticIpv4?: string;
 }
 
-export function renderFor(host: TestHost, users: User[], pki: TestPki): RegionRender {
+export function renderFor(host: TestHost, users: User[], pki: TestPki, extra: Record<string, unknown> = {}): RegionRender {
   const config = validateConfig({
     "vpn:zone": ZONE,
     "vpn:hostname": HOSTNAME,
@@ -26,6 +26,7 @@ export function renderFor(host: TestHost, users: User[], pki: TestPki): RegionRe
     "vpn:passwords": Object.fromEntries(users.map((u) => [u.name, u.password])),
     // Pushed to clients, never contacted.
     "vpn:dnsServers": ["198.51.100.53", "2001:db8:53::53"],
+    ...extra,
   });
   return renderRegion({
     config,

@@ -65,7 +65,7 @@ const SSH_OPTIONS = [
  * `connection.hostKey`), or not checked at all. Returns a cleanup for the known_hosts file.
  */
 function hostKeyOptions(address: string, hostKey: string | undefined): { options: string[]; cleanup: () => void } {
-  if (hostKey === undefined || process.env.SABOTAGE_PIN) return { options: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"], cleanup: () => undefined };
+  if (hostKey === undefined) return { options: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"], cleanup: () => undefined };
   const dir = mkdtempSync(join(tmpdir(), "vh-known-"));
   const file = join(dir, "known_hosts");
   writeFileSync(file, `${address} ${hostKey.trim()}\n`, { mode: 0o600 });
