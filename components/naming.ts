@@ -14,6 +14,11 @@
 // long stack names that share their first characters, never collide. The hash is
 // stable, so a label never changes for a given project/stack/region. The readable
 // part is cut to fit; the region id is kept whole where it fits.
+//
+// Stacks created before this scheme had `vpn-<stack>-<region>`: their next `up`
+// renames the VM and the firewall in place (the provider's Instance label is not
+// ForceNew, it is a PUT linode/instances/{id}; the Firewall label is a plain update),
+// so nothing is replaced.
 import { createHash } from "node:crypto";
 
 export const INSTANCE_LABEL_MAX = 50;

@@ -14,8 +14,10 @@ export const SERVER_PACKAGES = [
   "nftables",
   // Security updates without anyone (model/server/hardening.ts); preinstalled on most images.
   "unattended-upgrades",
-  // The clients' validating resolver (model/server/resolver.ts).
+  // The clients' validating resolver (model/server/resolver.ts), and the root's DNSSEC
+  // trust anchor it starts from (only a Recommends of unbound, which --no-install-recommends skips).
   "unbound",
+  "dns-root-data",
 ] as const;
 
 export interface RemoteStep {

@@ -48,7 +48,7 @@ pulumi_bin="$(find_pulumi)"
 if [ -z "$pulumi_bin" ]; then
   sdk_version="$(node -p 'require("./node_modules/@pulumi/pulumi/package.json").version')"
   echo "no pulumi CLI found: trying the official installer (pulumi $sdk_version)"
-  if timeout 180 sh -c "curl -fsSL --connect-timeout 10 --max-time 60 https://get.pulumi.com | sh -s -- --version '$sdk_version' --no-edit-path"; then
+  if timeout 180 sh -c "curl -fsSL --connect-timeout 10 --max-time 60 https://get.pulumi.com | sh -s -- --version '$sdk_version' --install-root '${PULUMI_HOME:-$HOME/.pulumi}' --no-edit-path"; then
     pulumi_bin="$(find_pulumi)"
   fi
   [ -n "$pulumi_bin" ] || engine_skip="no pulumi on PATH nor in ${PULUMI_HOME:-$HOME/.pulumi}/bin, and the installer (get.pulumi.com) failed"

@@ -9,11 +9,13 @@
 #   nftables iproute2 procps            the rendered firewall, namespaces/veth/bridge, sysctl
 #   openssl                             the throwaway CA (test/lib/pki.ts)
 #   iputils-ping iperf3                 reachability checks; benchmark throughput
+#   unbound                             the server's resolver (the rendered fragment, resolver.test.ts)
+#   bind9 bind9-utils                   the test root it resolves from (named, dnssec-keygen/-signzone)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="charon-systemd strongswan-swanctl libcharon-extauth-plugins libcharon-extra-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
-  nftables iproute2 procps openssl iputils-ping iperf3"
+  nftables iproute2 procps openssl iputils-ping iperf3 unbound bind9 bind9-utils"
 . "$(cd "$(dirname "$0")" && pwd)/../lib/apt-install.sh"
 # shellcheck disable=SC2086
 install_missing $pkgs

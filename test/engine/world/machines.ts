@@ -195,10 +195,11 @@ export class Instance {
 export class Machines implements MachineBackend {
   private readonly all = new Map<number, Instance>();
 
-  constructor(private readonly o: { rootfsDir: string; stateDir: string; resolvers: string[]; network: WorldNetwork; log: (m: string) => void; onChange?: () => void }) {}
+  constructor(private readonly o: { rootfsDir: string; stateDir: string; resolvers: string[]; network: WorldNetwork; log: (m: string) => void; onChange?: () => void; reserved?: string[] }) {}
 
   async create(spec: InstanceSpec): Promise<void> {
     if (this.all.has(spec.id)) throw new Error(`instance ${spec.id} exists already`);
+    if (this.o.reserved?.includes(spec.ipv4)) throw new Error(`instance ${spec.id}: ${spec.ipv4} is this machine's mirror/resolver address; the world cannot give it to an instance`);
     const inst = new Instance(spec, this.o);
     this.all.set(spec.id, inst);
     this.o.onChange?.();

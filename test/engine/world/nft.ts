@@ -59,7 +59,7 @@ function ruleLines(rule: LinodeFirewallRule, remote: "saddr" | "daddr"): string[
         throw new Error(`firewall rule ${rule.label}: protocol ${JSON.stringify(rule.protocol)} unknown`);
     }
     // One line per address: an anonymous set would refuse overlapping networks.
-    for (const addr of list) out.push(`${family} ${remote} ${addr} ${proto} ${verdict} comment ${JSON.stringify(rule.label.slice(0, 100))}`);
+    for (const addr of list) out.push(`${family} ${remote} ${addr} ${proto} ${verdict} comment "${rule.label.replace(/[^A-Za-z0-9 ._-]/g, "_").slice(0, 100)}"`);
   }
   return out;
 }

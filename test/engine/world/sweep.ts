@@ -28,7 +28,7 @@ export function recordPid(dir: string, pid: number | undefined, marker: string):
   writeFileSync(file, `${existsSync(file) ? readFileSync(file, "utf8") : ""}${pid} ${marker}\n`);
 }
 
-function killRecorded(dir: string): void {
+function killRecorded(dir: string, removed: string[]): void {
   const file = join(dir, PIDS_FILE);
   if (!existsSync(file)) return;
   for (const line of readFileSync(file, "utf8").split("\n").filter(Boolean)) {
@@ -44,6 +44,7 @@ function killRecorded(dir: string): void {
     if (!cmd.includes(marker)) continue; // the PID was reused by someone else
     try {
       process.kill(pid, "SIGKILL");
+      removed.push(`process ${pid} (${marker})`);
     } catch {
       /* gone */
     }
@@ -60,7 +61,7 @@ export interface SweepReport {
  */
 export function sweepWorld(dir: string, keep: string[] = []): SweepReport {
   const removed: string[] = [];
-  killRecorded(dir);
+  killRecorded(dir, removed);
   for (const root of CGROUP_ROOTS) {
     if (existsSync(root)) {
       removeCgroupTree(root);

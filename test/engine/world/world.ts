@@ -163,7 +163,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     log(`world: Pebble ACME CA at ${pebble.directoryUrl} (DNS-01 through ${NET.dns}:53); its root in ${caFile}`);
 
     const root = await rootfs;
-    machines = new Machines({ rootfsDir: root.dir, stateDir: dir, resolvers: exit.resolvers, network, log, onChange: () => writeStatus() });
+    machines = new Machines({ rootfsDir: root.dir, stateDir: dir, resolvers: exit.resolvers, network, log, onChange: () => writeStatus(), reserved: exit.pinned.map((p) => p.addr) });
     const m = machines;
     stops.push(() => m.destroyAll());
 
