@@ -17,6 +17,7 @@ import { NET } from "../test/lib/netns";
 import { startDaemon, waitForLine } from "../test/lib/procs";
 import { createVpn, Vpn } from "../test/lib/vpn";
 import { waitFor } from "../test/lib/wait";
+import { formatFigures, readFigures } from "../test/engine/lib/figures";
 
 const IPERF_SECONDS = 3;
 const IPERF_PORT = "5201";
@@ -137,6 +138,15 @@ async function main(): Promise<void> {
   await throughput();
   console.log(`\nSimultaneous clients (each its own namespace + charon, same machine as the server):`);
   await connectionRate();
+  engineFigures();
+}
+
+/** The real CLI's wall times, as the engine tier last recorded them (npm run test:engine). */
+function engineFigures(): void {
+  const figures = readFigures();
+  console.log(`\nReal pulumi CLI against the local Linode world (from the last npm run test:engine):`);
+  if (figures.length === 0) console.log("  none recorded: run npm run test:engine first (it needs the Pulumi CLI)");
+  for (const f of figures) console.log(`  ${f.flow} (${f.at}, pulumi ${f.pulumi ?? "?"}): ${formatFigures(f)}`);
 }
 
 main().catch((err) => {

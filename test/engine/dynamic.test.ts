@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as acme from "acme-client";
 import { cliEnv, inventory } from "./lib/cli";
+import { recordFigures } from "./lib/figures";
 import { startWorld, World } from "./world/world";
 
 const FIXTURE = join(__dirname, "fixtures", "dynamic");
@@ -33,6 +34,15 @@ describe("the dynamic providers under the real engine, against the local Linode 
   let hostname = "";
   let domainId = 0;
 
+  const timings: Record<string, number> = {};
+  const timed = <T>(label: string, f: () => T): T => {
+    const t = Date.now();
+    try {
+      return f();
+    } finally {
+      timings[label] = Date.now() - t;
+    }
+  };
   const pulumi = (args: string[], input?: string) => {
     const r = spawnSync(inv.pulumi!, [...args, "--stack", stack, "--non-interactive"], { cwd: FIXTURE, env, encoding: "utf8", timeout: 10 * 60_000, input });
     return { status: r.status, stdout: r.stdout, out: `${r.stdout}\n${r.stderr}` };
@@ -75,6 +85,7 @@ describe("the dynamic providers under the real engine, against the local Linode 
   });
 
   after(async () => {
+    if (Object.keys(timings).length) recordFigures({ flow: "dynamic", at: new Date().toISOString(), pulumi: inv.version, timings });
     if (world) {
       pulumi(["destroy", "--yes", "--skip-preview"]);
       pulumi(["stack", "rm", "--yes", "--force"]);
@@ -100,13 +111,13 @@ describe("the dynamic providers under the real engine, against the local Linode 
 
   test("preview writes nothing and publishes no TXT record", () => {
     const before = world.requests.length;
-    ok(["preview"]);
+    timed("preview", () => ok(["preview"]));
     assert.deepEqual(world.requests.slice(before).filter((q) => WRITES.has(q.method)).map((q) => `${q.method} ${q.path}`), []);
     assert.deepEqual(txtRecords(), []);
   });
 
   test("up issues the certificate through DNS-01 on the world and leaves no TXT record", () => {
-    ok(["up", "--yes", "--skip-preview"]);
+    timed("up (certificate issued)", () => ok(["up", "--yes", "--skip-preview"]));
     const out = JSON.parse(ok(["stack", "output", "--json", "--show-secrets"]).stdout);
     const leaf = join(scratch, "leaf.pem");
     const chain = join(scratch, "chain.pem");
@@ -120,11 +131,11 @@ describe("the dynamic providers under the real engine, against the local Linode 
   });
 
   test("a second up finds no change (the serialized providers are stable)", () => {
-    ok(["up", "--yes", "--expect-no-changes", "--skip-preview"]);
+    timed("no-op up", () => ok(["up", "--yes", "--expect-no-changes", "--skip-preview"]));
   });
 
   test("destroy removes the resources and leaves the zone as it was", () => {
-    ok(["destroy", "--yes", "--skip-preview"]);
+    timed("destroy", () => ok(["destroy", "--yes", "--skip-preview"]));
     assert.deepEqual(txtRecords(), []);
     const left = JSON.parse(ok(["stack", "export"]).stdout).deployment.resources ?? [];
     assert.deepEqual(left.filter((r: any) => r.type === "pulumi-nodejs:dynamic:Resource"), []);

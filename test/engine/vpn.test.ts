@@ -5,7 +5,7 @@
 // file, two stacks at once. Skipped, loudly, where the CLI or a plugin is missing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VpnClient } from "../lib/client";
@@ -13,6 +13,7 @@ import { detectEspBackend } from "../lib/esp";
 import type { ClientHost, Topology } from "../lib/netns";
 import { probeTcp } from "../lib/upstream";
 import { inventory, missingForEngine } from "./lib/cli";
+import { recordFigures } from "./lib/figures";
 import { EngineStack } from "./lib/stack";
 import { startWorld, World } from "./world/world";
 
@@ -67,11 +68,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
       dev.remove();
     }
     await world?.stop();
-    Object.assign(timings, dev?.timings ?? {});
-    const figures = Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ");
-    console.log(`engine figures: ${figures}`);
-    mkdirSync("/var/lib/vpn-sandbox", { recursive: true });
-    writeFileSync("/var/lib/vpn-sandbox/engine-figures.json", JSON.stringify({ at: new Date().toISOString(), pulumi: inv.version, timings }, null, 2));
+    recordFigures({ flow: "vpn", at: new Date().toISOString(), pulumi: inv.version, timings: { ...(dev?.timings ?? {}), ...timings } });
   });
 
   test("preview of an empty stack lists the creates and writes nothing", async () => {

@@ -1,0 +1,31 @@
+// Wall times of the engine tier's CLI commands, kept after the run so that
+// `npm run bench` can print them next to its own figures (they are figures, not
+// assertions). One JSON file per test file, under a cache dir no world sweeps.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const FIGURES_DIR = process.env.VPN_ENGINE_FIGURES_DIR ?? "/var/cache/vpn-engine-figures";
+
+export interface EngineFigures {
+  /** Which flow: "dynamic" (the dynamic providers alone) or "vpn" (the whole program). */
+  flow: string;
+  at: string;
+  pulumi?: string;
+  /** command label -> milliseconds */
+  timings: Record<string, number>;
+}
+
+export function formatFigures(f: EngineFigures): string {
+  return Object.entries(f.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ");
+}
+
+export function recordFigures(f: EngineFigures): void {
+  mkdirSync(FIGURES_DIR, { recursive: true });
+  writeFileSync(join(FIGURES_DIR, `${f.flow}.json`), `${JSON.stringify(f, null, 2)}\n`);
+  console.log(`engine figures (${f.flow}): ${formatFigures(f)}`);
+}
+
+export function readFigures(): EngineFigures[] {
+  if (!existsSync(FIGURES_DIR)) return [];
+  return readdirSync(FIGURES_DIR).filter((n) => n.endsWith(".json")).sort().map((n) => JSON.parse(readFileSync(join(FIGURES_DIR, n), "utf8")) as EngineFigures);
+}
