@@ -6,7 +6,7 @@
 // spurious diff from a provider that serializes differently each run.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,20 +35,32 @@ describe("the dynamic providers under the real engine, against the local Linode 
   let domainId = 0;
 
   const timings: Record<string, number> = {};
-  const timed = <T>(label: string, f: () => T): T => {
+  const timed = async <T>(label: string, f: () => Promise<T>): Promise<T> => {
     const t = Date.now();
     try {
-      return f();
+      return await f();
     } finally {
       timings[label] = Date.now() - t;
     }
   };
-  const pulumi = (args: string[], input?: string) => {
-    const r = spawnSync(inv.pulumi!, [...args, "--stack", stack, "--non-interactive"], { cwd: FIXTURE, env, encoding: "utf8", timeout: 10 * 60_000, input });
-    return { status: r.status, stdout: r.stdout, out: `${r.stdout}\n${r.stderr}` };
-  };
-  const ok = (args: string[], input?: string) => {
-    const r = pulumi(args, input);
+  // Asynchronously: the world's API answers from this very process, so a blocking
+  // spawnSync would leave the program's own API calls unanswered.
+  const pulumi = (args: string[], input?: string) =>
+    new Promise<{ status: number | null; stdout: string; out: string }>((resolve) => {
+      const child = spawn(inv.pulumi!, [...args, "--stack", stack, "--non-interactive"], { cwd: FIXTURE, env });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.stdin.end(input ?? "");
+      const timer = setTimeout(() => child.kill("SIGTERM"), 10 * 60_000);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, out: `${stdout}\n${stderr}` });
+      });
+    });
+  const ok = async (args: string[], input?: string) => {
+    const r = await pulumi(args, input);
     assert.equal(r.status, 0, `pulumi ${args.join(" ")}:\n${r.out.slice(-5000)}`);
     return r;
   };
@@ -70,25 +82,25 @@ describe("the dynamic providers under the real engine, against the local Linode 
     domainId = (await api("GET", "/domains", undefined, { domain: zone })).data[0].id;
     const accountKey = await acme.crypto.createPrivateEcdsaKey();
     const [, csr] = await acme.crypto.createCsr({ commonName: hostname, altNames: [hostname] }, await acme.crypto.createPrivateKey(2048));
-    ok(["stack", "init"]);
+    await ok(["stack", "init"]);
     // The value on stdin: PEM text starts with dashes, which the CLI would read as flags.
     const set = (k: string, v: string, secret = false) => ok(["config", "set", secret ? "--secret" : "--plaintext", `fixture:${k}`], v);
-    set("hostname", hostname);
-    set("zone", zone);
-    set("apiUrl", `${world.url}/v4`);
-    set("domainId", String(domainId));
-    set("directoryUrl", world.acmeDirectory);
-    set("resolver", world.dnsServer);
-    set("csrPem", csr.toString());
-    set("token", world.token, true);
-    set("accountKeyPem", accountKey.toString(), true);
+    await set("hostname", hostname);
+    await set("zone", zone);
+    await set("apiUrl", `${world.url}/v4`);
+    await set("domainId", String(domainId));
+    await set("directoryUrl", world.acmeDirectory);
+    await set("resolver", world.dnsServer);
+    await set("csrPem", csr.toString());
+    await set("token", world.token, true);
+    await set("accountKeyPem", accountKey.toString(), true);
   });
 
   after(async () => {
     if (Object.keys(timings).length) recordFigures({ flow: "dynamic", at: new Date().toISOString(), pulumi: inv.version, timings });
     if (world) {
-      pulumi(["destroy", "--yes", "--skip-preview"]);
-      pulumi(["stack", "rm", "--yes", "--force"]);
+      await pulumi(["destroy", "--yes", "--skip-preview"]);
+      await pulumi(["stack", "rm", "--yes", "--force"]);
       await world.stop();
     }
     rmSync(scratch, { recursive: true, force: true });
@@ -99,7 +111,7 @@ describe("the dynamic providers under the real engine, against the local Linode 
     const rec = await api("POST", `/domains/${domainId}/records`, { type: "A", name: "dyn", target: "192.0.2.99", ttl_sec: 300 });
     try {
       const before = world.requests.length;
-      const r = pulumi(["preview"]);
+      const r = await pulumi(["preview"]);
       assert.notEqual(r.status, 0);
       assert.match(r.out, /dyn\./);
       assert.match(r.out, /192\.0\.2\.99/);
@@ -109,16 +121,16 @@ describe("the dynamic providers under the real engine, against the local Linode 
     }
   });
 
-  test("preview writes nothing and publishes no TXT record", () => {
+  test("preview writes nothing and publishes no TXT record", async () => {
     const before = world.requests.length;
-    timed("preview", () => ok(["preview"]));
+    await timed("preview", () => ok(["preview"]));
     assert.deepEqual(world.requests.slice(before).filter((q) => WRITES.has(q.method)).map((q) => `${q.method} ${q.path}`), []);
     assert.deepEqual(txtRecords(), []);
   });
 
-  test("up issues the certificate through DNS-01 on the world and leaves no TXT record", () => {
-    timed("up (certificate issued)", () => ok(["up", "--yes", "--skip-preview"]));
-    const out = JSON.parse(ok(["stack", "output", "--json", "--show-secrets"]).stdout);
+  test("up issues the certificate through DNS-01 on the world and leaves no TXT record", async () => {
+    await timed("up (certificate issued)", () => ok(["up", "--yes", "--skip-preview"]));
+    const out = JSON.parse((await ok(["stack", "output", "--json", "--show-secrets"])).stdout);
     const leaf = join(scratch, "leaf.pem");
     const chain = join(scratch, "chain.pem");
     writeFileSync(leaf, out.certPem);
@@ -130,14 +142,14 @@ describe("the dynamic providers under the real engine, against the local Linode 
     assert.ok(txtWrites.some((q) => q.method === "POST") && txtWrites.some((q) => q.method === "DELETE"), "the TXT record was made and removed through the API");
   });
 
-  test("a second up finds no change (the serialized providers are stable)", () => {
-    timed("no-op up", () => ok(["up", "--yes", "--expect-no-changes", "--skip-preview"]));
+  test("a second up finds no change (the serialized providers are stable)", async () => {
+    await timed("no-op up", () => ok(["up", "--yes", "--expect-no-changes", "--skip-preview"]));
   });
 
-  test("destroy removes the resources and leaves the zone as it was", () => {
-    timed("destroy", () => ok(["destroy", "--yes", "--skip-preview"]));
+  test("destroy removes the resources and leaves the zone as it was", async () => {
+    await timed("destroy", () => ok(["destroy", "--yes", "--skip-preview"]));
     assert.deepEqual(txtRecords(), []);
-    const left = JSON.parse(ok(["stack", "export"]).stdout).deployment.resources ?? [];
+    const left = JSON.parse((await ok(["stack", "export"])).stdout).deployment.resources ?? [];
     assert.deepEqual(left.filter((r: any) => r.type === "pulumi-nodejs:dynamic:Resource"), []);
   });
 });
