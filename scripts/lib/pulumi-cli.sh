@@ -34,7 +34,7 @@ install_pulumi() {
     PULUMI_INSTALL_ERROR="cannot download the installer from get.pulumi.com: ${script##*curl: }"
     return 1
   fi
-  if ! printf '%s\n' "$script" | sh -s -- --version "$version" >&2; then
+  if ! printf '%s\n' "$script" | timeout 300 sh -s -- --version "$version" --install-root "${PULUMI_HOME:-$HOME/.pulumi}" --no-edit-path >&2; then
     PULUMI_INSTALL_ERROR="the Pulumi installer failed"
     return 1
   fi
@@ -64,7 +64,7 @@ install_plugins() {
   local name version out
   while read -r name version; do
     [ -n "$name" ] || continue
-    if ! out=$("$PULUMI" plugin install resource "$name" "$version" 2>&1); then
+    if ! out=$(timeout 300 "$PULUMI" plugin install resource "$name" "$version" 2>&1); then
       PULUMI_INSTALL_ERROR="pulumi plugin install resource $name $version: $(printf '%s' "$out" | tail -n 1)"
       return 1
     fi
