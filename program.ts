@@ -38,7 +38,7 @@ function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabil
     imageCapabilities,
     ...(linodeToken ? { linodeApi: { token: linodeToken, url: linodeApiBase(linodeUrl) } } : {}),
     stack: pulumi.getStack(),
-    certificateFor: (region, parent) =>
+    certificateFor: (region, parent, dependsOn) =>
       new ServerCertificate(
         `${region.region}-cert`,
         {
@@ -48,6 +48,7 @@ function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabil
           linodeToken,
           linodeApiUrl: linodeUrl,
           ...(config.acme.dnsResolvers?.length ? { propagation: { resolvers: config.acme.dnsResolvers } } : {}),
+          orderAfter: dependsOn,
         },
         { parent },
       ),

@@ -9,6 +9,8 @@ import { CertificateRevocation } from "./acme/revocation";
 import type { DnsSettings, PropagationSettings, TimeoutSettings } from "./acme/types";
 
 export interface ServerCertificateArgs {
+  /** The CA order (and its TXT record) waits for these, e.g. the hostname check. */
+  orderAfter?: pulumi.Resource[];
   hostname: string;
   zone: string;
   acme: VpnConfig["acme"];
@@ -80,7 +82,7 @@ export class ServerCertificate extends pulumi.ComponentResource {
         ...(args.propagation ? { propagation: args.propagation } : {}),
         ...(args.timeouts ? { timeouts: args.timeouts } : {}),
       },
-      { parent: this },
+      { parent: this, dependsOn: args.orderAfter ?? [] },
     );
     // vpn:revokeOnDestroy: revokes the current certificate when the region is destroyed,
     // never on renewal (see acme/revocation.ts). Always present, so switching the option

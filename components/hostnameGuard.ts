@@ -6,8 +6,10 @@
 // (which depend on it) are created, and again when the hostname changes. Otherwise
 // `check` asks nothing, so later runs, where the zone holds this stack's own
 // records, never trip over them.
-// Records that already point at this stack's server (a stack created before this
-// check existed) count as its own.
+// Records that point at an address of a Linode carrying one of this stack's labels
+// for the region count as its own (a stack created before this check existed, or one
+// whose VM this run replaces). The VM, the firewall, the /64 and the certificate order
+// all wait for the guard, so a refused hostname leaves nothing in Linode or at the CA.
 //
 // Serialized into the state by Pulumi: no imports at the top, the token is an input
 // (secret), and dynamic providers receive unknown preview values as UNKNOWN.
@@ -23,8 +25,13 @@ export interface HostnameGuardInputs {
   apiUrl?: string;
   /** Linode API token (secret, never copied to outputs). */
   token: string;
-  /** The server's current addresses; unknown before it exists. */
-  ownAddresses: string[];
+  /**
+   * Labels this stack's Linode for the region has or had (the current scheme and the
+   * one before it, see naming.ts). A record pointing at an address of such a Linode is
+   * this stack's own: a stack created before this check existed, or one whose VM is
+   * being replaced in this very run, is not refused over its own records.
+   */
+  ownLabels: string[];
 }
 
 export interface FoundRecord {
@@ -67,6 +74,26 @@ export async function findAddressRecords(inputs: Pick<HostnameGuardInputs, "apiU
   return found;
 }
 
+/** Every address (IPv4 and the SLAAC IPv6) of the account's Linodes with one of `labels`. */
+export async function addressesOfLinodes(inputs: Pick<HostnameGuardInputs, "apiUrl" | "token" | "ownLabels">, timeoutMs = 30_000): Promise<string[]> {
+  const base = (inputs.apiUrl ?? "https://api.linode.com/v4").replace(/\/+$/, "");
+  const labels = [...new Set(inputs.ownLabels.filter((l) => typeof l === "string" && l !== UNKNOWN))];
+  if (labels.length === 0) return [];
+  // Linode API v4 "Linodes List", X-Filter on label (exact match); labels are unique per account.
+  const path = "/linode/instances?page=1&page_size=500";
+  const res = await fetch(`${base}${path}`, {
+    headers: { Authorization: `Bearer ${inputs.token}`, "X-Filter": JSON.stringify({ "+or": labels.map((label) => ({ label })) }) },
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((err: Error & { cause?: { code?: string } }) => {
+    throw new Error(`GET ${base}${path} failed: ${err.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (err.cause?.code ?? err.message)}`);
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${base}${path}: HTTP ${res.status} ${text.slice(0, 200)}${res.status === 403 ? " (the token needs Linodes read access)" : ""}`);
+  const body = JSON.parse(text) as { data?: { label?: string; ipv4?: string[]; ipv6?: string | null }[] };
+  // The filter is a hint only: match the label here as well.
+  return (body.data ?? []).filter((l) => labels.includes(String(l.label))).flatMap((l) => [...(l.ipv4 ?? []), ...(l.ipv6 ? [l.ipv6] : [])]);
+}
+
 /** Normalizes an address for comparison (IPv6 in any spelling, without /128). */
 function addressKey(a: string): string {
   const net = require("node:net") as typeof import("node:net");
@@ -77,15 +104,15 @@ function addressKey(a: string): string {
 }
 
 /** The failure for records not made by this stack, or undefined. Pure. */
-export function foreignRecordsFailure(inputs: Pick<HostnameGuardInputs, "hostname" | "zone" | "ownAddresses">, records: FoundRecord[]): string | undefined {
-  const own = Array.isArray(inputs.ownAddresses) ? inputs.ownAddresses.filter((a) => typeof a === "string" && a !== UNKNOWN).map(addressKey) : [];
+export function foreignRecordsFailure(inputs: Pick<HostnameGuardInputs, "hostname" | "zone">, records: FoundRecord[], ownAddresses: string[]): string | undefined {
+  const own = ownAddresses.filter((a) => typeof a === "string" && a !== UNKNOWN).map(addressKey);
   const foreign = records.filter((r) => !own.includes(addressKey(r.target)));
   if (foreign.length === 0) return undefined;
   const list = foreign.map((r) => `${r.type} ${inputs.hostname} -> ${r.target} (Linode record ${r.id})`).join(", ");
   return (
     `${inputs.hostname} already has ${list} in the Linode domain ${inputs.zone}, not made by this stack. ` +
     `With a second server under the same name, clients would reach the wrong one half of the time. ` +
-    `Delete ${foreign.length > 1 ? "those records" : "that record"} in Linode DNS, or choose another hostname (vpn:hostname / vpn:regions), and run again. Nothing was created.`
+    `Delete ${foreign.length > 1 ? "those records" : "that record"} in Linode DNS, or choose another hostname (vpn:hostname / vpn:regions), and run again. Nothing was created in Linode or at the CA.`
   );
 }
 
@@ -95,12 +122,14 @@ export const hostnameGuardProvider = {
     const known = [news.domainId, news.token, news.recordName, news.apiUrl].every((v) => v !== UNKNOWN);
     if (checkedBefore || !known) return { inputs: news, failures: [] };
     let records: FoundRecord[];
+    let own: string[] = [];
     try {
       records = await findAddressRecords(news);
+      if (records.length > 0) own = await addressesOfLinodes(news);
     } catch (err) {
       return { inputs: news, failures: [{ property: "hostname", reason: `cannot check the existing DNS records of ${news.hostname}: ${(err as Error).message}` }] };
     }
-    const reason = foreignRecordsFailure(news, records);
+    const reason = foreignRecordsFailure(news, records, own);
     return { inputs: news, failures: reason ? [{ property: "hostname", reason }] : [] };
   },
   async diff(_id: string, olds: { hostname?: string; zone?: string; recordName?: string }, news: HostnameGuardInputs) {
@@ -118,9 +147,8 @@ export const hostnameGuardProvider = {
   },
 };
 
-export type HostnameGuardArgs = { [K in Exclude<keyof HostnameGuardInputs, "ownAddresses" | "apiUrl">]: pulumi.Input<HostnameGuardInputs[K]> } & {
+export type HostnameGuardArgs = { [K in Exclude<keyof HostnameGuardInputs, "apiUrl">]: pulumi.Input<HostnameGuardInputs[K]> } & {
   apiUrl?: pulumi.Input<string>;
-  ownAddresses: pulumi.Input<pulumi.Input<string>[]>;
 };
 
 /** Registers the guard; the region's A/AAAA records depend on it. */

@@ -84,3 +84,17 @@ export function assertLinodeLabel(label: string, maxLength: number): string {
 export function relativeName(hostname: string, zone: string): string {
   return hostname === zone ? "" : hostname.slice(0, -(zone.length + 1));
 }
+
+/**
+ * The Instance label stacks got before the hashed scheme (`vpn-<stack>-<region>`,
+ * cut to 64 with a hash suffix only when longer). Only used to recognise this stack's
+ * own VM and records (HostnameGuard) while such a VM still carries it.
+ */
+export function legacyInstanceLabel(stack: string, region: string): string {
+  const parts = ["vpn", stack, region];
+  const raw = parts.join("-").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/-{2,}/g, "-").replace(/^[^A-Za-z]+/, "");
+  const label = raw.length >= 3 ? raw : `vpn-${raw}`;
+  if (label.length <= 64) return label;
+  const hash = createHash("sha256").update(parts.join("/")).digest("hex").slice(0, 6);
+  return `${label.slice(0, 64 - 7).replace(/[-._]+$/, "")}-${hash}`;
+}

@@ -13,7 +13,7 @@ import { firstBootUserData } from "../config/regions";
 import { inboundRules } from "./firewall";
 import { generatedHostKey, recordHostKeyOnFirstUse } from "./hostKey";
 import { HostnameGuard } from "./hostnameGuard";
-import { firewallLabel, instanceLabel, linodeTag, relativeName } from "./naming";
+import { firewallLabel, instanceLabel, legacyInstanceLabel, linodeTag, relativeName } from "./naming";
 import { DowntimeNotice } from "./replacementNotice";
 
 /** What a region needs from its certificate (see ServerCertificate). */
@@ -30,8 +30,8 @@ export interface VpnRegionArgs {
   stack: string;
   /** Every user's password (secret), configured or generated. */
   passwords: pulumi.Input<Record<string, string>>;
-  /** Builds the region's certificate as a child of the region. */
-  certificate: (parent: pulumi.Resource) => RegionCertificate;
+  /** Builds the region's certificate as a child of the region; its CA order waits for `dependsOn`. */
+  certificate: (parent: pulumi.Resource, dependsOn: pulumi.Resource[]) => RegionCertificate;
   /** The region's capabilities as the Linode API reports them (config/regions.ts): `Metadata` decides how the host key is pinned. */
   capabilities: string[];
   /** The image's capabilities as the Linode API reports them: user data needs `cloud-init`. */
@@ -86,6 +86,31 @@ export class VpnRegion extends pulumi.ComponentResource {
       );
     }
 
+    const domain = linode.getDomainOutput({ domain: config.zone }, parent);
+    const domainId = domain.apply((d) => Number(d.id));
+    const recordName = relativeName(region.hostname, config.zone);
+    // Before anything is made in Linode or at the CA: fail if the zone already has A/AAAA
+    // records for the hostname that this stack did not make (checked in preview, and in an
+    // `up --skip-preview` before the VM; see hostnameGuard.ts). This stack's own VM is
+    // recognised by its labels, the current one and the one before the hashed scheme.
+    const guard = args.linodeApi
+      ? [
+          new HostnameGuard(
+            `${name}-hostname-guard`,
+            {
+              hostname: region.hostname,
+              zone: config.zone,
+              recordName,
+              domainId,
+              token: args.linodeApi.token,
+              ownLabels: [instanceLabel(identity), legacyInstanceLabel(stack, region.region)],
+              ...(args.linodeApi.url ? { apiUrl: args.linodeApi.url } : {}),
+            },
+            parent,
+          ),
+        ]
+      : [];
+
     this.instance = new linode.Instance(
       `${name}-vm`,
       {
@@ -102,7 +127,7 @@ export class VpnRegion extends pulumi.ComponentResource {
       // A new VM (new image, ...) must replace the old one in one `up`: Linode refuses a
       // second Linode with the same label, so the old one goes first (pulumi-linode
       // issue 882). DowntimeNotice says so in the preview.
-      { ...parent, ignoreChanges: ["rootPass"], deleteBeforeReplace: true, additionalSecretOutputs: ["metadatas"] },
+      { ...parent, ignoreChanges: ["rootPass"], deleteBeforeReplace: true, additionalSecretOutputs: ["metadatas"], dependsOn: guard },
     );
     const instanceId = this.instance.id.apply(Number);
 
@@ -134,25 +159,11 @@ export class VpnRegion extends pulumi.ComponentResource {
     this.ipv6 = this.instance.ipv6.apply((a) => a.split("/")[0]);
     this.ipv6Range = range.range.apply(normalizeRange);
 
-    const domain = linode.getDomainOutput({ domain: config.zone }, parent);
-    const domainId = domain.apply((d) => Number(d.id));
-    const recordName = relativeName(region.hostname, config.zone);
-    // Before the first record is made: fail if the zone already has A/AAAA records for
-    // the hostname that this stack did not make (checked in preview; see hostnameGuard.ts).
-    const guard = args.linodeApi
-      ? [
-          new HostnameGuard(
-            `${name}-hostname-guard`,
-            { hostname: region.hostname, zone: config.zone, recordName, domainId, token: args.linodeApi.token, ownAddresses: [this.ipv4, this.ipv6], ...(args.linodeApi.url ? { apiUrl: args.linodeApi.url } : {}) },
-            parent,
-          ),
-        ]
-      : [];
     const a = new linode.DomainRecord(`${name}-a`, { domainId, recordType: "A", name: recordName, target: this.ipv4, ttlSec: 300 }, { ...parent, dependsOn: guard });
     const aaaa = new linode.DomainRecord(`${name}-aaaa`, { domainId, recordType: "AAAA", name: recordName, target: this.ipv6, ttlSec: 300 }, { ...parent, dependsOn: guard });
 
-    // The certificate needs only DNS: it is ordered while the VM boots.
-    this.certificate = args.certificate(this);
+    // The certificate needs only DNS: it is ordered while the VM boots (after the guard).
+    this.certificate = args.certificate(this, guard);
     this.certificateNotAfter = pulumi.output(this.certificate.notAfter);
 
     const bundle = pulumi
@@ -226,10 +237,14 @@ export class VpnRegion extends pulumi.ComponentResource {
       ...parent,
       dependsOn: [record, lastStep],
       deleteBeforeReplace: true,
-      customTimeouts: { create: RDNS_TIMEOUT, update: RDNS_TIMEOUT },
     });
-    new linode.Rdns(`${name}-rdns-v4`, { address: this.ipv4, rdns: region.hostname, waitForAvailable: true }, rdnsOpts(a));
-    new linode.Rdns(`${name}-rdns-v6`, { address: this.ipv6, rdns: region.hostname, waitForAvailable: true }, rdnsOpts(aaaa));
+    // linode_rdns is a Plugin Framework resource: it reads its create/update timeout from
+    // its own `timeouts` attribute (framework_resource.go: plan.Timeouts.Create(ctx, 15m));
+    // the bridge does not map the customTimeouts option onto it (pulumi-terraform-bridge
+    // issue 827), so the timeout goes in as an input.
+    const timeouts = { create: RDNS_TIMEOUT, update: RDNS_TIMEOUT };
+    new linode.Rdns(`${name}-rdns-v4`, { address: this.ipv4, rdns: region.hostname, waitForAvailable: true, timeouts }, rdnsOpts(a));
+    new linode.Rdns(`${name}-rdns-v6`, { address: this.ipv6, rdns: region.hostname, waitForAvailable: true, timeouts }, rdnsOpts(aaaa));
 
     this.registerOutputs({
       hostname: this.hostname,

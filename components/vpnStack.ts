@@ -6,7 +6,7 @@ import type { RegionSpec, VpnConfig } from "../model/types";
 import { RegionCertificate, VpnRegion } from "./vpnRegion";
 import { VpnUsers } from "./vpnUsers";
 
-export type CertificateFactory = (region: RegionSpec, parent: pulumi.Resource) => RegionCertificate;
+export type CertificateFactory = (region: RegionSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]) => RegionCertificate;
 
 export interface VpnStackOptions {
   stack: string;
@@ -60,7 +60,7 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
       region,
       stack: opts.stack,
       passwords: users.passwords,
-      certificate: (parent) => opts.certificateFor(region, parent),
+      certificate: (parent, dependsOn) => opts.certificateFor(region, parent, dependsOn),
       linodeApi: opts.linodeApi,
       capabilities: opts.regionCapabilities[region.region] ?? [],
       imageCapabilities: opts.imageCapabilities,

@@ -8,8 +8,9 @@ import { profileFiles, renderProfiles } from "./profiles";
 import { renderRegion, RegionRender } from "./render";
 import type { RegionAddresses, VpnConfig } from "./types";
 
-export const SECRET_PLACEHOLDER = "[secret from the stack]";
-export const GENERATED_PLACEHOLDER = "[generated at deploy]";
+import { GENERATED_PLACEHOLDER, SECRET_PLACEHOLDER } from "./placeholders";
+
+export { GENERATED_PLACEHOLDER, SECRET_PLACEHOLDER };
 const TSIG_PLACEHOLDER = Buffer.from("placeholder-tsig-secret").toString("base64");
 
 export interface OfflineRegion extends RegionRender {

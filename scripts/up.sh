@@ -21,7 +21,13 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
   fail "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): it encrypts the stack's secrets"
 fi
 [ -f "Pulumi.$stack.yaml" ] || fail "no Pulumi.$stack.yaml: copy Pulumi.dev.yaml to Pulumi.$stack.yaml and set vpn:zone, vpn:hostname and vpn:users"
-command -v node >/dev/null 2>&1 || fail "Node.js 20.19 or newer is needed (Debian: apt-get install nodejs npm, or from nodejs.org)"
+# The token: in the environment, or stored (encrypted) in the stack file by `pulumi config set --secret`.
+if [ -z "${LINODE_TOKEN:-}" ] && ! grep -qE '^[[:space:]]+linode:token:' "Pulumi.$stack.yaml"; then
+  fail "no Linode token: export LINODE_TOKEN=<token> (or, with the CLI, 'pulumi config set --secret linode:token <token> --stack $stack')"
+fi
+# package.json engines: >=20.19 (Debian 12's own nodejs package is 18: take Node from nodejs.org or NodeSource).
+node_ok=$(node -e 'const [a, b] = process.versions.node.split(".").map(Number); console.log(a > 20 || (a === 20 && b >= 19) ? "yes" : process.versions.node)' 2>/dev/null || echo "none")
+[ "$node_ok" = yes ] || fail "Node.js 20.19 or newer is needed, found ${node_ok/none/no node on PATH} (https://nodejs.org/en/download, or NodeSource's packages)"
 
 # 2. The CLI: on PATH, where the installer puts it, or installed now.
 . scripts/lib/pulumi-cli.sh
@@ -39,8 +45,5 @@ install_plugins || fail "could not install the provider plugins ($PULUMI_INSTALL
 mkdir -p .pulumi-state
 "$PULUMI" login "${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
 "$PULUMI" stack select --create "$stack"
-if [ -z "${LINODE_TOKEN:-}" ] && ! "$PULUMI" config get linode:token --stack "$stack" >/dev/null 2>&1; then
-  fail "no Linode token: export LINODE_TOKEN=<token>, or run 'pulumi config set --secret linode:token <token> --stack $stack'"
-fi
 "$PULUMI" up --yes --stack "$stack"
 echo "profiles: npm run profiles -- --stack $stack --out profiles/"

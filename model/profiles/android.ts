@@ -13,6 +13,7 @@
 import { clientEspString, clientIkeString, CLIENT_SUITES } from "../proposals";
 import { profileUuid } from "./ids";
 import { connectionName, NAT_KEEPALIVE_SECONDS, TUNNEL_MTU } from "./settings";
+import { isPlaceholder } from "../placeholders";
 
 export interface AndroidProfileInput {
   stack: string;
@@ -30,8 +31,9 @@ export function androidProfileObject(input: AndroidProfileInput): Record<string,
     type: "ikev2-eap",
     remote: { addr: input.hostname, id: input.hostname },
     // shared_secret: the EAP password, read by app 2.5.3 and later (older apps ignore it and ask
-    // once at import), so nothing has to be typed on the phone.
-    local: { eap_id: input.user, shared_secret: input.password },
+    // once at import), so nothing has to be typed on the phone. An offline render's
+    // placeholder is left out: the app would store it silently instead of asking.
+    local: { eap_id: input.user, ...(isPlaceholder(input.password) ? {} : { shared_secret: input.password }) },
     "ike-proposal": clientIkeString(CLIENT_SUITES.strongswan),
     "esp-proposal": clientEspString(CLIENT_SUITES.strongswan),
     mtu: TUNNEL_MTU,

@@ -4,6 +4,7 @@ import { template } from "../../templates";
 import { cidrContains, mustCidr, parseCidr } from "../../config/net";
 import { ipv6Pool, resolverAddresses } from "../addresses";
 import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "../types";
+import { CHARON_DOS, IKE_RATE_LIMIT, UNUSED_PLUGINS } from "./dos";
 import { HARDENING_PATHS, renderSshdDropIn, renderUnattendedUpgrades, renderUpgradeTimer } from "./hardening";
 import { pushedDnsServers, renderResolverAddressUnit, renderUnboundConf, RESOLVER_PATHS } from "./resolver";
 import { renderSwanctlConf, SERVER_CERT_FILE } from "./swanctl";
@@ -99,7 +100,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       content: pem,
     })),
     { path: PATHS.serverKey, mode: "600", secret: true, content: ensureNewline(certificate.keyPem) },
-    { path: PATHS.strongswanConf, mode: "644", secret: false, content: template("strongswan.conf.ejs")({}) },
+    { path: PATHS.strongswanConf, mode: "644", secret: false, content: template("strongswan.conf.ejs")({ dos: CHARON_DOS, unusedPlugins: UNUSED_PLUGINS }) },
     {
       path: PATHS.nftablesConf,
       mode: "755",
@@ -117,6 +118,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
         mssV4: MSS.v4,
         mssV6: MSS.v6,
         libipsecTun: LIBIPSEC_TUN,
+        ikeRate: IKE_RATE_LIMIT,
       }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },

@@ -25,6 +25,8 @@ const missing =
 if (missing) console.log(`engine: SKIPPED dynamic — ${missing}`);
 
 const WRITES = new Set(["POST", "PUT", "DELETE"]);
+/** The label the fixture's guard knows as "this stack's VM". */
+const OWN_LABEL = "vpn-dynamic-own";
 
 describe("the dynamic providers under the real engine, against the local Linode world", { skip: missing, concurrency: false }, () => {
   let world: World;
@@ -91,6 +93,7 @@ describe("the dynamic providers under the real engine, against the local Linode 
     await set("domainId", String(domainId));
     await set("directoryUrl", world.acmeDirectory);
     await set("resolver", world.dnsServer);
+    await set("ownLabel", OWN_LABEL);
     await set("csrPem", csr.toString());
     await set("token", world.token, true);
     await set("accountKeyPem", accountKey.toString(), true);
@@ -118,6 +121,19 @@ describe("the dynamic providers under the real engine, against the local Linode 
       assert.deepEqual(world.requests.slice(before).filter((q) => WRITES.has(q.method)), []);
     } finally {
       await api("DELETE", `/domains/${domainId}/records/${rec.id}`);
+    }
+  });
+
+  test("a record pointing at this stack's own Linode (found by its label) is not refused", async () => {
+    const vm = await api("POST", "/linode/instances", { label: OWN_LABEL, region: "us-ord", type: "g6-nanode-1", image: "linode/debian12", root_pass: `Own-${process.pid}-p4ssw0rd!x` });
+    assert.ok(vm.id, JSON.stringify(vm));
+    const rec = await api("POST", `/domains/${domainId}/records`, { type: "A", name: "dyn", target: vm.ipv4[0], ttl_sec: 300 });
+    try {
+      const r = await pulumi(["preview"]);
+      assert.equal(r.status, 0, r.out.slice(-3000));
+    } finally {
+      await api("DELETE", `/domains/${domainId}/records/${rec.id}`);
+      await api("DELETE", `/linode/instances/${vm.id}`);
     }
   });
 

@@ -47,7 +47,8 @@ export async function startTestRoot(topology: Topology): Promise<TestRoot> {
   writeFileSync(join(dir, "root.db"), zone);
   await runOk(["dnssec-keygen", "-q", "-K", dir, "-a", "ECDSAP256SHA256", "-f", "KSK", "-n", "ZONE", "."]);
   await runOk(["dnssec-keygen", "-q", "-K", dir, "-a", "ECDSAP256SHA256", "-n", "ZONE", "."]);
-  await runOk(["dnssec-signzone", "-q", "-S", "-K", dir, "-o", ".", "-f", join(dir, "root.db.signed"), join(dir, "root.db")], { timeoutMs: 30_000 });
+  // -d: the DS set goes next to the zone, not into the working directory (the repo).
+  await runOk(["dnssec-signzone", "-q", "-S", "-K", dir, "-d", dir, "-o", ".", "-f", join(dir, "root.db.signed"), join(dir, "root.db")], { timeoutMs: 30_000 });
   // Served data that no longer matches its signature: a validating resolver must answer SERVFAIL.
   const signed = readFileSync(join(dir, "root.db.signed"), "utf8");
   const tampered = signed.replace(new RegExp(`(^${TEST_DNS.bogus.replace(/\./g, "\\.")}\\.\\s[^\\n]*\\sA\\s+)${TEST_DNS.bogusSigned.replace(/\./g, "\\.")}$`, "m"), `$1${TEST_DNS.bogusServed}`);

@@ -16,6 +16,8 @@ describe("HostnameGuard.check", () => {
   let server: Server;
   let base = "";
   let records: Rec[] = [];
+  /** The account's Linodes: label, IPv4s, SLAAC IPv6 (as GET linode/instances gives them). */
+  let linodes: { label: string; ipv4: string[]; ipv6: string }[] = [];
   const seen: IncomingMessage[] = [];
 
   before(async () => {
@@ -24,6 +26,13 @@ describe("HostnameGuard.check", () => {
       const url = new URL(req.url ?? "/", "http://x");
       if (req.headers.authorization !== `Bearer ${TOKEN}`) {
         res.writeHead(401, { "Content-Type": "application/json" }).end(JSON.stringify({ errors: [{ reason: "Invalid Token" }] }));
+        return;
+      }
+      if (url.pathname === "/v4/linode/instances") {
+        // Honour the label filter as Linode does ({"+or":[{"label":...}]}).
+        const wanted = (JSON.parse(String(req.headers["x-filter"] ?? "{}"))["+or"] ?? []).map((f: { label: string }) => f.label);
+        const data = linodes.filter((l) => wanted.includes(l.label));
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ data, page: 1, pages: 1, results: data.length }));
         return;
       }
       const m = /^\/v4\/domains\/(\d+)\/records$/.exec(url.pathname);
@@ -45,7 +54,7 @@ describe("HostnameGuard.check", () => {
   }));
 
   const news = (over: Record<string, unknown> = {}) => ({
-    hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: 77, apiUrl: base, token: TOKEN, ownAddresses: [UNKNOWN, UNKNOWN], ...over,
+    hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: 77, apiUrl: base, token: TOKEN, ownLabels: ["vpn-dev-us-ord-abc123", "vpn-dev-us-ord"], ...over,
   });
 
   it("passes when the zone has no A/AAAA for the name (other names and types do not count)", async () => {
@@ -71,23 +80,29 @@ describe("HostnameGuard.check", () => {
     assert.equal(r.failures.length, 1);
     assert.equal(r.failures[0].property, "hostname");
     assert.match(r.failures[0].reason, /vpn\.example\.com already has AAAA vpn\.example\.com -> 2001:db8::99 \(Linode record 9\) in the Linode domain example\.com, not made by this stack/);
-    assert.match(r.failures[0].reason, /Nothing was created/);
+    assert.match(r.failures[0].reason, /Nothing was created in Linode or at the CA/);
   });
 
-  it("records that point at this stack's own server are its own (stacks made before the check)", async () => {
+  it("records that point at a Linode with one of this stack's labels are its own (older stacks, a VM being replaced)", async () => {
     records = [
       { id: 4, type: "A", name: "vpn", target: "203.0.113.10" },
       { id: 5, type: "AAAA", name: "vpn", target: "2001:db8:7700::100" },
     ];
-    assert.deepEqual((await hostnameGuardProvider.check({}, news({ ownAddresses: ["203.0.113.10", "2001:DB8:7700:0::100/128"] }) as any)).failures, []);
-    const r = await hostnameGuardProvider.check({}, news({ ownAddresses: ["203.0.113.10", UNKNOWN] }) as any);
+    // The VM still carries the label of the scheme before the hashed one.
+    linodes = [{ label: "vpn-dev-us-ord", ipv4: ["203.0.113.10"], ipv6: "2001:DB8:7700:0::100/128" }];
+    assert.deepEqual((await hostnameGuardProvider.check({}, news() as any)).failures, []);
+    assert.equal(JSON.parse(String(seen.at(-1)!.headers["x-filter"]))["+or"].length, 2, "asked for both labels");
+    // Another project's VM at the IPv6 address is not ours.
+    linodes = [{ label: "vpn-dev-us-ord", ipv4: ["203.0.113.10"], ipv6: "2001:db8:7700::200/128" }, { label: "someone-else", ipv4: [], ipv6: "2001:db8:7700::100/128" }];
+    const r = await hostnameGuardProvider.check({}, news() as any);
     assert.match(r.failures[0].reason, /AAAA .* 2001:db8:7700::100 \(Linode record 5\)/);
+    linodes = [];
   });
 
   it("asks nothing once the guard exists, or while the domain is not known yet", async () => {
     records = [{ id: 4, type: "A", name: "vpn", target: "198.51.100.1" }];
     const before = seen.length;
-    assert.deepEqual((await hostnameGuardProvider.check(news() as any, news({ ownAddresses: ["203.0.113.99"] }) as any)).failures, []);
+    assert.deepEqual((await hostnameGuardProvider.check(news() as any, news() as any)).failures, []);
     assert.deepEqual((await hostnameGuardProvider.check({}, news({ domainId: UNKNOWN }) as any)).failures, []);
     assert.equal(seen.length, before, "no request");
   });
@@ -95,10 +110,10 @@ describe("HostnameGuard.check", () => {
   it("checks again when the hostname of an existing region changes", async () => {
     records = [{ id: 6, type: "A", name: "vpn2", target: "198.51.100.2" }];
     const olds = news();
-    const r = await hostnameGuardProvider.check(olds as any, news({ hostname: "vpn2.example.com", recordName: "vpn2", ownAddresses: ["203.0.113.10"] }) as any);
+    const r = await hostnameGuardProvider.check(olds as any, news({ hostname: "vpn2.example.com", recordName: "vpn2" }) as any);
     assert.match(r.failures[0]?.reason ?? "", /vpn2\.example\.com already has A vpn2\.example\.com -> 198\.51\.100\.2/);
     assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ hostname: "vpn2.example.com", recordName: "vpn2" }) as any), { changes: true });
-    assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ token: "rotated", ownAddresses: ["203.0.113.10"] }) as any), { changes: false });
+    assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ token: "rotated" }) as any), { changes: false });
   });
 
   it("an API error fails the check with the reason", async () => {
@@ -125,7 +140,7 @@ describe("HostnameGuard.check against the local Linode world's API", () => {
       (await fetch(`${api.url}/v4/${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<any>;
     const domain = (await call("GET", "domains")).data[0];
     const rec = await call("POST", `domains/${domain.id}/records`, { type: "A", name: "vpn", target: "198.51.100.7", ttl_sec: 300 });
-    const inputs = { hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: domain.id, apiUrl: `${api.url}/v4`, token: TOKEN, ownAddresses: [UNKNOWN, UNKNOWN] };
+    const inputs = { hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: domain.id, apiUrl: `${api.url}/v4`, token: TOKEN, ownLabels: ["vpn-dev-us-ord-abc123"] };
     const r = await hostnameGuardProvider.check({}, inputs as any);
     assert.match(r.failures[0]?.reason ?? "", new RegExp(`A vpn\\.example\\.com -> 198\\.51\\.100\\.7 \\(Linode record ${rec.id}\\)`));
     assert.deepEqual((await hostnameGuardProvider.check({}, { ...inputs, hostname: "ord.example.com", recordName: "ord" } as any)).failures, []);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderProfiles } from "../../model/profiles";
 import { androidSuite } from "../../model/profiles/readback";
+import { GENERATED_PLACEHOLDER, SECRET_PLACEHOLDER } from "../../model/placeholders";
 import { PASSWORDS, STACK, suiteAccepted, testConfig } from "./profiles-fixtures";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -10,6 +11,13 @@ const PROPOSAL_RE = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 
 describe("Android strongSwan .sswan", () => {
   const profiles = renderProfiles({ stack: STACK, config: testConfig(), passwords: PASSWORDS });
+
+  it("an offline render's password placeholder is not written as the password (the app would keep it)", () => {
+    for (const placeholder of [GENERATED_PLACEHOLDER, SECRET_PLACEHOLDER]) {
+      const offline = renderProfiles({ stack: STACK, config: testConfig(), passwords: { ...PASSWORDS, alice: placeholder } });
+      assert.deepEqual(JSON.parse(offline.alice["us-ord"].android).local, { eap_id: "alice" });
+    }
+  });
 
   it("is JSON with the fields the app requires and reads", () => {
     const p = JSON.parse(profiles.alice["us-ord"].android);

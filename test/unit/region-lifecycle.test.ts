@@ -58,7 +58,7 @@ test("the VM is replaced delete-first, and so are what belongs to it (range, rev
 
 test("reverse DNS gets a long create timeout and comes after provisioning", () => {
   for (const n of ["us-ord-rdns-v4", "us-ord-rdns-v6"]) {
-    assert.deepEqual(one.opts.get(n)?.customTimeouts, { create: "45m", update: "45m" }, n);
+    assert.deepEqual(one.byName(n).inputs.timeouts, { create: "45m", update: "45m" }, `${n}: the provider's own timeouts attribute`);
     assert.ok(one.byName(n).dependsOn.includes("us-ord-04-apply"), n);
   }
 });
@@ -87,6 +87,12 @@ test("the hostname guard comes before both records, with the token secret and th
   assert.match(failures[0].reason, /cannot check the existing DNS records of vpn\.example\.com: GET http:\/\/127\.0\.0\.1:9\/v4\/domains\/424242\/records/);
   assert.deepEqual(one.byName("us-ord-a").dependsOn, ["us-ord-hostname-guard"]);
   assert.deepEqual(one.byName("us-ord-aaaa").dependsOn, ["us-ord-hostname-guard"]);
+  // Nothing in Linode or at the CA before it: the VM (and so the firewall, the /64 and
+  // the steps) and the certificate order wait for it, and it needs nothing of the VM.
+  assert.ok(one.byName("us-ord-vm").dependsOn.includes("us-ord-hostname-guard"));
+  assert.ok(one.byName("us-ord-cert-acme").dependsOn.includes("us-ord-hostname-guard"));
+  assert.deepEqual(guard.dependsOn.filter((d) => d.includes("vm")), []);
+  assert.deepEqual(guard.inputs.ownLabels, [one.byName("us-ord-vm").inputs.label, "vpn-dev-us-ord"]);
 });
 
 test("the downtime notice holds what forces a new VM, and its serialized provider warns on a new image", async () => {
