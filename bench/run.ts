@@ -5,6 +5,9 @@
 //     legacy (stock Windows) suite, against the same path without the tunnel;
 //  2. how long N clients (N = 10, 50, 100), each its own namespace and charon,
 //     take to connect when they all start at once, and the server's memory.
+//  3. IKE floods (spoofed and cookie-echoing IKE_SA_INIT from 250 addresses): the
+//     flood rate, a new client's setup time with and without flood, charon's CPU
+//     (utime + stime from /proc) and peak RSS.
 // It says which ESP backend it measured (kernel XFRM or kernel-libipsec).
 // Traffic goes only to the namespaces it creates; everything is removed at the end.
 import { cpus } from "node:os";
@@ -18,6 +21,8 @@ import { startDaemon, waitForLine } from "../test/lib/procs";
 import { createVpn, Vpn } from "../test/lib/vpn";
 import { waitFor } from "../test/lib/wait";
 import { formatFigures, readFigures } from "../test/engine/lib/figures";
+import { addFlooder, cpuSeconds, floodUnderWay, sampleMax, startFlood } from "../test/lib/flood";
+import type { FloodOptions } from "../test/lib/ikeflood";
 
 const IPERF_SECONDS = 3;
 const IPERF_PORT = "5201";
@@ -138,7 +143,49 @@ async function main(): Promise<void> {
   await throughput();
   console.log(`\nSimultaneous clients (each its own namespace + charon, same machine as the server):`);
   await connectionRate();
+  console.log(`\nIKE floods (${FLOOD.rate} IKE_SA_INIT/s for ${FLOOD.seconds} s from ${FLOOD.sources} addresses; test/e2e/flood.test.ts asserts the bounds):`);
+  await floodFigures();
   engineFigures();
+}
+
+const FLOOD = { sources: 250, rate: 5000, seconds: 10, setups: 3 };
+
+/** A new client's IKE_SA + CHILD_SA setup (swanctl --initiate), `n` times one after another; ms each. */
+async function setupTimes(vpn: Vpn, user: FixtureUser, n: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await vpn.client({ user: user.name, password: user.password, identity: user.name });
+    const r = await c.connect(20);
+    times.push(r.ok ? r.ms : NaN);
+    await vpn.drop(c);
+  }
+  return times;
+}
+
+const msList = (t: number[]) => t.map((x) => (Number.isNaN(x) ? "failed" : `${x} ms`)).join(", ");
+
+async function floodFigures(): Promise<void> {
+  const user: FixtureUser = { name: "floodbench", password: "flood-bench-passw0rd" };
+  const vpn = await createVpn({ users: [user] });
+  try {
+    const flooder = await addFlooder(vpn.topology, FLOOD.sources);
+    console.log(`  new client setup, no flood: ${msList(await setupTimes(vpn, user, FLOOD.setups))}; charon RSS ${(vpn.server.memoryKiB() / 1024).toFixed(1)} MiB`);
+    for (const kind of ["spoofed", "cookie-echo"] as FloodOptions["kind"][]) {
+      const pid = vpn.server.pid;
+      const cpu0 = cpuSeconds(pid);
+      const rss = sampleMax(() => vpn.server.memoryKiB());
+      const run = startFlood(flooder, { kind, rate: FLOOD.rate, seconds: FLOOD.seconds });
+      await floodUnderWay(run.daemon, kind);
+      const times = await setupTimes(vpn, user, FLOOD.setups);
+      const r = await run.result;
+      const cpu = cpuSeconds(pid) - cpu0;
+      const maxRss = rss.stop();
+      console.log(`  ${kind}: ${r.sent} IKE_SA_INIT in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.achievedRate}/s), ${r.cookies} COOKIE replies, ${r.echoes} echoed, ${r.dhResponses} DH responses`);
+      console.log(`    new client setup during it: ${msList(times)}; charon CPU ${((100 * cpu) / (r.elapsedMs / 1000)).toFixed(0)} % of a core, max RSS ${(maxRss / 1024).toFixed(1)} MiB`);
+    }
+  } finally {
+    await vpn.teardown();
+  }
 }
 
 /** The real CLI's wall times, as the engine tier last recorded them (npm run test:engine). */

@@ -3,10 +3,10 @@
 // with `pulumi stack output --json --show-secrets`) as <dir>/<region>/profiles/<user>/<file>,
 // files 0600 and directories 0700: they hold passwords.
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { profileTree, Profiles } from "../model/profiles";
+import { findPulumi } from "./lib/findPulumi";
 
 const USAGE = "usage: npm run profiles -- --stack <name> --out <dir>";
 
@@ -46,19 +46,16 @@ function isProfiles(v: unknown): v is Profiles {
   return isObj(v) && Object.values(v).every((byRegion) => isObj(byRegion) && Object.values(byRegion).every((set) => isObj(set) && typeof set.apple === "string"));
 }
 
-/** The Pulumi CLI where an installed one lives: PATH, then $PULUMI_HOME/bin (default ~/.pulumi/bin). */
-export function findPulumi(): string {
-  for (const dir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
-    if (existsSync(join(dir, "pulumi"))) return join(dir, "pulumi");
-  }
-  const home = join(process.env.PULUMI_HOME ?? join(homedir(), ".pulumi"), "bin", "pulumi");
-  if (existsSync(home)) return home;
-  throw new UsageError("the Pulumi CLI is not installed (no pulumi on PATH or in ~/.pulumi/bin): see the README, \"Deploy\"");
+/** The installed Pulumi CLI, or a user error saying how to get one. */
+function pulumiOrExplain(): string {
+  const found = findPulumi();
+  if (!found) throw new UsageError("the Pulumi CLI is not installed (no pulumi on PATH or in ~/.pulumi/bin): see the README, \"Deploy\"");
+  return found;
 }
 
 /** All stack outputs, secrets shown. stderr passes through (login or stack errors); stdout is never echoed. */
 export function stackOutputs(stack: string): Record<string, unknown> {
-  const pulumi = findPulumi();
+  const pulumi = pulumiOrExplain();
   let text: string;
   try {
     text = execFileSync(pulumi, ["stack", "output", "--json", "--show-secrets", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024 });

@@ -3,11 +3,9 @@
 // --json`), `regions` and `certificateNotAfter` (not secret). stdout holds secrets and is never
 // echoed; pulumi's stderr is reduced to one line for the error message.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import type { ServerAccess } from "./ssh";
 import { parseHostKey } from "./ssh";
+import { findPulumi } from "../lib/findPulumi";
 
 /** A mistake of the caller (arguments, stack or region name): one line, exit 2. */
 export class UsageError extends Error {}
@@ -21,12 +19,6 @@ export interface StackView {
 }
 
 /** The Pulumi CLI: PATH, then $PULUMI_HOME/bin, then ~/.pulumi/bin (where the installer puts it). */
-export function findPulumi(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? "").split(":").filter(Boolean)) if (existsSync(join(dir, "pulumi"))) return join(dir, "pulumi");
-  for (const home of [env.PULUMI_HOME, join(homedir(), ".pulumi")]) if (home && existsSync(join(home, "bin", "pulumi"))) return join(home, "bin", "pulumi");
-  return undefined;
-}
-
 function pulumiOutput(pulumi: string, stack: string, args: string[]): string {
   const r = spawnSync(pulumi, ["stack", "output", ...args, "--json", "--stack", stack], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
   if (r.error) throw new Error(`cannot run ${pulumi}: ${r.error.message}`);

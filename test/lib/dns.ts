@@ -9,6 +9,7 @@ import { inNs, runOk } from "./exec";
 import { NET, Topology } from "./netns";
 import { Daemon, startDaemon, waitForLine } from "./procs";
 import type { VpnServer } from "./server";
+import { namedConf } from "./named";
 
 /** Names the test root serves (documentation addresses; a TLD of its own: unbound keeps .test local, RFC 6761). `bogus` has a signature that does not match. */
 export const TEST_DNS = {
@@ -57,25 +58,7 @@ export async function startTestRoot(topology: Topology): Promise<TestRoot> {
   const ksk = readdirSync(dir).find((f) => f.endsWith(".key") && /DNSKEY\s+257\b/.test(readFileSync(join(dir, f), "utf8")));
   if (!ksk) throw new Error("no KSK written by dnssec-keygen");
   const conf = join(dir, "named.conf");
-  writeFileSync(
-    conf,
-    [
-      "options {",
-      `  directory "${dir}";`,
-      `  listen-on port 53 { ${NET.upstreamV4}; };`,
-      `  listen-on-v6 port 53 { ${NET.upstreamV6}; };`,
-      "  recursion no;",
-      "  dnssec-validation no;",
-      "  notify no;",
-      "  pid-file none;",
-      `  session-keyfile "${join(dir, "session.key")}";`,
-      `  managed-keys-directory "${dir}";`,
-      "};",
-      "controls { };",
-      `zone "." { type primary; file "${join(dir, "root.db.signed")}"; };`,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(conf, namedConf({ dir, v4: [NET.upstreamV4], v6: [NET.upstreamV6], zones: [{ name: ".", file: join(dir, "root.db.signed") }] }));
   const rootHints = join(dir, "root.hints");
   writeFileSync(rootHints, `. 3600000 NS a.root-servers.vpnlab.\na.root-servers.vpnlab. 3600000 A ${NET.upstreamV4}\na.root-servers.vpnlab. 3600000 AAAA ${NET.upstreamV6}\n`);
   const daemon = startDaemon(inNs(topology.upstream, ["/usr/sbin/named", "-g", "-c", conf]));

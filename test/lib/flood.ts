@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { inNs, runOk } from "./exec";
 import type { FloodOptions, FloodResult } from "./ikeflood";
 import { ClientHost, NET, Topology } from "./netns";
-import { Daemon, startDaemon, waitForLine } from "./procs";
+import { Daemon, startDaemon } from "./procs";
 import { waitFor } from "./wait";
 
 export const FLOOD_NET_V4 = "198.51.100";
@@ -42,9 +42,12 @@ const FLOODER = join(__dirname, "ikeflood.ts");
 export function startFlood(f: Flooder, o: Omit<FloodOptions, "server" | "sources">): RunningFlood {
   const opts: FloodOptions = { ...o, server: NET.serverV4, sources: f.sources };
   const daemon = startDaemon(inNs(f.host.ns, [process.execPath, "--require", "ts-node/register/transpile-only", FLOODER, JSON.stringify(opts)]));
-  const result = waitForLine(daemon, /^result /, (o.seconds + 30) * 1000, `the ${o.kind} flood's result`).then(
-    (line) => JSON.parse(line.slice("result ".length)) as FloodResult,
-  );
+  // The flooder is bounded (it stops after the count or seconds + 2 s): its exit is the end.
+  const result = daemon.exited.then(() => {
+    const line = daemon.output.split("\n").find((l) => l.startsWith("result "));
+    if (!line) throw new Error(`the ${o.kind} flood ended (${daemon.exitStatus}) without a result: ${daemon.output.slice(-2000)}`);
+    return JSON.parse(line.slice("result ".length)) as FloodResult;
+  });
   return { daemon, result };
 }
 

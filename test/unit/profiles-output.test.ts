@@ -106,7 +106,7 @@ describe("profile set and files", () => {
     const none = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", "dev", "--out", out], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, PATH: "/usr/bin:/bin", PULUMI_HOME: join(tmp, "no-cli"), TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
+      env: { ...process.env, PATH: "/usr/bin:/bin", HOME: join(tmp, "no-home"), PULUMI_HOME: join(tmp, "no-cli"), TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
     });
     assert.equal(none.status, 2);
     assert.equal(none.stderr.trim().split("\n").length, 1, none.stderr);

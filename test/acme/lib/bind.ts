@@ -6,6 +6,7 @@ import { promises as dnsp } from "node:dns";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Daemon, freePort, startDaemon, waitFor } from "./procs";
+import { namedConf } from "../../lib/named";
 
 export interface TsigKeySpec {
   name: string;
@@ -41,26 +42,8 @@ function zoneFile(z: ZoneSpec): string {
   return `${lines.join("\n")}\n`;
 }
 
-function namedConf(dir: string, port: number, keys: TsigKeySpec[], zones: ZoneSpec[]): string {
-  return [
-    "options {",
-    `  directory "${dir}";`,
-    `  listen-on port ${port} { 127.0.0.1; };`,
-    "  listen-on-v6 { none; };",
-    "  recursion no;",
-    "  dnssec-validation no;",
-    "  notify no;",
-    "  pid-file none;",
-    `  session-keyfile "${join(dir, "session.key")}";`,
-    `  managed-keys-directory "${dir}";`,
-    "};",
-    "controls { };",
-    ...keys.map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`),
-    ...zones.map((z) => {
-      const policy = z.grants?.length ? `update-policy { ${z.grants.join(" ")} };` : "";
-      return `zone "${z.name}" { type primary; file "${join(dir, `${z.name}.db`)}"; ${policy} };`;
-    }),
-  ].join("\n");
+function acmeNamedConf(dir: string, port: number, keys: TsigKeySpec[], zones: ZoneSpec[]): string {
+  return namedConf({ dir, port, v4: ["127.0.0.1"], keys, zones: zones.map((z) => ({ name: z.name, file: join(dir, `${z.name}.db`), grants: z.grants })) });
 }
 
 /** TXT values of `fqdn` as served by `server:port` right now (fresh resolver: no cache). */
@@ -83,7 +66,7 @@ export async function startBind(dir: string, keys: TsigKeySpec[], zones: ZoneSpe
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const conf = join(dir, "named.conf");
-    writeFileSync(conf, namedConf(dir, port, keys, zones));
+    writeFileSync(conf, acmeNamedConf(dir, port, keys, zones));
     const daemon = startDaemon("named", "/usr/sbin/named", ["-g", "-4", "-c", conf]);
     try {
       for (const z of zones) {

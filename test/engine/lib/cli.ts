@@ -4,7 +4,7 @@
 // the official way where the internet is reachable.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { findPulumi } from "../../../scripts/lib/findPulumi";
 import { dirname, join } from "node:path";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -26,10 +26,6 @@ function onPath(name: string, extra: string[] = []): string | undefined {
   return undefined;
 }
 
-export function pulumiHome(): string {
-  return process.env.PULUMI_HOME ?? join(homedir(), ".pulumi");
-}
-
 /** The provider plugins this program needs: every dependency whose package.json has a `pulumi` resource block. */
 export function requiredPlugins(): { name: string; version: string }[] {
   const deps = Object.keys(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies);
@@ -44,7 +40,7 @@ export function requiredPlugins(): { name: string; version: string }[] {
 }
 
 export function inventory(): CliInventory {
-  const pulumi = onPath("pulumi") ?? (existsSync(join(pulumiHome(), "bin", "pulumi")) ? join(pulumiHome(), "bin", "pulumi") : undefined);
+  const pulumi = findPulumi();
   const inv: CliInventory = { plugins: requiredPlugins().map((p) => ({ ...p, installed: false })) };
   if (!pulumi) return inv;
   inv.pulumi = pulumi;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Daemon, startDaemon, waitFor } from "../../acme/lib/procs";
 import type { DnsBackend, DnsRecordSpec } from "./api/backends";
 import { NET } from "./addresses";
+import { namedConf } from "../../lib/named";
 
 const NAME_RE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
 
@@ -73,22 +74,7 @@ export class Bind implements DnsBackend {
     mkdirSync(this.dir, { recursive: true });
     for (const z of this.zones) writeFileSync(this.zonePath(z), zoneFile(z, this.serial, []));
     const conf = join(this.dir, "named.conf");
-    writeFileSync(conf, [
-      "options {",
-      `  directory "${this.dir}";`,
-      `  listen-on port 53 { ${NET.dns}; };`,
-      "  listen-on-v6 { none; };",
-      "  recursion no;",
-      "  dnssec-validation no;",
-      "  notify no;",
-      "  pid-file none;",
-      `  session-keyfile "${join(this.dir, "session.key")}";`,
-      `  managed-keys-directory "${this.dir}";`,
-      "};",
-      "controls { };",
-      ...this.zones.map((z) => `zone "${z}" { type primary; file "${this.zonePath(z)}"; };`),
-      "",
-    ].join("\n"));
+    writeFileSync(conf, namedConf({ dir: this.dir, v4: [NET.dns], zones: this.zones.map((z) => ({ name: z, file: this.zonePath(z) })) }));
     this.daemon = startDaemon("named", "/usr/sbin/named", ["-g", "-4", "-c", conf]);
     for (const z of this.zones) await this.waitSerial(z, this.serial);
     this.log(`world: BIND authoritative for ${this.zones.join(", ")} on ${NET.dns}:53`);

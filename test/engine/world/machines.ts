@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { run, runOk } from "../../lib/exec";
 import { GiveUp, waitFor } from "../../lib/wait";
 import { cgroupPids, removeCgroupTree } from "../../hosts/lib/lab";
-import { TEST_ONLY_LIBIPSEC } from "../../hosts/lib/host";
+import { nspawnBootArgv, TEST_ONLY_LIBIPSEC } from "../../hosts/lib/host";
 import type { InstanceSpec, MachineBackend } from "./api/backends";
 import { BRIDGE, CGROUP_ROOTS, NET, instanceName } from "./addresses";
 import type { WorldNetwork } from "./network";
@@ -113,11 +113,7 @@ export class Instance {
       removeCgroupTree(cg);
       mkdirSync(cg, { recursive: true });
     }
-    const argv = [
-      "-q", "-D", this.root, "-M", this.name, "-b",
-      "--register=no", "--keep-unit", "--private-network", `--network-veth-extra=${this.name}:eth0`,
-      "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only", "--bind=/dev/net/tun",
-    ];
+    const argv = nspawnBootArgv(this.root, this.name, ["--bind=/dev/net/tun"]);
     // The shell moves itself into the instance's cgroups, then becomes systemd-nspawn.
     const enter = this.cgroups().map((cg) => `echo $$ > ${cg}/cgroup.procs`).join("; ");
     const log = openSync(join(this.dir, "console.log"), "a");

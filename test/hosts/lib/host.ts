@@ -21,6 +21,21 @@ import type { VmImage } from "./vm";
 /** strongSwan fragment the harness adds when this kernel has no ESP. Not a rendered file. */
 export const TEST_ONLY_LIBIPSEC = "/etc/strongswan.d/charon/zz-test-only-kernel-libipsec.conf";
 
+/**
+ * systemd-nspawn arguments that boot `root` as a disposable host `name`: systemd as
+ * PID 1, its own network namespace with eth0 as the host-side veth `name`, nothing of
+ * this machine's registration, resolver, time zone or journal (see test-hosts.md).
+ * Also used by the engine tier's Linode instances.
+ */
+export function nspawnBootArgv(root: string, name: string, extra: string[] = []): string[] {
+  return [
+    "-q", "-D", root, "-M", name, "-b",
+    "--register=no", "--keep-unit", "--private-network", `--network-veth-extra=${name}:eth0`,
+    "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
+    ...extra,
+  ];
+}
+
 export interface HostOptions {
   lab: Lab;
   rootfs: Rootfs;
@@ -194,12 +209,7 @@ export class TestHost {
       removeCgroupTree(cg);
       mkdirSync(cg, { recursive: true });
     }
-    const argv = [
-      "-q", "-D", this.root, "-M", this.name, "-b",
-      "--register=no", "--keep-unit", "--private-network", `--network-veth-extra=${this.name}:eth0`,
-      "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
-      ...(this.o.libipsec ? ["--bind=/dev/net/tun"] : []),
-    ];
+    const argv = nspawnBootArgv(this.root, this.name, this.o.libipsec ? ["--bind=/dev/net/tun"] : []);
     // The shell moves itself into the host's cgroups, then becomes systemd-nspawn.
     const enter = this.cgroups().map((cg) => `echo $$ > ${cg}/cgroup.procs`).join("; ");
     this.boots++;

@@ -10,7 +10,9 @@ export async function snapshot(host: TestHost): Promise<Record<string, string>> 
       "set -eu",
       "find /etc /var/lib/vpn-region -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sed 's/^/file /'",
       "find /etc /var/lib/vpn-region -xdev -print0 | sort -z | xargs -0 stat -c 'mode %a %n'",
-      "echo \"ruleset $(nft list ruleset | sha256sum | cut -d' ' -f1)\"",
+      // The rules, not their state: -s drops counter values, -t the entries the IKE
+      // rate-limit meters (dynamic sets) gather from traffic.
+      "echo \"ruleset $(nft -s -t list ruleset | sha256sum | cut -d' ' -f1)\"",
       "for k in net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv6.conf.eth0.accept_ra; do echo \"sysctl $(sysctl -n $k) $k\"; done",
       "echo \"packages $(dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sha256sum | cut -d' ' -f1)\"",
     ].join("\n"),
