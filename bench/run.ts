@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   await throughput();
   console.log(`\nSimultaneous clients (each its own namespace + charon, same machine as the server):`);
   await connectionRate();
-  console.log(`\nIKE floods (${FLOOD.rate} IKE_SA_INIT/s for ${FLOOD.seconds} s from ${FLOOD.sources} addresses; test/e2e/flood.test.ts asserts the bounds):`);
+  console.log(`\nIKE floods (${FLOOD.rate} and ${4 * FLOOD.rate} IKE_SA_INIT/s for ${FLOOD.seconds} s from ${FLOOD.sources} addresses; test/e2e/flood.test.ts asserts the bounds):`);
   await floodFigures();
   engineFigures();
 }
@@ -170,11 +170,16 @@ async function floodFigures(): Promise<void> {
   try {
     const flooder = await addFlooder(vpn.topology, FLOOD.sources);
     console.log(`  new client setup, no flood: ${msList(await setupTimes(vpn, user, FLOOD.setups))}; charon RSS ${(vpn.server.memoryKiB() / 1024).toFixed(1)} MiB`);
-    for (const kind of ["spoofed", "cookie-echo"] as FloodOptions["kind"][]) {
+    const floods: { kind: FloodOptions["kind"]; rate: number }[] = [
+      { kind: "spoofed", rate: FLOOD.rate },
+      { kind: "cookie-echo", rate: FLOOD.rate },
+      { kind: "cookie-echo", rate: 4 * FLOOD.rate },
+    ];
+    for (const { kind, rate } of floods) {
       const pid = vpn.server.pid;
       const cpu0 = cpuSeconds(pid);
       const rss = sampleMax(() => vpn.server.memoryKiB());
-      const run = startFlood(flooder, { kind, rate: FLOOD.rate, seconds: FLOOD.seconds });
+      const run = startFlood(flooder, { kind, rate, seconds: FLOOD.seconds });
       await floodUnderWay(run.daemon, kind);
       const times = await setupTimes(vpn, user, FLOOD.setups);
       const r = await run.result;

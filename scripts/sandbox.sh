@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A local Linode world to try the program without a Linode account (root, Debian 12):
-#   eval "$(sudo scripts/sandbox.sh start)"   start the world; stdout is only `export K=V` lines
-#   sudo scripts/sandbox.sh status            what exists: instances, firewalls, ranges, records
-#   sudo scripts/sandbox.sh stop              remove every instance, namespace, process and file it made
+#   eval "$(scripts/sandbox.sh start)"   start the world; stdout is only `export K=V` lines
+#   scripts/sandbox.sh status            what exists: instances, firewalls, ranges, records
+#   scripts/sandbox.sh stop              remove every instance, namespace, process and file it made
 # The world (test/engine/world/daemon.ts) runs in the background; its state, log and
 # pid live in $VPN_SANDBOX_DIR (default /var/lib/vpn-sandbox). Packages it needs:
 # test/engine/setup.sh. Progress and errors go to stderr.
