@@ -192,11 +192,15 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
       console.log(`# ${platforms[i].platform}: ${r.ike} IKE and ${r.child} CHILD rekeys in ${(elapsed / 1000).toFixed(1)} s, ${probes.n} ping rounds`);
     }
 
-    // The server responded to every rekey and initiated none.
-    const log = vpn.server.log();
-    const childRekeyRequests = count(log, /parsed CREATE_CHILD_SA request \d+ \[ N\(REKEY_SA\)/g);
-    const ikeRekeyRequests = count(log, /parsed CREATE_CHILD_SA request \d+ \[ SA No KE \]/g);
+    // The server responded to every rekey and initiated none. Its log may trail the clients' by
+    // a line: wait (bounded) until it shows every rekey the clients completed.
     const total = clients.map(rekeysDone).reduce((a, r) => ({ ike: a.ike + r.ike, child: a.child + r.child }), { ike: 0, child: 0 });
+    const childRe = /parsed CREATE_CHILD_SA request \d+ \[ N\(REKEY_SA\)/g;
+    const ikeRe = /parsed CREATE_CHILD_SA request \d+ \[ SA No KE \]/g;
+    await waitFor(() => count(vpn.server.log(), childRe) >= total.child && count(vpn.server.log(), ikeRe) >= total.ike, { timeoutMs: 5_000, what: "the server's log showing every rekey" }).catch(() => undefined);
+    const log = vpn.server.log();
+    const childRekeyRequests = count(log, childRe);
+    const ikeRekeyRequests = count(log, ikeRe);
     assert.ok(childRekeyRequests >= total.child, `server saw ${childRekeyRequests} CHILD rekey requests, clients completed ${total.child}`);
     assert.ok(ikeRekeyRequests >= total.ike, `server saw ${ikeRekeyRequests} IKE rekey requests, clients completed ${total.ike}`);
     assert.equal(count(log, /generating CREATE_CHILD_SA request \d+ \[ N\(REKEY_SA\)/g), 0, "the server initiated a CHILD rekey");
