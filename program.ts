@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { getImage, getRegions } from "@pulumi/linode";
 import { rawStackConfig, readStackConfig } from "./config/read";
-import { checkRegionsOffered, regionKeys } from "./config/regions";
+import { checkRegionsOffered, imageNotOffered, regionKeys } from "./config/regions";
 import { ConfigError } from "./config/validate";
 import { linodeApiBase, ServerCertificate } from "./components/certificate";
 import { createVpn } from "./components/vpnStack";
@@ -15,17 +15,15 @@ export function program() {
   // The regions the provider reports (GET /v4/regions; runs in preview too). An unknown
   // region fails here, naming its key, before any resource is registered. The image's
   // capabilities say whether it reads first-boot user data (components/hostKey.ts).
-  return Promise.all([getRegions({}), getImage({ id: config.image })]).then(([offered, image]) => {
-    let regionCapabilities: Record<string, string[]>;
-    try {
-      regionCapabilities = checkRegionsOffered(config, keys, offered.regions ?? []);
-    } catch (e) {
-      // As for any config error (config/read.ts): the message alone, no stack trace.
-      if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
-      throw e;
-    }
-    return createOutputs(config, regionCapabilities, image.capabilities ?? []);
+  const image = getImage({ id: config.image }).catch((e: unknown) => {
+    throw imageNotOffered(config.image, e) ?? e;
   });
+  return Promise.all([getRegions({}), image])
+    .then(([offered, image]) => createOutputs(config, checkRegionsOffered(config, keys, offered.regions ?? []), image.capabilities ?? []))
+    .catch((e: unknown) => {
+      // As for any config error (config/read.ts): the message alone, no stack trace.
+      throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
+    });
 }
 
 function createOutputs(config: ReturnType<typeof readStackConfig>, regionCapabilities: Record<string, string[]>, imageCapabilities: string[]) {

@@ -59,6 +59,18 @@ export function checkRegionsOffered(config: VpnConfig, keys: string[], offered: 
   return out;
 }
 
+/**
+ * The provider's getImage failed. A 404 (linodego: "[404] Not found") means the API
+ * does not offer this image (a deprecated or private id, or an API that lacks it):
+ * a config error naming the key. Anything else (a token refused, the API
+ * unreachable) is not about the config: undefined, and the caller reports it as is.
+ */
+export function imageNotOffered(image: string, err: unknown): ConfigError | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/\[404\]/.test(message)) return undefined;
+  return new ConfigError([`vpn:image: ${image} is not an image the Linode API offers (GET /v4/images answered 404)`]);
+}
+
 /** The Linode API's name for an image that reads Metadata user data with cloud-init (GET /v4/images, `capabilities`). */
 export const CLOUD_INIT_CAPABILITY = "cloud-init";
 

@@ -55,8 +55,9 @@ test("the real CLI takes Pulumi.yaml and the example stack past config validatio
   try {
     const r = p.pulumi(["preview"]);
     assert.doesNotMatch(r.out, /validating stack config|must be encrypted|is missing configuration/, r.out);
-    // Without a language host the CLI stops at loading it, i.e. after validation.
-    if (!inv.languageHost) assert.match(r.out, /language plugin nodejs|pulumi-language-nodejs/, r.out);
+    // Past validation the CLI loads the language host: without one it stops there; with
+    // one, the program starts and stops at the SDK this scratch directory lacks.
+    assert.match(r.out, inv.languageHost ? /Pulumi SDK has not been installed/ : /language plugin nodejs|pulumi-language-nodejs/, r.out);
   } finally {
     p.done();
   }

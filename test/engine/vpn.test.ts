@@ -31,6 +31,9 @@ function stackConfig(world: World, host: string, users: string[], region = "us-o
     "vpn:hostname": `${host}.${world.zones[0]}`,
     "vpn:region": region,
     "vpn:acmeServer": world.acmeDirectory,
+    // The DNS-01 wait looks for the zone's name servers through this resolver: this
+    // machine's own resolver does not know the sandbox zone (as in the README's sandbox).
+    "vpn:acmeDnsResolvers[0]": world.dnsServer,
     "linode:url": world.url,
     // The provider polls events every 4 s by default; the world answers at once.
     "linode:eventPollMs": "500",

@@ -452,6 +452,17 @@ test("regions: capabilities and the objects the regions data source reads", asyn
   assert.equal((await f.call("GET", "regions/eu-mars")).status, 404);
 });
 
+test("images: an id is found with its slash escaped (as linodego asks) or plain; unknown ids 404", async (t) => {
+  const f = await world(t);
+  // linodego escapes path parameters (images.go GetImage: url.PathEscape), so the
+  // provider's getImage asks for images/linode%2Fdebian12; the real API answers both.
+  const escaped = await f.call("GET", "images/linode%2Fdebian12");
+  assert.equal(escaped.status, 200);
+  assert.equal(escaped.json.id, "linode/debian12");
+  assert.equal((await f.call("GET", "images/linode/debian12")).json.id, "linode/debian12");
+  assert.equal((await f.call("GET", "images/linode%2Fdebain12")).status, 404);
+});
+
 test("requests are recorded with method, path, query and X-Filter, secrets redacted", async (t) => {
   const f = await world(t);
   const secretUserData = Buffer.from("#cloud-config\nssh_keys:\n  ed25519_private: PRIVATE-KEY-MATERIAL\n").toString("base64");

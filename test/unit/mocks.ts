@@ -132,7 +132,7 @@ export const MOCK_REGIONS = [
 export async function runProgram(
   config: Record<string, string>,
   program: () => Promise<Record<string, unknown>> | Record<string, unknown>,
-  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; regions?: { id: string; capabilities: string[] }[]; imageCapabilities?: string[] } = {},
+  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; regions?: { id: string; capabilities: string[] }[]; imageCapabilities?: string[]; imageMissing?: boolean } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const calls: string[] = [];
@@ -158,6 +158,12 @@ export async function runProgram(
         calls.push(a.token);
         if (a.token === "linode:index/getDomain:getDomain") return { ...a.inputs, id: 424242 };
         if (a.token === "linode:index/getRegions:getRegions") return { id: "regions", regions: opts.regions ?? MOCK_REGIONS };
+        // What the engine hands the program when the API answers 404 for the image: the
+        // SDK rethrows a failed invoke as new Error(err.details) (runtime/invoke.js).
+        if (a.token === "linode:index/getImage:getImage" && opts.imageMissing) {
+          const details = `invocation of ${a.token} returned an error: Error listing images: ${a.inputs.id}: [404] Not found`;
+          throw Object.assign(new Error(details), { details });
+        }
         if (a.token === "linode:index/getImage:getImage") return { ...a.inputs, capabilities: opts.imageCapabilities ?? ["cloud-init"] };
         return a.inputs;
       },

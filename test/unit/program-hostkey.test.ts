@@ -114,7 +114,7 @@ test("an image the API reports without cloud-init: no user data, trust on first 
   assert.ok(r.resources.some((x) => x.name === "us-ord-00-record-host-key"));
 });
 
-async function failedRun(raw: Record<string, unknown>): Promise<{ error: unknown; registered: string[] }> {
+async function failedRun(raw: Record<string, unknown>, opts: { imageMissing?: boolean } = {}): Promise<{ error: unknown; registered: string[] }> {
   const { program } = await import("../../program");
   let error: unknown;
   const r = await runProgram(
@@ -126,7 +126,7 @@ async function failedRun(raw: Record<string, unknown>): Promise<{ error: unknown
           error = e;
           return {};
         }),
-    { secretKeys: SECRET_KEYS },
+    { secretKeys: SECRET_KEYS, ...opts },
   );
   return { error, registered: r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack").map((x) => x.name) };
 }
@@ -143,6 +143,13 @@ test("an unknown region in vpn:regions is named by its index", async () => {
   const { error, registered } = await failedRun(raw);
   assert.match(String((error as Error)?.message), /vpn:regions\[1\]\.region: eu-centrall is not a region the Linode API offers; nearest: eu-central,/);
   assert.doesNotMatch(String((error as Error).message), /regions\[0\]/);
+  assert.deepEqual(registered, []);
+});
+
+test("an image the API does not offer fails before any resource, one line naming vpn:image", async () => {
+  const { error, registered } = await failedRun(withKeys({ "vpn:image": "linode/ubuntu24.04" }), { imageMissing: true });
+  assert.ok(error instanceof pulumi.RunError, `a RunError: the engine prints the message, no stack trace (${String(error)})`);
+  assert.match((error as Error).message, /vpn:image: linode\/ubuntu24\.04 is not an image the Linode API offers/);
   assert.deepEqual(registered, []);
 });
 

@@ -3,7 +3,7 @@
 // cache). Nothing here installs or builds anything: scripts/test-all.sh installs them
 // the official way where the internet is reachable.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { findPulumi } from "../../../scripts/lib/findPulumi";
 import { dirname, join } from "node:path";
 
@@ -45,7 +45,7 @@ export function inventory(): CliInventory {
   if (!pulumi) return inv;
   inv.pulumi = pulumi;
   inv.version = execFileSync(pulumi, ["version"], { encoding: "utf8", env: cliEnv({}) }).trim();
-  inv.languageHost = onPath("pulumi-language-nodejs", [dirname(pulumi)]);
+  inv.languageHost = languageHostOf(pulumi);
   let listed: { name: string; kind: string; version: string }[] = [];
   try {
     listed = JSON.parse(execFileSync(pulumi, ["plugin", "ls", "--json"], { encoding: "utf8", env: cliEnv({}) }) || "[]") ?? [];
@@ -54,6 +54,16 @@ export function inventory(): CliInventory {
   }
   for (const p of inv.plugins) p.installed = listed.some((l) => l.kind === "resource" && l.name === p.name && l.version === p.version);
   return inv;
+}
+
+/**
+ * Where the CLI finds its Node.js language host: beside its own executable as the
+ * kernel resolved it (os.Executable reads /proc/self/exe, so a symlinked `pulumi`
+ * such as /usr/local/bin/pulumi -> ~/.pulumi/bin/pulumi looks in ~/.pulumi/bin),
+ * then beside the link, then on PATH.
+ */
+export function languageHostOf(pulumi: string): string | undefined {
+  return onPath("pulumi-language-nodejs", [...new Set([dirname(realpathSync(pulumi)), dirname(pulumi)])]);
 }
 
 /** Why the full engine tier cannot run here, or undefined when everything is present. */

@@ -11,7 +11,7 @@ import type { World } from "../world/world";
 
 const ROOT = join(__dirname, "..", "..", "..");
 /** What the program needs at run time (Pulumi.yaml is copied: the CLI resolves `main` next to it). */
-const LINKED = ["index.ts", "program.ts", "config", "model", "components", "templates", "node_modules", "package.json", "tsconfig.json"];
+const LINKED = ["index.ts", "program.ts", "config", "model", "components", "templates", "node_modules", "package.json", "tsconfig.json", "tsconfig.program.json"];
 
 export interface CliRun {
   status: number | null;

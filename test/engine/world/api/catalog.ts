@@ -68,6 +68,12 @@ export function regionBody(r: { id: string; capabilities: string[] }) {
   };
 }
 
+function image(id: string) {
+  if (!Object.hasOwn(IMAGES, id)) throw notFound();
+  const i = IMAGES[id];
+  return imageBody(id, i);
+}
+
 export function registerCatalog(router: Router, world: World): void {
   router
     .on("GET linode/types", (req) => paged(req, Object.entries(PLANS).map(([id, p]) => typeBody(id, p))))
@@ -77,12 +83,10 @@ export function registerCatalog(router: Router, world: World): void {
       return typeBody(id, p);
     })
     .on("GET images", (req) => paged(req, Object.entries(IMAGES).map(([id, i]) => imageBody(id, i))))
-    .on("GET images/:vendor/:name", (_req, [vendor, name]) => {
-      const id = `${vendor}/${name}`;
-      const i = IMAGES[id];
-      if (!i) throw notFound();
-      return imageBody(id, i);
-    })
+    // An image id holds a slash: linodego sends it escaped as one segment
+    // (images/linode%2Fdebian12), other clients as two; the API answers both.
+    .on("GET images/:id", (_req, [id]) => image(id))
+    .on("GET images/:vendor/:name", (_req, [vendor, name]) => image(`${vendor}/${name}`))
     .on("GET regions", (req) => paged(req, world.opts.regions.map(regionBody)))
     .on("GET regions/:id", (_req, [id]) => {
       const r = world.opts.regions.find((x) => x.id === id);
