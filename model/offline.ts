@@ -38,8 +38,13 @@ export function renderOffline(
   const config = validate(raw);
   const addresses = renderAddresses(doc.render ?? block.render ?? {}, config);
   const passwords = Object.fromEntries(config.users.map((u) => [u.name, config.passwords[u.name] ?? GENERATED_PLACEHOLDER]));
+  // Profiles get no password at all, not even a plain one from the stack file: an offline
+  // render is for review and diffing, so every profile leaves the password out and the
+  // device asks for it (model/placeholders.ts). The server files keep theirs: they show
+  // where each secret goes.
+  const noPasswords = Object.fromEntries(config.users.map((u) => [u.name, config.passwords[u.name] === undefined ? GENERATED_PLACEHOLDER : SECRET_PLACEHOLDER]));
   // Unsigned only: signing needs the certificate, which exists after deployment.
-  const profiles = renderProfiles({ stack, config, passwords });
+  const profiles = renderProfiles({ stack, config, passwords: noPasswords });
   return config.regions.map((region) => ({
     ...renderRegion({ config, region, addresses: addresses[region.region], passwords }),
     profiles: Object.fromEntries(config.users.map((u) => [u.name, profileFiles(u.name, region.region, profiles[u.name][region.region])])),

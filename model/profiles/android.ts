@@ -13,17 +13,19 @@
 import { clientEspString, clientIkeString, CLIENT_SUITES } from "../proposals";
 import { profileUuid } from "./ids";
 import { connectionName, NAT_KEEPALIVE_SECONDS, TUNNEL_MTU } from "./settings";
-import { isPlaceholder } from "../placeholders";
+import { storablePassword } from "../placeholders";
 
 export interface AndroidProfileInput {
   stack: string;
   user: string;
-  password: string;
+  /** Absent (or an offline placeholder): no shared_secret, the app asks at import. */
+  password?: string;
   hostname: string;
   region: string;
 }
 
 export function androidProfileObject(input: AndroidProfileInput): Record<string, unknown> {
+  const password = storablePassword(input.password);
   return {
     // Stable per stack/region/user: re-importing replaces the profile instead of adding a copy.
     uuid: profileUuid("android", input.stack, input.user, input.region),
@@ -31,9 +33,10 @@ export function androidProfileObject(input: AndroidProfileInput): Record<string,
     type: "ikev2-eap",
     remote: { addr: input.hostname, id: input.hostname },
     // shared_secret: the EAP password, read by app 2.5.3 and later (older apps ignore it and ask
-    // once at import), so nothing has to be typed on the phone. An offline render's
-    // placeholder is left out: the app would store it silently instead of asking.
-    local: { eap_id: input.user, ...(isPlaceholder(input.password) ? {} : { shared_secret: input.password }) },
+    // once at import), so nothing has to be typed on the phone. Without a known password
+    // (offline render) it is left out: the app would store a placeholder silently instead of
+    // asking. JSON has no comments, so the file cannot say so itself.
+    local: { eap_id: input.user, ...(password === undefined ? {} : { shared_secret: password }) },
     "ike-proposal": clientIkeString(CLIENT_SUITES.strongswan),
     "esp-proposal": clientEspString(CLIENT_SUITES.strongswan),
     mtu: TUNNEL_MTU,

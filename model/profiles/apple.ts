@@ -4,6 +4,7 @@
 import { Algo, CLIENT_SUITES, ClientSuite } from "../proposals";
 import { appleLifetimeMinutes } from "../rekey";
 import type { OnDemand, RegionSpec } from "../types";
+import { storablePassword } from "../placeholders";
 import { appleIdentifierPrefix, profileUuid } from "./ids";
 import { plist, PlistValue } from "./plist";
 import { CAPTIVE_PROBE_URL, connectionName, TUNNEL_MTU } from "./settings";
@@ -12,7 +13,8 @@ export interface AppleProfileInput {
   stack: string;
   zone: string;
   user: string;
-  password: string;
+  /** Absent (or an offline placeholder): no AuthPassword, the device asks at connect time. */
+  password?: string;
   regions: RegionSpec[];
   onDemand: OnDemand;
   trustedSsids: string[];
@@ -88,6 +90,7 @@ export function killSwitchKeys(on: boolean): Dict {
 
 function vpnPayload(input: AppleProfileInput, region: RegionSpec, prefix: string): Dict {
   const name = connectionName(region.hostname);
+  const password = storablePassword(input.password);
   return {
     PayloadType: "com.apple.vpn.managed",
     PayloadVersion: 1,
@@ -104,7 +107,10 @@ function vpnPayload(input: AppleProfileInput, region: RegionSpec, prefix: string
       AuthenticationMethod: "None",
       ExtendedAuthEnabled: 1,
       AuthName: input.user,
-      AuthPassword: input.password,
+      // Without AuthPassword, an EAP (ExtendedAuthEnabled) payload with AuthenticationMethod
+      // None makes the device ask for the password when the VPN connects (Apple's
+      // com.apple.vpn.managed schema: AuthPassword is optional).
+      ...(password === undefined ? {} : { AuthPassword: password }),
       ...securityAssociations(),
       DeadPeerDetectionRate: "Medium",
       DisableMOBIKE: 0,
@@ -137,6 +143,19 @@ export function appleProfileObject(input: AppleProfileInput): Dict {
   };
 }
 
+/**
+ * Said inside the profile when it holds no password. Fixed text (no value from the config,
+ * so nothing to escape), and no "--", which XML forbids inside a comment.
+ */
+export const APPLE_NO_PASSWORD_COMMENT =
+  "<!-- No password in this profile (offline render): the device asks for it when the VPN connects. The profiles of the deployed stack (npm run profiles) carry it. -->";
+
 export function renderAppleProfile(input: AppleProfileInput): string {
-  return plist.build(appleProfileObject(input));
+  const xml = plist.build(appleProfileObject(input));
+  if (storablePassword(input.password) !== undefined) return xml;
+  // First inside the top-level <dict>, where profile tools and Apple's parser take comments.
+  const open = '<plist version="1.0">\n  <dict>\n';
+  const at = xml.indexOf(open);
+  if (at < 0) throw new Error("unexpected plist layout: cannot place the no-password comment");
+  return `${xml.slice(0, at + open.length)}    ${APPLE_NO_PASSWORD_COMMENT}\n${xml.slice(at + open.length)}`;
 }

@@ -3,6 +3,7 @@
 // system's CAs and the user with EAP-MSCHAPv2, with the user name as IKE identity.
 import { keyfileValue, swanSecret, swanString } from "../escape";
 import { clientEspString, clientIkeString, CLIENT_SUITES } from "../proposals";
+import { storablePassword } from "../placeholders";
 import { CLIENT_LIFETIMES, swanDuration } from "../rekey";
 import { profileUuid } from "./ids";
 import { connectionName } from "./settings";
@@ -10,7 +11,8 @@ import { connectionName } from "./settings";
 export interface LinuxProfileInput {
   stack: string;
   user: string;
-  password: string;
+  /** Absent (or an offline placeholder): the file holds no secret (see each renderer). */
+  password?: string;
   hostname: string;
   region: string;
 }
@@ -19,10 +21,17 @@ function keyfile(sections: Array<[string, Array<[string, string]>]>): string {
   return sections.map(([name, entries]) => [`[${name}]`, ...entries.map(([k, v]) => `${k}=${keyfileValue(v)}`)].join("\n")).join("\n\n") + "\n";
 }
 
+/** Opens an .nmconnection that holds no password. GLib key files take `#` comment lines. */
+export const NM_NO_PASSWORD_COMMENT = [
+  "# No password in this file (offline render): password-flags=2 makes NetworkManager ask for it",
+  "# at every connection (nmcli connection up <name> --ask). The deployed stack's profiles hold it.",
+];
+
 /** Install as root: /etc/NetworkManager/system-connections/<file>, mode 0600, then `nmcli connection reload`. */
 export function renderNetworkManagerProfile(input: LinuxProfileInput): string {
   const suite = CLIENT_SUITES.strongswan;
-  return keyfile([
+  const password = storablePassword(input.password);
+  const text = keyfile([
     [
       "connection",
       [
@@ -50,15 +59,18 @@ export function renderNetworkManagerProfile(input: LinuxProfileInput): string {
         ["esp", clientEspString(suite)],
         // No MTU or lifetime keys: the plugin has none (charon-nm rekeys on its own schedule,
         // see model/rekey.ts; the server clamps the TCP MSS).
-        // 0 = the secret lives in this (root-only) file.
-        ["password-flags", "0"],
+        // NMSettingSecretFlags (libnm): 0 = the secret lives in this (root-only) file;
+        // 2 = NOT_SAVED, asked for at every connection (the plugin's auth dialog, or
+        // `nmcli --ask`), used when no password is known.
+        ["password-flags", password === undefined ? "2" : "0"],
       ],
     ],
-    ["vpn-secrets", [["password", input.password]]],
+    ...(password === undefined ? [] : [["vpn-secrets", [["password", password]]] as [string, Array<[string, string]>]]),
     // A negative DNS priority makes the tunnel's DNS servers the only ones used while it is up.
     ["ipv4", [["method", "auto"], ["dns-priority", "-50"]]],
     ["ipv6", [["method", "auto"], ["dns-priority", "-50"]]],
   ]);
+  return password === undefined ? `${NM_NO_PASSWORD_COMMENT.join("\n")}\n${text}` : text;
 }
 
 /** The swanctl connection (and child SA) name for a region. Region ids are [a-z0-9-] by validation. */
@@ -75,6 +87,24 @@ export function swanctlConnectionName(region: string): string {
 export function renderSwanctlProfile(input: LinuxProfileInput): string {
   const suite = CLIENT_SUITES.strongswan;
   const name = swanctlConnectionName(input.region);
+  const password = storablePassword(input.password);
+  // swanctl cannot prompt for an EAP password: without one the file gets no secrets block
+  // (a placeholder would be sent as the password) and says how to add the real one.
+  const secrets =
+    password === undefined
+      ? [
+          "# No password in this file (offline render), so no secrets block: charon cannot ask",
+          "# for an EAP password. Add one with the password from the stack (the deployed",
+          `# stack's profiles have it): secrets { eap-${name} { id = <user>  secret = <password> } }`,
+        ]
+      : [
+          "secrets {",
+          `  eap-${name} {`,
+          `    id = ${swanString(input.user)}`,
+          `    secret = ${swanSecret(password)}`,
+          "  }",
+          "}",
+        ];
   return [
     "# IKEv2 VPN client (strongSwan swanctl). Generated file: do not edit.",
     "connections {",
@@ -111,12 +141,7 @@ export function renderSwanctlProfile(input: LinuxProfileInput): string {
     "  }",
     "}",
     "",
-    "secrets {",
-    `  eap-${name} {`,
-    `    id = ${swanString(input.user)}`,
-    `    secret = ${swanSecret(input.password)}`,
-    "  }",
-    "}",
+    ...secrets,
     "",
   ].join("\n");
 }

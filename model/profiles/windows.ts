@@ -3,6 +3,12 @@
 // credentials. Every value is a single-quoted PowerShell literal (psQuote) assigned to a
 // variable at the top; the commands below only reference those variables.
 //
+// Without a known password (an offline render) the script stores no credentials at all:
+// no $Password, no RasSetCredentials. Add-VpnConnection -RememberCredential makes Windows
+// ask for user name and password at the first connection and keep what the user typed
+// (Microsoft's Add-VpnConnection reference: "the credentials supplied at the time of first
+// successful connection are stored in the cache").
+//
 // What the cmdlets cannot set (Microsoft's VpnClient module reference, learn.microsoft.com):
 // - SA lifetimes: Set-VpnConnectionIPsecConfiguration takes only the six transform/group
 //   parameters below; Windows rekeys on its own schedule, which is why the server never starts
@@ -10,12 +16,14 @@
 // - a tunnel MTU: neither Add-VpnConnection nor Set-VpnConnection has an MTU parameter; the
 //   server's TCP MSS clamping covers TCP instead.
 import { psQuote } from "../escape";
+import { storablePassword } from "../placeholders";
 import { Algo, CLIENT_SUITES, ClientSuite } from "../proposals";
 import { connectionName } from "./settings";
 
 export interface WindowsScriptInput {
   user: string;
-  password: string;
+  /** Absent (or an offline placeholder): no credentials are stored, Windows asks at the first connection. */
+  password?: string;
   hostname: string;
 }
 
@@ -79,17 +87,51 @@ namespace LinodeIkev2Vpn {
 
 export function renderWindowsScript(input: WindowsScriptInput): string {
   const ipsec = windowsIpsecParameters().map(([k, v]) => `-${k} ${v}`).join(" ");
+  const password = storablePassword(input.password);
+  const header =
+    password === undefined
+      ? [
+          "# IKEv2 VPN connection. Generated file: do not edit.",
+          "# No password in this file (offline render): Windows asks for the user name and password",
+          "# at the first connection and remembers them. The deployed stack's profiles store them.",
+          "# Run as the user who will connect (no administrator rights needed):",
+          "#   powershell -NoProfile -ExecutionPolicy Bypass -File <this file>",
+          "# Running it again replaces the connection.",
+        ]
+      : [
+          "# IKEv2 VPN connection with stored credentials. Generated file: do not edit.",
+          "# Run as the user who will connect (no administrator rights needed):",
+          "#   powershell -NoProfile -ExecutionPolicy Bypass -File <this file>",
+          "# Running it again replaces the connection. It never prints the password.",
+        ];
+  const credentials =
+    password === undefined
+      ? [
+          // Nothing is stored: a stored guess would fail every login instead of prompting.
+          "Write-Output \"VPN connection '$Name' is ready: connect from the network menu; Windows asks for the user name ($User) and password the first time.\"",
+        ]
+      : [
+          "# Credentials: stored for this connection, so connecting needs no typing.",
+          "if (-not ('LinodeIkev2Vpn.Ras' -as [type])) {",
+          "  Add-Type -TypeDefinition @'",
+          ...RAS_CREDENTIALS_TYPE.split("\n"),
+          "'@",
+          "}",
+          "$Result = [LinodeIkev2Vpn.Ras]::Store($Name, $User, $Password)",
+          "Remove-Variable Password",
+          "if ($Result -ne 0) {",
+          "  Write-Warning \"Could not store the credentials (RAS error $Result): Windows asks for them on the first connection.\"",
+          "}",
+          "Write-Output \"VPN connection '$Name' is ready: connect from the network menu (or: rasdial.exe '$Name').\"",
+        ];
   const lines = [
     // No value appears in comments or double-quoted strings: only in the psQuote'd literals below.
-    "# IKEv2 VPN connection with stored credentials. Generated file: do not edit.",
-    "# Run as the user who will connect (no administrator rights needed):",
-    "#   powershell -NoProfile -ExecutionPolicy Bypass -File <this file>",
-    "# Running it again replaces the connection. It never prints the password.",
+    ...header,
     "$ErrorActionPreference = 'Stop'",
     `$Name = ${psQuote(connectionName(input.hostname))}`,
     `$Server = ${psQuote(input.hostname)}`,
     `$User = ${psQuote(input.user)}`,
-    `$Password = ${psQuote(input.password)}`,
+    ...(password === undefined ? [] : [`$Password = ${psQuote(password)}`]),
     "",
     "# Idempotent: drop an earlier version of this connection first.",
     "if (Get-VpnConnection -Name $Name -ErrorAction SilentlyContinue) {",
@@ -117,18 +159,7 @@ export function renderWindowsScript(input: WindowsScriptInput): string {
     "}",
     "[System.IO.File]::WriteAllLines($Pbk, [string[]]$Lines, $Encoding)",
     "",
-    "# Credentials: stored for this connection, so connecting needs no typing.",
-    "if (-not ('LinodeIkev2Vpn.Ras' -as [type])) {",
-    "  Add-Type -TypeDefinition @'",
-    ...RAS_CREDENTIALS_TYPE.split("\n"),
-    "'@",
-    "}",
-    "$Result = [LinodeIkev2Vpn.Ras]::Store($Name, $User, $Password)",
-    "Remove-Variable Password",
-    "if ($Result -ne 0) {",
-    "  Write-Warning \"Could not store the credentials (RAS error $Result): Windows asks for them on the first connection.\"",
-    "}",
-    "Write-Output \"VPN connection '$Name' is ready: connect from the network menu (or: rasdial.exe '$Name').\"",
+    ...credentials,
     "",
   ];
   return lines.join("\r\n");

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderProfiles } from "../../model/profiles";
+import { GENERATED_PLACEHOLDER } from "../../model/placeholders";
 import type { OnDemand } from "../../model/types";
 import { PASSWORDS, parsePlist, STACK, testConfig } from "./profiles-fixtures";
 
@@ -146,6 +147,14 @@ describe("Apple .mobileconfig against Apple's published schema (com.apple.vpn.ma
       });
     }
   }
+
+  it("the offline profile (no AuthPassword, so the device asks) passes the same check", () => {
+    const xml = renderProfiles({ stack: STACK, config: testConfig(), passwords: { ...PASSWORDS, alice: GENERATED_PLACEHOLDER } }).alice["us-ord"].apple;
+    for (const p of parsePlist(xml).PayloadContent) {
+      assert.deepEqual(violations(p, VPN_PAYLOAD, "VPN"), []);
+      assert.equal((p.IKEv2 as Record<string, unknown>).AuthPassword, undefined);
+    }
+  });
 
   it("the check itself catches an unknown key, a wrong type and a value outside the range (it can fail)", () => {
     const bad = { VPNType: "IKEv2", IKEv2: { MTU: 1500, DisableMOBIKE: true, Bogus: 1, IKESecurityAssociationParameters: { DiffieHellmanGroup: 3 } } };
