@@ -5,6 +5,7 @@
 import { CONFIG_KEYS, DEFAULT_DNS_SERVERS, DEFAULT_MAINTENANCE_WINDOW, DEFAULT_POOL_V4 } from "./keys";
 import { unknownKeyProblems } from "./unknownKeys";
 import { cidrContains, cidrSize, cidrsOverlap, Cidr, parseCidr, parseIp } from "./net";
+import { windowsNameProblem } from "../model/fileNames";
 import type { Compat, Image, OnDemand, RegionSpec, Rfc2136Settings, UniqueIds, UserSpec, VpnConfig } from "../model/types";
 
 export class ConfigError extends Error {
@@ -18,9 +19,12 @@ export class ConfigError extends Error {
  * User names: EAP identities, file names, Windows connection names. Kept portable on purpose.
  * Not a dotted quad: strongSwan parses such a name as an IPv4 identity and feeds its
  * 4 binary bytes to EAP-MSCHAPv2, so that user could never log in (test/e2e).
+ * The syntax alone still lets through names Windows cannot use as a file or folder name
+ * (con, nul.txt, com1, a trailing dot): windowsNameProblem (model/fileNames.ts) refuses those.
  */
 export const USER_NAME_RE = /^(?!\d+(?:\.\d+){3}$)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-export const USER_NAME_RULE = "1-64 characters: letters, digits and . _ @ + - (starting with a letter or digit), not an IPv4 address";
+export const USER_NAME_RULE =
+  "1-64 characters: letters, digits and . _ @ + - (starting with a letter or digit, not ending with a dot), not an IPv4 address, not a Windows device name such as con or com1";
 /** Passwords: printable ASCII (space to ~), so every client platform can type and store them. */
 export const PASSWORD_RE = /^[\x20-\x7e]{8,128}$/;
 export const PASSWORD_RULE = "8-128 printable ASCII characters (space through ~), no leading or trailing space";
@@ -211,6 +215,12 @@ function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec
     }
     if (typeof name !== "string" || !USER_NAME_RE.test(name)) {
       c.add(typeof item === "object" ? `${key}.name` : key, `user name must be ${USER_NAME_RULE}, got ${describe(name)}`);
+      return;
+    }
+    // Each user gets a profile folder and files named after them (<user>/<user>.ps1 ...).
+    const windows = windowsNameProblem(name);
+    if (windows) {
+      c.add(typeof item === "object" ? `${key}.name` : key, `user name ${JSON.stringify(name)} ${windows}; choose another name`);
       return;
     }
     const folded = name.toLowerCase();

@@ -1,5 +1,6 @@
 // Client profiles for every platform, derived from the proposal table (model/proposals.ts)
 // like the server's own proposals. Pure: same inputs, byte-identical outputs.
+import { windowsNameProblem } from "../fileNames";
 import type { VpnConfig } from "../types";
 import { renderAndroidProfile } from "./android";
 import { renderAppleProfile } from "./apple";
@@ -90,6 +91,9 @@ export function profileTree(profiles: Profiles): Record<string, string | Buffer>
   const tree: Record<string, string | Buffer> = {};
   for (const [user, byRegion] of Object.entries(profiles)) {
     if (!PATH_SEGMENT_RE.test(user)) throw new Error(`user name unusable in a file path: ${JSON.stringify(user)}`);
+    // A stack deployed before the config refused such names still has them in its outputs.
+    const windows = windowsNameProblem(user);
+    if (windows) throw new Error(`user name unusable in a file path: ${JSON.stringify(user)} ${windows}`);
     for (const [region, set] of Object.entries(byRegion)) {
       if (!PATH_SEGMENT_RE.test(region)) throw new Error(`region unusable in a file path: ${JSON.stringify(region)}`);
       for (const [file, content] of Object.entries(profileFiles(user, region, set))) tree[`${region}/profiles/${user}/${file}`] = content;
