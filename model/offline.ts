@@ -51,22 +51,57 @@ export function renderOffline(
   }));
 }
 
-/** Checks the `render:` map: known regions only, each with valid ipv4, ipv6 and ipv6Range. */
-function renderAddresses(map: unknown, config: VpnConfig): Record<string, RegionAddresses> {
-  if (typeof map !== "object" || map === null || Array.isArray(map)) throw new Error("render: must be a map of region -> { ipv4, ipv6, ipv6Range }");
-  const out: Record<string, RegionAddresses> = {};
-  for (const [region, v] of Object.entries(map as Record<string, any>)) {
-    const where = `render.${region}`;
-    if (!config.regions.some((r) => r.region === region)) throw new Error(`${where}: no such region in the config (have ${config.regions.map((r) => r.region).join(", ")})`);
-    if (parseIp(String(v?.ipv4))?.family !== 4) throw new Error(`${where}.ipv4: must be an IPv4 address`);
-    if (parseIp(String(v?.ipv6))?.family !== 6) throw new Error(`${where}.ipv6: must be an IPv6 address`);
-    let range: string;
-    try {
-      range = normalizeRange(String(v?.ipv6Range));
-    } catch {
-      throw new Error(`${where}.ipv6Range: must be an IPv6 /64 such as 2001:db8:1::/64`);
-    }
-    out[region] = { ipv4: v.ipv4, ipv6: v.ipv6, ipv6Range: range };
+/**
+ * A bad `render:` map: every problem, one line each, in the form of ConfigError's
+ * (`render.<region>.<field>: ...`), so the command prints both the same way.
+ */
+export class RenderMapError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid render: map:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "RenderMapError";
   }
+}
+
+const FIELDS = ["ipv4", "ipv6", "ipv6Range"] as const;
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const shown = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : v === undefined ? "nothing" : JSON.stringify(v) ?? String(v));
+
+/** Checks the `render:` map: known regions only, each with exactly ipv4, ipv6 and ipv6Range, all valid. */
+function renderAddresses(map: unknown, config: VpnConfig): Record<string, RegionAddresses> {
+  if (!isMap(map)) throw new RenderMapError(["render: must be a map of region -> { ipv4, ipv6, ipv6Range }"]);
+  const problems: string[] = [];
+  const out: Record<string, RegionAddresses> = {};
+  for (const [region, v] of Object.entries(map)) {
+    // A region key is the user's text: quoted unless it is a plain region id.
+    const where = /^[a-z0-9-]+$/.test(region) ? `render.${region}` : `render[${JSON.stringify(region)}]`;
+    if (!config.regions.some((r) => r.region === region)) {
+      problems.push(`${where}: no such region in the config (have ${config.regions.map((r) => r.region).join(", ")})`);
+      continue;
+    }
+    if (!isMap(v)) {
+      problems.push(`${where}: must be a map with ipv4, ipv6 and ipv6Range, got ${shown(v)}`);
+      continue;
+    }
+    const before = problems.length;
+    const ipv4 = v.ipv4;
+    const ipv6 = v.ipv6;
+    if (typeof ipv4 !== "string" || parseIp(ipv4)?.family !== 4) problems.push(`${where}.ipv4: must be an IPv4 address, got ${shown(ipv4)}`);
+    if (typeof ipv6 !== "string" || parseIp(ipv6)?.family !== 6) problems.push(`${where}.ipv6: must be an IPv6 address, got ${shown(ipv6)}`);
+    let range = "";
+    try {
+      // Strictly a /64 network, as Linode reports it (with or without the /64): no other
+      // prefix length and no host bits, which normalizeRange alone would round away.
+      const m = typeof v.ipv6Range === "string" ? /^([0-9A-Fa-f:]+)(?:\/64)?$/.exec(v.ipv6Range) : null;
+      if (!m) throw new Error("not a /64");
+      range = normalizeRange(m[1]);
+      if (parseIp(m[1])?.value !== parseIp(range.split("/")[0])?.value) throw new Error("host bits set");
+    } catch {
+      problems.push(`${where}.ipv6Range: must be an IPv6 /64 such as 2001:db8:1::/64, got ${shown(v.ipv6Range)}`);
+    }
+    const unknown = Object.keys(v).filter((k) => !(FIELDS as readonly string[]).includes(k));
+    if (unknown.length) problems.push(`${where}: unknown field(s) ${unknown.join(", ")}; allowed: ${FIELDS.join(", ")}`);
+    if (problems.length === before) out[region] = { ipv4: ipv4 as string, ipv6: ipv6 as string, ipv6Range: range };
+  }
+  if (problems.length) throw new RenderMapError(problems);
   return out;
 }

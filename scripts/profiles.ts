@@ -2,13 +2,25 @@
 // Writes every user's client profiles from the stack output `profiles` (a secret, read
 // with `pulumi stack output --json --show-secrets`) as <dir>/<region>/profiles/<user>/<file>,
 // files 0600 and directories 0700: they hold passwords.
-import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { profileTree, Profiles } from "../model/profiles";
-import { findPulumi } from "./lib/findPulumi";
+import { CommandSpec, runCli, UsageError } from "./lib/cli";
+import { pulumiStackOutput } from "./lib/stackOutput";
 
-const USAGE = "usage: npm run profiles -- --stack <name> --out <dir>";
+export { UsageError };
+
+const SPEC: CommandSpec = {
+  name: "profiles",
+  synopsis: "--stack <name> --out <dir>",
+  about: "Writes every user's client profiles from the stack output `profiles` under <dir>/<region>/profiles/<user>/ (files 0600, folders 0700).",
+  options: [
+    { flag: "--stack", value: "<name>", text: "the Pulumi stack (reads its secret output profiles)", required: true },
+    { flag: "--out", value: "<dir>", text: "where to write", required: true },
+  ],
+  exitOk: "written",
+  exitFailed: "the Pulumi CLI is missing or failed, the stack has no profiles output, or writing failed",
+};
 
 /** Writes a profile tree (relative path -> content) under `dir` with private permissions. Also used by `npm run render`. */
 export function writeProfileTree(dir: string, tree: Record<string, string | Buffer>): string[] {
@@ -24,66 +36,29 @@ export function writeProfileTree(dir: string, tree: Record<string, string | Buff
   return written;
 }
 
-/** A user error: printed as one line, exit 2. */
-export class UsageError extends Error {}
-
-function parseArgs(argv: string[]): { stack: string; out: string } | "help" {
-  if (argv.includes("--help") || argv.includes("-h")) return "help";
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(stack|out)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new UsageError(`unknown argument ${argv[i]} (${USAGE})`);
-    const value = m[2] ?? argv[++i];
-    if (!value) throw new UsageError(`--${m[1]} needs a value (${USAGE})`);
-    opts[m[1]] = value;
-  }
-  if (!opts.stack || !opts.out) throw new UsageError(USAGE);
-  return { stack: opts.stack, out: opts.out };
-}
-
 function isProfiles(v: unknown): v is Profiles {
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
   return isObj(v) && Object.values(v).every((byRegion) => isObj(byRegion) && Object.values(byRegion).every((set) => isObj(set) && typeof set.apple === "string"));
 }
 
-/** The installed Pulumi CLI, or a user error saying how to get one. */
-function pulumiOrExplain(): string {
-  const found = findPulumi();
-  if (!found) throw new UsageError("the Pulumi CLI is not installed (no pulumi on PATH or in ~/.pulumi/bin): see the README, \"Deploy\"");
-  return found;
-}
-
-/** All stack outputs, secrets shown. stderr passes through (login or stack errors); stdout is never echoed. */
+/** All stack outputs, secrets shown (stdout is never echoed). */
 export function stackOutputs(stack: string): Record<string, unknown> {
-  const pulumi = pulumiOrExplain();
-  let text: string;
+  const text = pulumiStackOutput(stack, ["--show-secrets"]);
   try {
-    text = execFileSync(pulumi, ["stack", "output", "--json", "--show-secrets", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024 });
-  } catch (err) {
-    const status = (err as { status?: number }).status;
-    throw new UsageError(`pulumi stack output failed for stack ${stack}${status !== undefined ? ` (exit ${status}; its message is above)` : `: ${(err as Error).message.split("\n")[0]}`}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`pulumi stack output for stack ${stack} is not JSON`);
   }
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
-function main(): void {
-  const args = parseArgs(process.argv.slice(2));
-  if (args === "help") {
-    console.log(`${USAGE}\nWrites every user's client profiles from the stack output \`profiles\` under <dir>/<region>/profiles/<user>/ (files 0600).`);
-    return;
-  }
-  const { stack, out } = args;
+function main(opts: Record<string, string | true>): void {
+  const stack = opts.stack as string;
+  const out = resolve(opts.out as string);
   const outputs = stackOutputs(stack);
-  if (!isProfiles(outputs.profiles)) throw new UsageError(`stack ${stack} has no \`profiles\` output of the form { user: { region: { apple, ... } } }; run \`pulumi up\` first`);
-  const files = writeProfileTree(resolve(out), profileTree(outputs.profiles));
-  console.log(`wrote ${files.length} profile files for ${Object.keys(outputs.profiles).length} user(s) under ${resolve(out)}`);
+  if (!isProfiles(outputs.profiles)) throw new Error(`stack ${stack} has no \`profiles\` output of the form { user: { region: { apple, ... } } }; run \`pulumi up\` first`);
+  const files = writeProfileTree(out, profileTree(outputs.profiles));
+  console.log(`wrote ${files.length} profile files for ${Object.keys(outputs.profiles).length} user(s) under ${out}`);
 }
 
-if (require.main === module) {
-  try {
-    main();
-  } catch (err) {
-    console.error(`profiles: ${(err as Error).message}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
-  }
-}
+// Help, errors and exit statuses: the shared scripts/lib/cli.ts.
+if (require.main === module) runCli(SPEC, main);

@@ -1,35 +1,32 @@
 // npm run render -- --config <file.yaml> --out <dir> [--stack <name>]
 // Writes, per region, every server file (mirroring its absolute path), every
 // remote step script in order, and every user's profiles — offline, no Pulumi.
-import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+// Help, errors and exit statuses: the shared scripts/lib/cli.ts.
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import YAML from "yaml";
-import { validateConfig, ConfigError } from "../config/validate";
+import { validateConfig } from "../config/validate";
 import { renderOffline } from "../model/offline";
+import { CommandSpec, runCli, UsageError } from "./lib/cli";
 import { writeProfileTree } from "./profiles";
 
-const USAGE = "usage: npm run render -- --config <file.yaml> --out <dir> [--stack <name>]";
-const HELP = `${USAGE}
-Renders offline, without Pulumi or a Linode account, from a stack file (e.g. Pulumi.dev.yaml):
+const SPEC: CommandSpec = {
+  name: "render",
+  synopsis: "--config <file.yaml> --out <dir> [--stack <name>]",
+  about: `Renders offline, without Pulumi or a Linode account, from a stack file (e.g. Pulumi.dev.yaml):
 per region <dir>/<region>/server/ (every server file at its absolute path),
 <dir>/<region>/provision/NN-<step>.sh (+ .stdin) and <dir>/<region>/profiles/<user>/.
 Offline there is no certificate from the CA, so no <user>-signed.mobileconfig is written,
-and vpn:region is checked for its format only (the program checks it against Linode's regions).`;
-
-/** A user error: one line, exit 2. */
-function usageError(msg: string): never {
-  console.error(`render: ${msg}`);
-  process.exit(2);
-}
-
-const KNOWN_FLAGS = new Set(["--config", "--out", "--stack"]);
-
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i > 0 ? process.argv[i + 1] : fallback;
-  if (v === undefined || v.startsWith("--")) usageError(`--${name} is required (${USAGE})`);
-  return v;
-}
+no profile holds a password (each device asks for it),
+and vpn:region is checked for its format only (the program checks it against Linode's regions).`,
+  options: [
+    { flag: "--config", value: "<file.yaml>", text: "the stack file (plain values; secure: values become placeholders)", required: true },
+    { flag: "--out", value: "<dir>", text: "where to write (each region's folder is replaced)", required: true },
+    { flag: "--stack", value: "<name>", text: "the stack name the profiles' identifiers derive from (default dev)" },
+  ],
+  exitOk: "rendered",
+  exitFailed: "the configuration or its render: map is invalid (one line per problem), or writing failed",
+};
 
 function readStackFile(path: string): Record<string, unknown> {
   let text: string;
@@ -37,13 +34,17 @@ function readStackFile(path: string): Record<string, unknown> {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    usageError(code === "ENOENT" ? `no such file: ${path}` : `cannot read ${path}: ${code ?? (e as Error).message}`);
+    throw new UsageError(code === "ENOENT" ? `no such file: ${path}` : `cannot read ${path}: ${code ?? (e as Error).message}`);
   }
+  let doc: unknown;
   try {
-    return YAML.parse(text) ?? {};
+    doc = YAML.parse(text);
   } catch (e) {
-    usageError(`${path} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    throw new UsageError(`${path} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new UsageError(`${path} is not a stack file (a map with a config: block)`);
+  return doc as Record<string, unknown>;
 }
 
 function write(path: string, content: string | Buffer, mode: number): void {
@@ -52,26 +53,11 @@ function write(path: string, content: string | Buffer, mode: number): void {
   chmodSync(path, mode); // an existing file keeps its old mode otherwise
 }
 
-function main(): void {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(HELP);
-    return;
-  }
-  const unknown = argv.filter((a, i) => a.startsWith("-") && !KNOWN_FLAGS.has(a) && !(i > 0 && KNOWN_FLAGS.has(argv[i - 1])));
-  if (unknown.length) usageError(`unknown option ${unknown[0]} (${USAGE})`);
-  const out = arg("out");
-  const doc = readStackFile(arg("config"));
-  let tree;
-  try {
-    tree = renderOffline(doc, arg("stack", "dev"), validateConfig);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(1);
-    }
-    throw e;
-  }
+function main(opts: Record<string, string | true>): void {
+  const out = opts.out as string;
+  const doc = readStackFile(opts.config as string);
+  // ConfigError and RenderMapError list their problems: runCli prints one line each.
+  const tree = renderOffline(doc, (opts.stack as string | undefined) ?? "dev", validateConfig);
   for (const region of tree) {
     const base = join(out, region.region);
     rmSync(base, { recursive: true, force: true });
@@ -90,4 +76,4 @@ function main(): void {
   }
 }
 
-main();
+runCli(SPEC, main);

@@ -4,7 +4,8 @@
 // (model/status/script.ts) whose output is parsed and set next to the stack's
 // view (model/status/report.ts). A table by default, --json for machines
 // (README "Who is online: npm run status"). Exit 0: every region answered and
-// charon runs; 1: some region did not (or the CLI failed); 2: a usage error.
+// charon runs; 1: some region did not (or the CLI failed); 2: a usage error
+// (scripts/lib/cli.ts, shared with render and profiles).
 // Nothing secret is printed: the script reads no key or password file.
 import { readFileSync } from "node:fs";
 import { renewalWindowMs } from "../components/acme/renewal";
@@ -12,27 +13,31 @@ import { parseStatusOutput } from "../model/status/parse";
 import { regionHealthy, regionStatus, RegionStatus, STATUS_SCHEMA, StatusDocument, unreachableRegion } from "../model/status/report";
 import { renderStatusScript } from "../model/status/script";
 import { renderStatusTable } from "../model/status/table";
+import { CommandSpec, runCli, usageLine } from "./lib/cli";
 import { readStackOutputs, StackView, stackView, UsageError } from "./status/stack";
 import { RemoteOptions, runRemote } from "./status/ssh";
 
 export { UsageError } from "./status/stack";
 export type { ServerAccess } from "./status/ssh";
 
-const USAGE = "usage: npm run status -- --stack <name> [--region <id>] [--json]";
-const HELP = `${USAGE}
-
-Connects to each region's server over SSH (the stack's key, the pinned host key;
+const SPEC: CommandSpec = {
+  name: "status",
+  synopsis: "--stack <name> [--region <id>] [--json]",
+  about: `Connects to each region's server over SSH (the stack's key, the pinned host key;
 a server presenting another key is refused) and reports: reachable or not,
 uptime, strongSwan version and charon, pool use, the served certificate against
-the stack's, connected users with traffic, pending updates and reboot.
-
-  --stack <name>   the Pulumi stack (reads its outputs servers, regions, certificateNotAfter)
-  --region <id>    only this region
-  --json           the JSON document (schema: README, "Who is online: npm run status")
-  --connect-timeout <s>  SSH connect timeout in seconds (default 10)
-  --help           this text
-
-Exit status: 0 every region answered and charon runs; 1 otherwise; 2 usage error.`;
+the stack's, connected users with traffic, pending updates and reboot.`,
+  options: [
+    { flag: "--stack", value: "<name>", text: "the Pulumi stack (reads its outputs servers, regions, certificateNotAfter)" },
+    { flag: "--region", value: "<id>", text: "only this region" },
+    { flag: "--json", text: 'the JSON document (schema: README, "Who is online: npm run status")' },
+    { flag: "--connect-timeout", value: "<s>", text: "SSH connect timeout in seconds (default 10)" },
+    // Test hook: the stack outputs as a JSON file instead of the Pulumi CLI.
+    { flag: "--outputs-json", value: "<file>", text: "", hidden: true },
+  ],
+  exitOk: "every region answered and charon runs",
+  exitFailed: "a region is unreachable, refused its host key or charon does not answer (all are still reported), or the Pulumi CLI is missing or failed",
+};
 
 export interface StatusOptions extends RemoteOptions {
   /** Stack name for the document (null when fed directly). */
@@ -90,33 +95,21 @@ interface Args {
   stack?: string;
   region?: string;
   json: boolean;
-  /** Hidden test option: the stack outputs as a JSON file instead of the Pulumi CLI. */
   outputsFile?: string;
   connectTimeoutSeconds?: number;
 }
 
-function parseArgs(argv: string[]): Args | "help" {
-  if (argv.includes("--help") || argv.includes("-h")) return "help";
-  const a: Args = { json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(stack|region|json|outputs-json|connect-timeout)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new UsageError(`unknown argument ${argv[i]} (${USAGE})`);
-    if (m[1] === "json") {
-      if (m[2] !== undefined) throw new UsageError(`--json takes no value (${USAGE})`);
-      a.json = true;
-      continue;
-    }
-    const value = m[2] ?? argv[++i];
-    if (!value || value.startsWith("--")) throw new UsageError(`--${m[1]} needs a value (${USAGE})`);
-    if (m[1] === "stack") a.stack = value;
-    else if (m[1] === "region") a.region = value;
-    else if (m[1] === "outputs-json") a.outputsFile = value;
-    else {
-      if (!/^[1-9]\d{0,2}$/.test(value)) throw new UsageError("--connect-timeout must be a whole number of seconds (1-999)");
-      a.connectTimeoutSeconds = Number(value);
-    }
+function toArgs(opts: Record<string, string | true>): Args {
+  const a: Args = { json: opts.json === true };
+  if (typeof opts.stack === "string") a.stack = opts.stack;
+  if (typeof opts.region === "string") a.region = opts.region;
+  if (typeof opts["outputs-json"] === "string") a.outputsFile = opts["outputs-json"];
+  const timeout = opts["connect-timeout"];
+  if (typeof timeout === "string") {
+    if (!/^[1-9]\d{0,2}$/.test(timeout)) throw new UsageError("--connect-timeout must be a whole number of seconds (1-999)");
+    a.connectTimeoutSeconds = Number(timeout);
   }
-  if (!a.stack && !a.outputsFile) throw new UsageError(`--stack is required (${USAGE})`);
+  if (!a.stack && !a.outputsFile) throw new UsageError(`--stack is required (${usageLine(SPEC)})`);
   return a;
 }
 
@@ -134,12 +127,8 @@ function readOutputsFile(file: string): Record<string, unknown> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (args === "help") {
-    console.log(HELP);
-    return 0;
-  }
+async function main(opts: Record<string, string | true>): Promise<number> {
+  const args = toArgs(opts);
   const outputs = args.outputsFile ? readOutputsFile(args.outputsFile) : readStackOutputs(args.stack!);
   const view = stackView(outputs, args.outputsFile ?? `stack ${args.stack}`);
   const doc = await statusOf(view, { stack: args.stack ?? null, region: args.region, connectTimeoutSeconds: args.connectTimeoutSeconds });
@@ -147,12 +136,5 @@ async function main(argv: string[]): Promise<number> {
   return allHealthy(doc) ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error((err as Error).message.split("\n")[0]);
-      process.exit(err instanceof UsageError ? 2 : 1);
-    },
-  );
-}
+// Help, errors and exit statuses: the shared scripts/lib/cli.ts.
+if (require.main === module) runCli(SPEC, main);

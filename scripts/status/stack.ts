@@ -1,14 +1,14 @@
 // The stack outputs `npm run status` needs, read with the Pulumi CLI: `servers`
 // (secret: SSH access per region, `pulumi stack output servers --show-secrets
-// --json`), `regions` and `certificateNotAfter` (not secret). stdout holds secrets and is never
-// echoed; pulumi's stderr is reduced to one line for the error message.
-import { spawnSync } from "node:child_process";
+// --json`), `regions` and `certificateNotAfter` (not secret), through the shared
+// scripts/lib/stackOutput.ts (secrets never echoed, pulumi's error as one line).
 import type { ServerAccess } from "./ssh";
 import { parseHostKey } from "./ssh";
-import { findPulumi } from "../lib/findPulumi";
+import { UsageError } from "../lib/cli";
+import { pulumiStackOutput } from "../lib/stackOutput";
 
-/** A mistake of the caller (arguments, stack or region name): one line, exit 2. */
-export class UsageError extends Error {}
+/** A mistake of the caller (arguments, stack or region name): one line, exit 2 (scripts/lib/cli.ts). */
+export { UsageError };
 
 export interface StackView {
   servers: Record<string, ServerAccess>;
@@ -16,20 +16,6 @@ export interface StackView {
   regions: Record<string, { hostname?: string; certificateNotAfter?: string }>;
   /** Regions not to connect to, with the reason (no pinned host key yet): reported, never tried unpinned. */
   unpinned?: Record<string, { host: string; hostname?: string; reason: string }>;
-}
-
-/** The Pulumi CLI: PATH, then $PULUMI_HOME/bin, then ~/.pulumi/bin (where the installer puts it). */
-function pulumiOutput(pulumi: string, stack: string, args: string[]): string {
-  const r = spawnSync(pulumi, ["stack", "output", ...args, "--json", "--stack", stack], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
-  if (r.error) throw new Error(`cannot run ${pulumi}: ${r.error.message}`);
-  if (r.status !== 0) {
-    const lines = (r.stderr ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
-    const msg = (lines.find((l) => /error/i.test(l)) ?? lines[0] ?? "").replace(/^error:\s*/i, "");
-    if (/no stack named|stack .* not found/i.test(msg)) throw new UsageError(`stack ${stack} does not exist (pulumi: ${msg})`);
-    if (/does not have output property/i.test(msg)) throw new Error(`stack ${stack} has no \`${args[0]}\` output: run \`pulumi up\` with this version of the program first`);
-    throw new Error(`pulumi stack output failed for stack ${stack}: ${msg || `exit ${r.status}`}`);
-  }
-  return r.stdout;
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -45,10 +31,8 @@ function parseJson(text: string, what: string): unknown {
  * exposure: passwords and profiles stay encrypted); the rest without.
  */
 export function readStackOutputs(stack: string): Record<string, unknown> {
-  const pulumi = findPulumi();
-  if (!pulumi) throw new Error("the Pulumi CLI is not installed (no pulumi on PATH, in $PULUMI_HOME/bin or ~/.pulumi/bin): install it as the README's \"The two commands\" says");
-  const plain = parseJson(pulumiOutput(pulumi, stack, []), `pulumi stack output for stack ${stack}`) as Record<string, unknown>;
-  const servers = parseJson(pulumiOutput(pulumi, stack, ["servers", "--show-secrets"]), `the servers output of stack ${stack}`);
+  const plain = parseJson(pulumiStackOutput(stack, []), `pulumi stack output for stack ${stack}`) as Record<string, unknown>;
+  const servers = parseJson(pulumiStackOutput(stack, ["servers", "--show-secrets"]), `the servers output of stack ${stack}`);
   return { regions: plain.regions, certificateNotAfter: plain.certificateNotAfter, servers };
 }
 

@@ -222,8 +222,8 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
     assert.equal(doc.regions[0].reachable, true, doc.regions[0].error ?? "");
     assert.equal(doc.regions[0].certificate?.matchesStack, true);
     const missing = status(["--stack", "nope"]);
-    assert.deepEqual([missing.status, missing.stderr.trim()], [2, "stack nope does not exist (pulumi: no stack named 'nope' found)"]);
+    assert.deepEqual([missing.status, missing.stderr.trim()], [2, "status: stack nope does not exist (pulumi: no stack named 'nope' found)"]);
     const region = status(["--stack", "t", "--region", "eu-nowhere"]);
-    assert.deepEqual([region.status, region.stderr.trim()], [2, `region eu-nowhere is not in the stack (regions: ${REGION})`]);
+    assert.deepEqual([region.status, region.stderr.trim()], [2, `status: region eu-nowhere is not in the stack (regions: ${REGION})`]);
   });
 });

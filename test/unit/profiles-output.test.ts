@@ -76,7 +76,11 @@ describe("profile set and files", () => {
     const bin = join(tmp, "bin");
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(tmp, "outputs.json"), JSON.stringify({ profiles, other: 1 }));
-    writeFileSync(join(bin, "pulumi"), `#!/bin/sh\n[ "$*" = "stack output --json --show-secrets --stack dev" ] || { echo "unexpected: $*" >&2; exit 3; }\ncat ${JSON.stringify(join(tmp, "outputs.json"))}\n`);
+    // Like the real CLI: an unknown stack is "error: no stack named '<name>' found", exit 255.
+    writeFileSync(
+      join(bin, "pulumi"),
+      `#!/bin/sh\ncase "$*" in\n"stack output --show-secrets --json --stack dev") cat ${JSON.stringify(join(tmp, "outputs.json"))} ;;\n"stack output --show-secrets --json --stack other") echo "error: no stack named 'other' found" >&2; exit 255 ;;\n*) echo "unexpected: $*" >&2; exit 3 ;;\nesac\n`,
+    );
     chmodSync(join(bin, "pulumi"), 0o755);
     const out = join(tmp, "out");
     const res = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", "dev", "--out", out], {
@@ -98,9 +102,8 @@ describe("profile set and files", () => {
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
     });
-    // A user error (wrong stack): one line naming it, exit 2 (the CLI's own message is above it).
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /^profiles: pulumi stack output failed for stack other \(exit 3; its message is above\)$/m);
+    // A user error (wrong stack): one line naming it and pulumi's reason, exit 2 (scripts/lib/cli.ts).
+    assert.deepEqual([bad.status, bad.stderr], [2, "profiles: stack other does not exist (pulumi: no stack named 'other' found)\n"]);
 
     // Without any CLI: one clear line, not "spawnSync pulumi ENOENT".
     const none = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", "dev", "--out", out], {
@@ -108,9 +111,10 @@ describe("profile set and files", () => {
       encoding: "utf8",
       env: { ...process.env, PATH: "/usr/bin:/bin", HOME: join(tmp, "no-home"), PULUMI_HOME: join(tmp, "no-cli"), TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
     });
-    assert.equal(none.status, 2);
+    // The command could not run (not a usage error): exit 1, as for status.
+    assert.equal(none.status, 1);
     assert.equal(none.stderr.trim().split("\n").length, 1, none.stderr);
-    assert.match(none.stderr, /the Pulumi CLI is not installed/);
+    assert.match(none.stderr, /^profiles: the Pulumi CLI is not installed/);
     assert.doesNotMatch(none.stderr, /ENOENT/);
 
     const help = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") } });

@@ -359,11 +359,15 @@ describe("the command line", () => {
     const help = cli(["--help"]);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: npm run status -- --stack <name> \[--region <id>\] \[--json\]$/m);
+    // The prefix, one line and exit 2 are scripts/lib/cli.ts's, shared with render and profiles.
     for (const [args, message] of [
-      [[], /^--stack is required/],
-      [["--stack"], /^--stack needs a value/],
-      [["--stack", "dev", "--bogus"], /^unknown argument --bogus/],
-      [["--outputs-json", "/nonexistent/outputs.json"], /^cannot read \/nonexistent\/outputs.json: ENOENT$/m],
+      [[], /^status: usage: npm run status -- --stack <name>/],
+      [["--region", "us-ord"], /^status: --stack is required/],
+      [["--stack"], /^status: --stack needs a value/],
+      [["--stack", "dev", "--bogus"], /^status: unknown option --bogus/],
+      [["--stack", "dev", "--connect-timeout", "0"], /^status: --connect-timeout must be a whole number/],
+      [["--json=yes", "--stack", "dev"], /^status: --json takes no value/],
+      [["--outputs-json", "/nonexistent/outputs.json"], /^status: cannot read \/nonexistent\/outputs.json: ENOENT$/m],
     ] as const) {
       const r = cli([...args]);
       assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
