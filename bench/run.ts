@@ -20,7 +20,7 @@ import { NET } from "../test/lib/netns";
 import { startDaemon, waitForLine } from "../test/lib/procs";
 import { createVpn, Vpn } from "../test/lib/vpn";
 import { waitFor } from "../test/lib/wait";
-import { formatFigures, readFigures } from "../test/engine/lib/figures";
+import { formatFigures, formatPhaseLines, readFigures } from "../test/engine/lib/figures";
 import { addFlooder, cpuSeconds, floodUnderWay, sampleMax, startFlood } from "../test/lib/flood";
 import type { FloodOptions } from "../test/lib/ikeflood";
 
@@ -198,7 +198,10 @@ function engineFigures(): void {
   const figures = readFigures();
   console.log(`\nReal pulumi CLI against the local Linode world (from the last npm run test:engine):`);
   if (figures.length === 0) console.log("  none recorded: run npm run test:engine first (it needs the Pulumi CLI)");
-  for (const f of figures) console.log(`  ${f.flow} (${f.at}, pulumi ${f.pulumi ?? "?"}): ${formatFigures(f)}`);
+  for (const f of figures) {
+    console.log(`  ${f.flow} (${f.at}, pulumi ${f.pulumi ?? "?"}): ${formatFigures(f)}`);
+    for (const line of formatPhaseLines(f, "    ")) console.log(line);
+  }
 }
 
 main().catch((err) => {

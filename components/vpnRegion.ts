@@ -228,14 +228,17 @@ export class VpnRegion extends pulumi.ComponentResource {
       );
     }
 
-    // Reverse DNS last: Linode only accepts a name that resolves forward to the address,
-    // and a lookup made before the record reached Linode's name servers can be cached as
-    // a failure. After the provisioning steps the records have existed for minutes; the
-    // provider retries every 5 s up to RDNS_TIMEOUT. The VPN works without it.
-    const lastStep = this.steps[this.steps.length - 1];
+    // Reverse DNS after the package install: Linode only accepts a name that resolves
+    // forward to the address, and a lookup made before the record reached Linode's name
+    // servers can be cached as a failure. By the end of the install (the longest step)
+    // the records have existed for a minute or more. With waitForAvailable the provider's
+    // first attempt comes only after a 5 s tick, then every 5 s up to RDNS_TIMEOUT
+    // (rdns/framework_helper.go), so it runs beside push-files and apply instead of
+    // adding those 5 s after them. The VPN works without it.
+    const installStep = this.steps[STEP_ORDER.indexOf("install-packages")];
     const rdnsOpts = (record: pulumi.Resource): pulumi.CustomResourceOptions => ({
       ...parent,
-      dependsOn: [record, lastStep],
+      dependsOn: [record, installStep],
       deleteBeforeReplace: true,
     });
     // linode_rdns is a Plugin Framework resource: it reads its create/update timeout from

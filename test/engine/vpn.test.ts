@@ -71,7 +71,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
       dev.remove();
     }
     await world?.stop();
-    recordFigures({ flow: "vpn", at: new Date().toISOString(), pulumi: inv.version, timings: { ...(dev?.timings ?? {}), ...timings } });
+    recordFigures({ flow: "vpn", at: new Date().toISOString(), pulumi: inv.version, timings: { ...(dev?.timings ?? {}), ...timings }, phases: dev?.phases });
   });
 
   test("preview of an empty stack lists the creates and writes nothing", async () => {
@@ -86,7 +86,8 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
 
   test("the first up gives a VPN a device configured from the stack's profile uses over v4 and v6", async () => {
     const started = Date.now();
-    await dev.ok(["up", "--yes", "--skip-preview"], "up");
+    // As a user runs it (the preview first, then the update): the figures are the user's.
+    await dev.ok(["up", "--yes"], "up");
     const out = await dev.outputs();
     const region = out.regions["us-ord"];
     const c = await deviceFor(world, out.profiles.alice["us-ord"].linuxSwanctl, "vpn-us-ord", "alice", "alice-Passw0rd-1", readFileSync(world.caFile, "utf8"), dir);
@@ -103,7 +104,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
   });
 
   test("a second up changes nothing and runs no remote step", async () => {
-    const r = await dev.ok(["up", "--yes", "--expect-no-changes", "--skip-preview"], "no-op up");
+    const r = await dev.ok(["up", "--yes", "--expect-no-changes"], "no-op up");
     assert.doesNotMatch(r.stdout, /command:remote:Command.*(creat|updat|replac)/i);
   });
 
@@ -120,7 +121,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
     await dev.ok(["config", "set", "--secret", "--path", "vpn:passwords.bob", "bob-Passw0rd-2"]);
     const changed = (await dev.plan()).filter((s) => s.op !== "same" && (s.type.startsWith("command:") || s.type === INSTANCE));
     assert.deepEqual(changed.map((s) => s.urn.split("::").pop()!.replace(/^.*-(\d\d-[a-z-]+)$/, "$1")).sort(), ["03-push-files", "04-apply"]);
-    await dev.ok(["up", "--yes", "--skip-preview"], "user-add up");
+    await dev.ok(["up", "--yes"], "user-add up");
     assert.equal((await clients[0].ikeSa())?.uniqueId, sa?.uniqueId, "alice's IKE_SA survived");
     const out = await dev.outputs();
     const root = readFileSync(world.caFile, "utf8");
@@ -135,7 +136,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
 
   test("replacing the VM succeeds in one up and the VPN works after it", async () => {
     const old = (await dev.resources()).find((r) => r.type === INSTANCE)!;
-    await dev.ok(["up", "--yes", "--skip-preview", "--replace", old.urn], "replace up");
+    await dev.ok(["up", "--yes", "--replace", old.urn], "replace up");
     const now = (await dev.resources()).find((r) => r.type === INSTANCE)!;
     assert.notEqual(now.id, old.id);
     const out = await dev.outputs();
@@ -145,7 +146,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
   });
 
   test("destroy leaves nothing in the world", async () => {
-    await dev.ok(["destroy", "--yes", "--skip-preview"], "destroy");
+    await dev.ok(["destroy", "--yes"], "destroy");
     const s = world.status();
     assert.deepEqual(s.instances, []);
     assert.deepEqual(s.firewalls, []);

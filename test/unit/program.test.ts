@@ -94,8 +94,8 @@ test("DNS: A and AAAA for the hostname in the zone, reverse DNS after each recor
   assert.deepEqual([a.inputs.recordType, a.inputs.name, a.inputs.target, a.inputs.domainId, a.inputs.ttlSec], ["A", "vpn", region.ipv4, 424242, 300]);
   assert.deepEqual([aaaa.inputs.recordType, aaaa.inputs.name, aaaa.inputs.target], ["AAAA", "vpn", region.ipv6]);
   assert.doesNotMatch(aaaa.inputs.target, /\//);
-  assert.deepEqual(one.byName("us-ord-rdns-v4").dependsOn, ["us-ord-04-apply", "us-ord-a"], "after its record and, last, after provisioning");
-  assert.deepEqual(one.byName("us-ord-rdns-v6").dependsOn, ["us-ord-04-apply", "us-ord-aaaa"]);
+  assert.deepEqual(one.byName("us-ord-rdns-v4").dependsOn, ["us-ord-02-install-packages", "us-ord-a"], "after its record and the package install, beside push and apply");
+  assert.deepEqual(one.byName("us-ord-rdns-v6").dependsOn, ["us-ord-02-install-packages", "us-ord-aaaa"]);
   assert.equal(one.byName("us-ord-rdns-v4").inputs.rdns, "vpn.example.com");
 });
 

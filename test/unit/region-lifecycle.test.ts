@@ -56,10 +56,10 @@ test("the VM is replaced delete-first, and so are what belongs to it (range, rev
   assert.equal(one.opts.get("us-ord-rdns-v6")?.deleteBeforeReplace, true);
 });
 
-test("reverse DNS gets a long create timeout and comes after provisioning", () => {
+test("reverse DNS gets a long create timeout and comes after the package install", () => {
   for (const n of ["us-ord-rdns-v4", "us-ord-rdns-v6"]) {
     assert.deepEqual(one.byName(n).inputs.timeouts, { create: "45m", update: "45m" }, `${n}: the provider's own timeouts attribute`);
-    assert.ok(one.byName(n).dependsOn.includes("us-ord-04-apply"), n);
+    assert.ok(one.byName(n).dependsOn.includes("us-ord-02-install-packages"), n);
   }
 });
 

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliEnv } from "./cli";
+import { CommandPhases, readEventLog } from "./eventLog";
 import type { World } from "../world/world";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -23,6 +24,8 @@ export interface CliRun {
 export class EngineStack {
   readonly dir: string;
   readonly timings: Record<string, number> = {};
+  /** Per timed command that changes resources: where its time went (the engine's event log). */
+  readonly phases: Record<string, CommandPhases> = {};
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(
@@ -39,6 +42,8 @@ export class EngineStack {
       // Without a world: a closed local port, so that no request can leave this machine.
       LINODE_URL: "http://127.0.0.1:9",
       PULUMI_CONFIG_PASSPHRASE: "test-only passphrase",
+      // Unhides --event-log (pkg/cmd/pulumi/operations/up.go), where the phases come from.
+      PULUMI_DEBUG_COMMANDS: "true",
       ...(opts.world ? { ...opts.world.env(), NODE_EXTRA_CA_CERTS: opts.world.httpsCaFile } : {}),
       ...(own ? { PULUMI_BACKEND_URL: `file://${join(this.dir, "state")}` } : {}),
       ...(opts.env ?? {}),
@@ -48,8 +53,10 @@ export class EngineStack {
   /** Runs `pulumi <args> --stack <name> --non-interactive`, recording its wall time under `label`. */
   run(args: string[], label?: string, timeoutMs = 30 * 60_000): Promise<CliRun> {
     const started = Date.now();
+    const eventLog = label && ["up", "preview", "destroy"].includes(args[0]) ? join(this.dir, `events-${Object.keys(this.timings).length}.jsonl`) : undefined;
+    const argv = [...args, ...(eventLog ? ["--event-log", eventLog] : []), "--stack", this.name, "--non-interactive"];
     return new Promise((resolve) => {
-      const child = spawn(this.pulumi, [...args, "--stack", this.name, "--non-interactive"], { cwd: this.dir, env: this.env });
+      const child = spawn(this.pulumi, argv, { cwd: this.dir, env: this.env });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
@@ -59,6 +66,8 @@ export class EngineStack {
         clearTimeout(timer);
         const ms = Date.now() - started;
         if (label) this.timings[label] = ms;
+        const phases = eventLog ? readEventLog(eventLog) : undefined;
+        if (label && phases) this.phases[label] = phases;
         resolve({ status, stdout, stderr, ms });
       });
     });

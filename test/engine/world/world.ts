@@ -208,6 +208,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       env: () => ({
         LINODE_URL: api.url,
         LINODE_TOKEN: token,
+        // The provider waits on instances and events by polling every 4 s by default
+        // (linode:eventPollMs, env LINODE_EVENT_POLL_MS); the world answers at once.
+        LINODE_EVENT_POLL_MS: "500",
         PULUMI_BACKEND_URL: `file://${pulumiState}`,
         PULUMI_CONFIG_PASSPHRASE: passphrase,
         PULUMI_SKIP_UPDATE_CHECK: "true",
