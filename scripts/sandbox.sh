@@ -67,8 +67,10 @@ cmd_start() {
   : >"$logfile"
   local began=$SECONDS
   # setsid: the world outlives this shell and its terminal. The daemon writes its own pid file.
+  # exec: no shell stays behind holding this script's stdout, which is the pipe of the
+  # user's `eval "$(sandbox.sh start)"`; that would wait until the world stops.
   (cd "$repo" && TS_NODE_PROJECT="$repo/tsconfig.json" VPN_SANDBOX_DIR="$dir" \
-    setsid node --require ts-node/register/transpile-only test/engine/world/daemon.ts </dev/null >>"$logfile" 2>&1 &)
+    exec setsid node --require ts-node/register/transpile-only test/engine/world/daemon.ts </dev/null >>"$logfile" 2>&1) &
   echo "sandbox: starting the world (log $logfile)" >&2
   local shown=0 lines seen=""
   while :; do

@@ -57,8 +57,22 @@ if [ -z "$engine_skip" ]; then
   [ -z "$still_missing" ] || engine_partial="plugins not installed: ${still_missing% }"
 fi
 
+# How many engine cases ran, from node's test runner summary ("ℹ tests N", "ℹ pass N",
+# "ℹ skipped N"), and how many of them were the full VPN flow (the cases nested under
+# test/engine/vpn.test.ts's suite; a skipped suite counts as none).
+engine_cases() {
+  awk '
+    /^ℹ tests / { tests = $3 } /^ℹ pass / { pass = $3 } /^ℹ skipped / { skipped = $3 }
+    /^▶ the real pulumi engine on the local Linode/ { inflow = 1; next }
+    inflow && /^[✔✖] the real pulumi engine on the local Linode/ { inflow = 0 }
+    inflow && /^  ✔ / && !/# SKIP/ { flow++ }
+    END { printf "engine: %d cases ran, %d passed, %d skipped; full VPN flow: %d cases passed\n", tests - skipped, pass, skipped, flow }
+  ' "$1"
+}
+
 failed=()
 skipped=()
+engine_summary=""
 for cmd in "test" "run test:e2e" "run test:acme" "run test:hosts" "run test:engine"; do
   step "npm $cmd"
   if [ "$cmd" = "run test:engine" ] && [ -n "$engine_skip" ]; then
@@ -71,14 +85,18 @@ for cmd in "test" "run test:e2e" "run test:acme" "run test:hosts" "run test:engi
     skipped+=("engine (full VPN flow: $engine_partial)")
   fi
   start=$(date +%s)
-  if npm $cmd; then
+  log="$(mktemp)"
+  if npm $cmd 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
     echo "--- npm $cmd: passed in $(( $(date +%s) - start )) s"
   else
     echo "--- npm $cmd: FAILED after $(( $(date +%s) - start )) s"
     failed+=("npm $cmd")
   fi
+  if [ "$cmd" = "run test:engine" ]; then engine_summary="$(engine_cases "$log")"; echo "$engine_summary"; fi
+  rm -f "$log"
 done
 
+[ -z "$engine_summary" ] || printf '\n%s\n' "$engine_summary"
 for tier in "${skipped[@]}"; do echo "$tier: skipped"; done
 if [ ${#failed[@]} -gt 0 ]; then
   printf '\nFAILED: %s\n' "${failed[*]}"
