@@ -64,7 +64,7 @@ engine_cases() {
   awk '
     /^ℹ tests / { tests = $3 } /^ℹ pass / { pass = $3 } /^ℹ skipped / { skipped = $3 }
     /^▶ the real pulumi engine on the local Linode/ { inflow = 1; next }
-    inflow && /^[✔✖] the real pulumi engine on the local Linode/ { inflow = 0 }
+    inflow && /^(✔|✖) the real pulumi engine on the local Linode/ { inflow = 0 }
     inflow && /^  ✔ / && !/# SKIP/ { flow++ }
     END { printf "engine: %d cases ran, %d passed, %d skipped; full VPN flow: %d cases passed\n", tests - skipped, pass, skipped, flow }
   ' "$1"

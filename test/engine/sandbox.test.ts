@@ -1,6 +1,7 @@
 // `eval "$(scripts/sandbox.sh start)"` as the README has people run it: the command
 // substitution ends only when every holder of its pipe has closed it, so the world's
-// daemon must keep none of it; stdout is only export lines; status and stop work.
+// daemon must keep none of it; stdout is only export lines; status and stop work; a
+// restart keeps the passphrase, so stack files made in the sandbox stay readable.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -31,7 +32,7 @@ function sandbox(args: string[], timeoutMs: number): Promise<{ status: number | 
   });
 }
 
-test("sandbox.sh start returns to a command substitution, prints only exports; status; stop leaves nothing", { skip, timeout: 600_000 }, async () => {
+test("sandbox.sh start returns to a command substitution, prints only exports; status; a restart keeps the passphrase; stop leaves nothing", { skip, timeout: 600_000 }, async () => {
   try {
     const start = await sandbox(["start"], 300_000);
     assert.equal(start.timedOut, false, `start never released its stdout (the daemon holds the pipe):\n${start.stderr.slice(-2000)}`);
@@ -45,6 +46,13 @@ test("sandbox.sh start returns to a command substitution, prints only exports; s
     const status = await sandbox(["status"], 60_000);
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /world: running/);
+    // A stack file made in this sandbox stays readable after a restart: same passphrase.
+    const passphrase = lines.find((l) => l.startsWith("export PULUMI_CONFIG_PASSPHRASE="));
+    assert.ok(passphrase);
+    assert.equal((await sandbox(["stop"], 120_000)).status, 0);
+    const restarted = await sandbox(["start"], 300_000);
+    assert.equal(restarted.status, 0, restarted.stderr);
+    assert.ok(restarted.stdout.split("\n").includes(passphrase), "the same PULUMI_CONFIG_PASSPHRASE after stop and start");
   } finally {
     const stop = await sandbox(["stop"], 120_000);
     assert.equal(stop.status, 0, stop.stderr);

@@ -4,7 +4,8 @@
 // everything down and exits 0.
 //   ts-node test/engine/world/daemon.ts          run (progress on stderr)
 //   ts-node test/engine/world/daemon.ts --sweep  remove what a crashed world left
-import { mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_STATE_DIR } from "./addresses";
 import { recordPid, sweepWorld, worldOwner } from "./sweep";
@@ -20,6 +21,18 @@ export function exportLines(env: Record<string, string>): string {
 }
 
 const KEEP = ["daemon.log", "daemon.pid"];
+
+/**
+ * The sandbox's PULUMI_CONFIG_PASSPHRASE, the same after `sandbox.sh stop` and `start`:
+ * a stack file (Pulumi.<stack>.yaml) keeps the salt and the values encrypted with it, so a
+ * new passphrase at each start would leave it unreadable. Kept beside the state dir,
+ * which stop removes, mode 0600.
+ */
+function stablePassphrase(dir: string): string {
+  const file = `${dir.replace(/\/+$/, "")}.passphrase`;
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+  return readFileSync(file, "utf8").trim();
+}
 
 async function main(): Promise<void> {
   const dir = DEFAULT_STATE_DIR;
@@ -46,7 +59,7 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   // Until the world is up, the harness's exit hooks handle a signal (sweep at once, die).
-  world = await startWorld({ dir, log, keepFiles: KEEP });
+  world = await startWorld({ dir, log, keepFiles: KEEP, passphrase: stablePassphrase(dir) });
   // From now on an orderly stop: the hooks' immediate kill-everything would pre-empt it
   // (they still run on a crash, through the "exit" event).
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {

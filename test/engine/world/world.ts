@@ -46,6 +46,8 @@ export interface WorldOptions {
   log?: (msg: string) => void;
   /** Files in `dir` the start-up sweep leaves alone (the daemon's log and pid). */
   keepFiles?: string[];
+  /** PULUMI_CONFIG_PASSPHRASE to export (the sandbox keeps one across restarts); default: a new random one. */
+  passphrase?: string;
 }
 
 export interface World {
@@ -179,7 +181,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
     const pulumiState = join(dir, "pulumi-state");
     mkdirSync(pulumiState, { recursive: true, mode: 0o700 });
-    const passphrase = randomBytes(16).toString("hex");
+    const passphrase = opts.passphrase ?? randomBytes(16).toString("hex");
     const status = (): WorldStatus => ({
       instances: m.list(),
       firewalls: firewalls.list().map((f) => ({
