@@ -214,6 +214,8 @@ const ENGINE_GAPS = [
   "each program run: CLI and language host ~0.5 s, loading @pulumi/pulumi ~1.1 s in the host and again in the dynamic-provider host, the Linode plugin's start and the region/image invokes ~0.9 s, serializing the ACME provider's closure ~0.5 s; the type check (~3 s with TypeScript's transpiler) is gone (tsconfig.program.json: noCheck + swc)",
   "first up: 02-install-packages is 14-18 s of apt on the instance (update ~3 s, download ~1.5 s, dpkg unpack/configure and the services' first start ~10 s; dpkg --force-unsafe-io saved nothing, apt without translation indexes about 0.5 s of the update), the instance's boot 4-6 s, apply ~3 s: the install is the floor of the 25 s target",
   "rDNS (5 s: the provider's first attempt waits for a 5 s tick) now runs beside push-files and apply instead of after them",
+  "no-op and user-add up: `pulumi up` runs the program twice (for its preview, then for the update), about 5 s each as above; a user change then adds push-files ~1 s and apply ~3 s",
+  "destroy: its preview starts the plugins (~2 s, the program is not run), then the Linode instance's delete and its event polling ~2 s",
 ];
 
 /** The real CLI's wall times, as the engine tier last recorded them (npm run test:engine). */
