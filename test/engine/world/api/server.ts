@@ -12,6 +12,7 @@ import { ApiError, errorBody, readBody, Router, send } from "./http";
 import type { Request } from "./http";
 import { registerInstances } from "./instances";
 import { registerNetworking } from "./networking";
+import { registerObjectStorage } from "./objectStorage";
 import { World } from "./state";
 
 const SECRET_KEYS = new Set(["root_pass", "user_data", "password", "token"]);
@@ -31,6 +32,7 @@ export function buildRouter(world: World): Router {
   registerDomains(router, world);
   registerEvents(router, world);
   registerCatalog(router, world);
+  registerObjectStorage(router, world);
   return router;
 }
 
