@@ -113,11 +113,12 @@ describe("workflows: secrets by least privilege, pinned actions", () => {
     assert.equal(w.doc.concurrency.group, byName("renew.yml").doc.concurrency.group, "never beside the renewal's temporary SSH rule");
   });
 
-  it("renew.yml: renewal through scripts/gitops/renew.sh in production, sharing main's concurrency group", () => {
+  it("renew.yml and up: through scripts/gitops/up.sh (SSH for the runner only during the run) in production, sharing main's concurrency group", () => {
     const w = byName("renew.yml");
     const job = w.doc.jobs.renew;
     assert.equal(environmentOf(job), "production");
-    assert.ok(job.steps.some((s: any) => s.run === "scripts/gitops/renew.sh"));
+    assert.ok(job.steps.some((s: any) => /^scripts\/gitops\/up\.sh /.test(s.run)));
+    assert.ok(byName("pulumi.yml").doc.jobs.up.steps.some((s: any) => /^scripts\/gitops\/up\.sh /.test(s.run)));
     assert.equal(w.doc.concurrency.group, "pulumi-refs/heads/main");
   });
 
