@@ -23,7 +23,8 @@ set -e
 step "install: apt packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends ca-certificates openssl iproute2 procps >/dev/null
+# shellcheck: actionlint (test/unit/workflows.test.ts) lints the workflows' run: blocks with it.
+apt-get install -y -qq --no-install-recommends ca-certificates openssl iproute2 procps shellcheck >/dev/null
 for tier in e2e acme hosts engine; do
   step "install: $tier tier"
   bash "test/$tier/setup.sh"
