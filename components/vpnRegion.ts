@@ -7,6 +7,7 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { normalizeRange } from "../model/addresses";
 import { renderServerFiles } from "../model/server/files";
+import { aaaEnabled } from "../model/server/aaa";
 import { fileBundle, sha256, stepScripts, STEP_ORDER } from "../model/steps";
 import type { CertificateMaterial, RegionSpec, VpnConfig } from "../model/types";
 import { firstBootUserData } from "../config/regions";
@@ -166,9 +167,15 @@ export class VpnRegion extends pulumi.ComponentResource {
     this.certificate = args.certificate(this, guard);
     this.certificateNotAfter = pulumi.output(this.certificate.notAfter);
 
+    // The shared secret between charon and the local FreeRADIUS (model/server/aaa.ts),
+    // one per region; only stacks that use the user lifecycle have it.
+    const aaa = aaaEnabled(config);
+    const radiusSecret = aaa
+      ? new random.RandomPassword(`${name}-radius-secret`, { length: 40, special: false }, parent).result
+      : pulumi.output(undefined);
     const bundle = pulumi
-      .all([this.ipv4, this.ipv6, this.ipv6Range, args.passwords, this.certificate.certPem, this.certificate.chainPem, this.certificate.keyPem])
-      .apply(([ipv4, ipv6, ipv6Range, passwords, certPem, chainPem, keyPem]) =>
+      .all([this.ipv4, this.ipv6, this.ipv6Range, args.passwords, this.certificate.certPem, this.certificate.chainPem, this.certificate.keyPem, radiusSecret])
+      .apply(([ipv4, ipv6, ipv6Range, passwords, certPem, chainPem, keyPem, secret]) =>
         fileBundle(
           renderServerFiles({
             config,
@@ -176,6 +183,7 @@ export class VpnRegion extends pulumi.ComponentResource {
             addresses: { ipv4, ipv6, ipv6Range },
             passwords,
             certificate: { certPem, chainPem, keyPem } satisfies CertificateMaterial,
+            radiusSecret: secret,
           }),
         ),
       );
@@ -194,7 +202,7 @@ export class VpnRegion extends pulumi.ComponentResource {
     const recorded = generated ? undefined : recordHostKeyOnFirstUse(name, { connection: firstContact, triggers: [this.instance.id], dependsOn: [range, this.instance, firewall] }, this);
     this.hostKey = generated ? generated.hostKey : recorded!.hostKey;
     const connection: command.types.input.remote.ConnectionArgs = { ...firstContact, hostKey: this.hostKey };
-    const scripts = stepScripts();
+    const scripts = stepScripts({ aaa });
     const triggersFor: Record<(typeof STEP_ORDER)[number], pulumi.Input<any>[]> = {
       "wait-ready": [this.instance.id],
       "install-packages": [this.instance.id],

@@ -52,7 +52,7 @@ export interface VpnStack {
 }
 
 export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
-  const users = new VpnUsers("users", { users: config.users, passwords: config.passwords });
+  const users = new VpnUsers("users", { users: config.users, passwords: config.passwords, rotations: config.rotations });
   const regions: Record<string, VpnRegion> = {};
   for (const region of config.regions) {
     regions[region.region] = new VpnRegion(region.region, {

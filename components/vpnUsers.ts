@@ -9,6 +9,8 @@ export interface VpnUsersArgs {
   users: UserSpec[];
   /** Configured passwords (from the secret vpn:passwords). */
   passwords: Record<string, string>;
+  /** vpn:rotations: user -> how often the generated password was replaced. */
+  rotations?: Record<string, number>;
 }
 
 export class VpnUsers extends pulumi.ComponentResource {
@@ -22,9 +24,12 @@ export class VpnUsers extends pulumi.ComponentResource {
       if (configured !== undefined) return pulumi.output([u.name, configured] as const);
       // Letters and digits only: easy to type where a client still asks (the Android app
       // before 2.5.3 ignores the .sswan's local.shared_secret). 28 of 62 symbols is about 166 bits.
+      // A rotation (npm run users -- rotate) changes the keepers, which replaces the
+      // password; without one the inputs stay exactly as they always were.
+      const rotation = args.rotations?.[u.name];
       const generated = new random.RandomPassword(
         `${name}-${u.name}`,
-        { length: GENERATED_PASSWORD_LENGTH, special: false, minLower: 2, minUpper: 2, minNumeric: 2 },
+        { length: GENERATED_PASSWORD_LENGTH, special: false, minLower: 2, minUpper: 2, minNumeric: 2, ...(rotation ? { keepers: { rotation: String(rotation) } } : {}) },
         { parent: this },
       );
       return generated.result.apply((p) => [u.name, p] as const);

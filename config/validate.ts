@@ -6,6 +6,7 @@ import { CONFIG_KEYS, DEFAULT_DNS_SERVERS, DEFAULT_MAINTENANCE_WINDOW, DEFAULT_P
 import { unknownKeyProblems } from "./unknownKeys";
 import { cidrContains, cidrSize, cidrsOverlap, Cidr, parseCidr, parseIp } from "./net";
 import { windowsNameProblem } from "../model/fileNames";
+import { LIFECYCLE_FIELDS, MAX_DEVICES_LIMIT, userLifecycle, validateRotations, wholeNumber } from "./userLifecycle";
 import type { Compat, Image, OnDemand, RegionSpec, Rfc2136Settings, UniqueIds, UserSpec, VpnConfig } from "../model/types";
 
 export class ConfigError extends Error {
@@ -208,8 +209,9 @@ function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec
     let staticIpv4: unknown;
     if (typeof item === "object" && item !== null && !Array.isArray(item)) {
       const o = item as Record<string, unknown>;
-      const unknown = Object.keys(o).filter((k) => k !== "name" && k !== "staticIpv4");
-      if (unknown.length) c.add(key, `unknown field(s) ${unknown.join(", ")}; allowed: name, staticIpv4`);
+      const allowed = ["name", "staticIpv4", ...LIFECYCLE_FIELDS];
+      const unknown = Object.keys(o).filter((k) => !allowed.includes(k));
+      if (unknown.length) c.add(key, `unknown field(s) ${unknown.join(", ")}; allowed: ${allowed.join(", ")}`);
       name = o.name;
       staticIpv4 = o.staticIpv4;
     }
@@ -230,6 +232,7 @@ function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec
     }
     seen.set(folded, name);
     const user: UserSpec = { name };
+    if (typeof item === "object" && item !== null) Object.assign(user, userLifecycle((k, m) => c.add(k, m), key, name, item as Record<string, unknown>));
     if (staticIpv4 !== undefined) {
       const ip = typeof staticIpv4 === "string" ? parseIp(staticIpv4) : undefined;
       if (!ip || ip.family !== 4) {
@@ -412,6 +415,13 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   const pool = validatePool(c, raw, dnsServers);
   const users = validateUsers(c, raw, pool);
   const passwords = validatePasswords(c, raw, users);
+  const rotations = validateRotations((k, m) => c.add(k, m), structured(c, "vpn:rotations", raw["vpn:rotations"]), new Set(users.map((u) => u.name)));
+  const perUser = raw["vpn:maxDevicesPerUser"];
+  // 0 (the stack file's "not set") and absent: no limit.
+  const maxDevicesPerUser = perUser === undefined || perUser === null || perUser === "" || perUser === 0 || perUser === "0"
+    ? undefined
+    : wholeNumber((k, m) => c.add(k, m), "vpn:maxDevicesPerUser", perUser, 1, MAX_DEVICES_LIMIT);
+  const accounting = bool(c, raw, "vpn:accounting", false);
   const compat = oneOf<Compat>(c, raw, "vpn:compat", ["modern", "legacy"], "modern");
   const uniqueIds = oneOf<UniqueIds>(c, raw, "vpn:uniqueIds", ["never", "no", "keep", "replace"], "never");
   const email = str(c, raw, "vpn:acmeEmail");
@@ -440,6 +450,9 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
     image,
     users,
     passwords,
+    ...(Object.keys(rotations).length ? { rotations } : {}),
+    ...(maxDevicesPerUser !== undefined ? { maxDevicesPerUser } : {}),
+    ...(accounting ? { accounting } : {}),
     sshAllowedCidrs,
     dnsServers,
     poolV4: pool!.text,

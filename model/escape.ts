@@ -32,3 +32,13 @@ export function keyfileValue(s: string): string {
   if (out.startsWith(" ")) out = `\\s${out.slice(1)}`;
   return out;
 }
+
+/**
+ * A FreeRADIUS single-quoted string (users file, radiusd.conf): taken literally, no
+ * %{...} expansion; with `correct_escapes = true` only \' and \\ are escapes.
+ * https://www.freeradius.org/documentation/freeradius-server/3.2.1/reference/unlang/single-quotes.html
+ */
+export function radiusSingleQuoted(s: string): string {
+  if (/[\x00-\x1f\x7f]/.test(s)) throw new Error("control characters cannot appear in a FreeRADIUS string");
+  return `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}

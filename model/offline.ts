@@ -6,6 +6,7 @@ import { parseIp } from "../config/net";
 import { normalizeRange } from "./addresses";
 import { profileFiles, renderProfiles } from "./profiles";
 import { renderRegion, RegionRender } from "./render";
+import { aaaEnabled } from "./server/aaa";
 import type { RegionAddresses, VpnConfig } from "./types";
 
 import { GENERATED_PLACEHOLDER, SECRET_PLACEHOLDER } from "./placeholders";
@@ -46,7 +47,7 @@ export function renderOffline(
   // Unsigned only: signing needs the certificate, which exists after deployment.
   const profiles = renderProfiles({ stack, config, passwords: noPasswords });
   return config.regions.map((region) => ({
-    ...renderRegion({ config, region, addresses: addresses[region.region], passwords }),
+    ...renderRegion({ config, region, addresses: addresses[region.region], passwords, radiusSecret: aaaEnabled(config) ? GENERATED_PLACEHOLDER : undefined }),
     profiles: Object.fromEntries(config.users.map((u) => [u.name, profileFiles(u.name, region.region, profiles[u.name][region.region])])),
   }));
 }

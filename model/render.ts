@@ -3,6 +3,7 @@
 import { placeholderAddresses } from "./addresses";
 import { renderServerFiles, ServerFile } from "./server/files";
 import { RemoteStep, renderSteps } from "./steps";
+import { aaaEnabled } from "./server/aaa";
 import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "./types";
 
 export interface RegionRenderInput {
@@ -14,6 +15,8 @@ export interface RegionRenderInput {
   passwords: Record<string, string>;
   /** The region's certificate; a placeholder stands in when absent. */
   certificate?: CertificateMaterial;
+  /** The region's RADIUS secret (secret), when the stack uses the user lifecycle. */
+  radiusSecret?: string;
 }
 
 export interface RegionRender {
@@ -41,6 +44,7 @@ export function renderRegion(input: RegionRenderInput): RegionRender {
     addresses,
     passwords: input.passwords,
     certificate: input.certificate ?? PLACEHOLDER_CERTIFICATE,
+    radiusSecret: input.radiusSecret,
   });
-  return { region: input.region.region, addresses, files, steps: renderSteps(files) };
+  return { region: input.region.region, addresses, files, steps: renderSteps(files, { aaa: aaaEnabled(input.config) }) };
 }

@@ -3,6 +3,8 @@
 import { createHash } from "node:crypto";
 import { template } from "../templates";
 import { PATHS, ServerFile } from "./server/files";
+import { upgradeOrigins } from "./server/hardening";
+import { AAA_DATA_DIR, AAA_DIR, AAA_PACKAGES, AAA_PATHS } from "./server/aaa";
 
 export const SERVER_PACKAGES = [
   "charon-systemd",
@@ -32,6 +34,13 @@ export interface RemoteStep {
 
 const PENDING = `${PATHS.stateDir}/pending-changes`;
 const MANIFEST = `${PATHS.stateDir}/manifest`;
+/** Written by install-packages once a new server has its pending updates (or was provisioned before that existed). */
+export const UPGRADE_MARKER = `${PATHS.stateDir}/first-upgrade`;
+/**
+ * What install-packages upgrades on a new server: unattended-upgrades' origins per
+ * /etc/os-release ID, so the script is the same for every image (and config).
+ */
+export const UPGRADE_ORIGINS_BY_OS = { debian: upgradeOrigins("linode/debian12"), ubuntu: upgradeOrigins("linode/ubuntu24.04") };
 
 /** One line per file: "<mode> <path> <base64>", sorted by path. */
 export function fileBundle(files: ServerFile[]): string {
@@ -52,10 +61,23 @@ export const STEP_ORDER: readonly StepName[] = ["wait-ready", "install-packages"
  * The command text of every step. It depends on nothing secret or deploy-specific,
  * so a preview shows it in full and it only changes when this code changes.
  */
-export function stepScripts(): Record<StepName, string> {
+export interface StepOptions {
+  /** The user lifecycle's RADIUS server is installed too (model/server/aaa.ts). */
+  aaa?: boolean;
+}
+
+export function stepScripts(options: StepOptions = {}): Record<StepName, string> {
   return {
     "wait-ready": template("steps/wait-ready.sh.ejs")({ timeoutSeconds: 900 }),
-    "install-packages": template("steps/install-packages.sh.ejs")({ packages: SERVER_PACKAGES, lockTimeoutSeconds: 900 }),
+    "install-packages": template("steps/install-packages.sh.ejs")({
+      packages: options.aaa ? [...SERVER_PACKAGES, ...AAA_PACKAGES] : SERVER_PACKAGES,
+      lockTimeoutSeconds: 900,
+      // Per download (lists, updates, packages): a mirror that has not delivered by then fails the step.
+      mirrorTimeoutSeconds: 600,
+      upgradeMarker: UPGRADE_MARKER,
+      manifestFile: MANIFEST,
+      originsByOs: UPGRADE_ORIGINS_BY_OS,
+    }),
     "push-files": template("steps/push-files.sh.ejs")({ pendingFile: PENDING, manifestFile: MANIFEST }),
     apply: template("steps/apply.sh.ejs")({
       pendingFile: PENDING,
@@ -63,6 +85,9 @@ export function stepScripts(): Record<StepName, string> {
       nftablesFile: PATHS.nftablesConf,
       strongswanConfFile: PATHS.strongswanConf,
       usersFile: PATHS.usersFile,
+      swanctlConf: PATHS.swanctlConf,
+      credentialDigests: `${PATHS.stateDir}/credential-digests`,
+      aaa: { ...AAA_PATHS, dir: AAA_DIR, dataDir: AAA_DATA_DIR },
       sshdDropIn: PATHS.sshdDropIn,
       upgradeTimer: PATHS.upgradeTimer,
       unboundConf: PATHS.unboundConf,
@@ -73,8 +98,8 @@ export function stepScripts(): Record<StepName, string> {
 }
 
 /** The steps in order, with the push step's stdin: what the component registers. */
-export function renderSteps(files: ServerFile[]): RemoteStep[] {
-  const scripts = stepScripts();
+export function renderSteps(files: ServerFile[], options: StepOptions = {}): RemoteStep[] {
+  const scripts = stepScripts(options);
   return STEP_ORDER.map((name) =>
     name === "push-files"
       ? { name, script: scripts[name], stdin: fileBundle(files), secret: files.some((f) => f.secret) }

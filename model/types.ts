@@ -10,6 +10,14 @@ export interface UserSpec {
   name: string;
   /** Fixed client IPv4 address inside the pool. */
   staticIpv4?: string;
+  /** UTC instant "YYYY-MM-DDTHH:MM:SSZ" at which the user's sessions end and logins are refused. */
+  expires?: string;
+  /** Simultaneous sessions (devices) allowed; overrides vpn:maxDevicesPerUser. */
+  maxDevices?: number;
+  /** Bytes in + out per calendar month (UTC), in GB (10^9 bytes). */
+  monthlyQuotaGB?: number;
+  /** Suspended: no login, password and usage history kept. */
+  disabled?: boolean;
 }
 
 export interface RegionSpec {
@@ -33,6 +41,12 @@ export interface VpnConfig {
   users: UserSpec[];
   /** User-supplied passwords (secret). Users missing here get a generated one. */
   passwords: Record<string, string>;
+  /** user -> times its generated password was replaced (npm run users -- rotate); absent: none. */
+  rotations?: Record<string, number>;
+  /** Default device limit for every user; absent: unlimited. */
+  maxDevicesPerUser?: number;
+  /** Run the local RADIUS server (usage accounting) even when no user has a limit. */
+  accounting?: boolean;
   sshAllowedCidrs: string[];
   dnsServers: string[];
   poolV4: string;

@@ -8,6 +8,7 @@ import { CHARON_DOS, IKE_RATE_LIMIT, UNUSED_PLUGINS } from "./dos";
 import { HARDENING_PATHS, renderSshdDropIn, renderUnattendedUpgrades, renderUpgradeTimer } from "./hardening";
 import { pushedDnsServers, renderResolverAddressUnit, renderUnboundConf, RESOLVER_PATHS } from "./resolver";
 import { renderSwanctlConf, SERVER_CERT_FILE } from "./swanctl";
+import { aaaEnabled, renderAaaFiles, strongswanRadiusSettings } from "./aaa";
 
 export interface ServerFile {
   path: string;
@@ -26,7 +27,7 @@ export const PATHS = {
   nftablesConf: "/etc/nftables.conf",
   sysctlConf: "/etc/sysctl.d/60-vpn.conf",
   stateDir: "/var/lib/vpn-region",
-  /** The configured user names, one per line: apply ends sessions of anyone else. */
+  /** The user names that may log in (not suspended), one per line: apply ends sessions of anyone else. */
   usersFile: "/var/lib/vpn-region/users",
   ...HARDENING_PATHS,
   ...RESOLVER_PATHS,
@@ -63,6 +64,8 @@ export interface ServerRenderInput {
   addresses: RegionAddresses;
   passwords: Record<string, string>;
   certificate: CertificateMaterial;
+  /** The region's RADIUS shared secret (secret); needed when the stack uses the user lifecycle (model/server/aaa.ts). */
+  radiusSecret?: string;
 }
 
 /** Splits a PEM bundle into single certificates (swanctl loads one certificate per file). */
@@ -76,6 +79,13 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
   const split = (fam: 4 | 6) => config.sshAllowedCidrs.filter((c) => c.includes(":") === (fam === 6));
   const chain = splitPem(certificate.chainPem);
   const resolver = resolverAddresses(config.poolV4, poolV6);
+  const radius = aaaEnabled(config);
+  if (radius && input.radiusSecret === undefined) throw new Error("the user lifecycle needs the region's RADIUS secret");
+  const strongswanConf = template("strongswan.conf.ejs")({
+    dos: CHARON_DOS,
+    unusedPlugins: radius ? UNUSED_PLUGINS.filter((p) => p !== "eap-radius") : UNUSED_PLUGINS,
+    radius: radius ? strongswanRadiusSettings(input.radiusSecret!) : undefined,
+  });
   const files: ServerFile[] = [
     {
       path: PATHS.swanctlConf,
@@ -90,6 +100,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
         dnsServers: pushedDnsServers(config.dnsServers, config.poolV4, poolV6),
         compat: config.compat,
         uniqueIds: config.uniqueIds,
+        radius,
       }),
     },
     { path: PATHS.serverCert, mode: "644", secret: false, content: ensureNewline(certificate.certPem) },
@@ -100,7 +111,8 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       content: pem,
     })),
     { path: PATHS.serverKey, mode: "600", secret: true, content: ensureNewline(certificate.keyPem) },
-    { path: PATHS.strongswanConf, mode: "644", secret: false, content: template("strongswan.conf.ejs")({ dos: CHARON_DOS, unusedPlugins: UNUSED_PLUGINS }) },
+    // With the RADIUS secret in it, only root may read it.
+    { path: PATHS.strongswanConf, mode: radius ? "600" : "644", secret: radius, content: strongswanConf },
     {
       path: PATHS.nftablesConf,
       mode: "755",
@@ -122,12 +134,13 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
-    { path: PATHS.usersFile, mode: "600", secret: false, content: config.users.map((u) => `${u.name}\n`).join("") },
+    { path: PATHS.usersFile, mode: "600", secret: false, content: config.users.filter((u) => !u.disabled).map((u) => `${u.name}\n`).join("") },
     { path: PATHS.sshdDropIn, mode: "644", secret: false, content: renderSshdDropIn() },
     { path: PATHS.unattendedUpgrades, mode: "644", secret: false, content: renderUnattendedUpgrades(config.image) },
     { path: PATHS.upgradeTimer, mode: "644", secret: false, content: renderUpgradeTimer(config.maintenanceWindow) },
     { path: PATHS.unboundConf, mode: "644", secret: false, content: renderUnboundConf(config.poolV4, poolV6) },
     { path: PATHS.resolverAddressUnit, mode: "644", secret: false, content: renderResolverAddressUnit(config.poolV4, poolV6) },
+    ...(radius ? renderAaaFiles(config, input.passwords, input.radiusSecret!) : []),
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -20,6 +20,11 @@ export interface SwanctlInput {
   dnsServers: string[];
   compat: Compat;
   uniqueIds: UniqueIds;
+  /**
+   * Who checks the users' passwords: charon itself (the secrets below), or the local
+   * FreeRADIUS (model/server/aaa.ts), which then holds them and swanctl.conf none.
+   */
+  radius?: boolean;
 }
 
 export interface ConnectionDef {
@@ -88,7 +93,7 @@ export function renderSwanctlConf(input: SwanctlInput): string {
   const sharedNames = layout.shared.map((p) => p.name);
   const v6 = layout.shared.filter((p) => p.name === "pool-v6").map((p) => p.name);
   const connections = [...staticConnections(input.users, layout.staticByUser, v6), { name: "rw", pools: sharedNames }];
-  const users = input.users.map((u) => {
+  const users = input.radius ? [] : input.users.map((u) => {
     const password = input.passwords[u.name];
     if (password === undefined) throw new Error(`no password for user ${u.name}`);
     return { name: u.name, password };
@@ -100,6 +105,7 @@ export function renderSwanctlConf(input: SwanctlInput): string {
     hostname: input.hostname,
     certFile: SERVER_CERT_FILE,
     uniqueIds: input.uniqueIds,
+    remoteAuth: input.radius ? "eap-radius" : "eap-mschapv2",
     ikeProposals: serverIkeProposals(input.compat),
     espProposals: serverEspProposals(input.compat),
     lifetimes: serverLifetimeSettings(),

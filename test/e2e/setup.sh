@@ -11,11 +11,13 @@
 #   iputils-ping iperf3                 reachability checks; benchmark throughput
 #   unbound                             the server's resolver (the rendered fragment, resolver.test.ts)
 #   bind9 bind9-utils                   the test root it resolves from (named, dnssec-keygen/-signzone)
+#   freeradius freeradius-utils sqlite3 the user lifecycle's RADIUS server, radclient, its database (aaa.test.ts)
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="charon-systemd strongswan-swanctl libcharon-extauth-plugins libcharon-extra-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
-  nftables iproute2 procps openssl iputils-ping iperf3 unbound bind9 bind9-utils"
+  nftables iproute2 procps openssl iputils-ping iperf3 unbound bind9 bind9-utils
+  freeradius freeradius-utils sqlite3"
 . "$(cd "$(dirname "$0")" && pwd)/../lib/apt-install.sh"
 # shellcheck disable=SC2086
 install_missing $pkgs

@@ -17,7 +17,15 @@ export interface FixtureUser {
   name: string;
   password: string;
   staticIpv4?: string;
+  /** Lifecycle fields, as a stack file holds them (config/userLifecycle.ts). */
+  expires?: string;
+  maxDevices?: number;
+  monthlyQuotaGB?: number;
+  disabled?: boolean;
 }
+
+/** The RADIUS secret of every fixture server (a generated secret on real servers). */
+export const RADIUS_SECRET = "e2e-radius-secret-0123456789";
 
 export interface FixtureOptions {
   topology: Topology;
@@ -34,7 +42,7 @@ export function renderFixture(opts: FixtureOptions): RegionRender {
   const raw: Record<string, unknown> = {
     "vpn:zone": ZONE,
     "vpn:hostname": HOSTNAME,
-    "vpn:users": opts.users.map((u) => (u.staticIpv4 ? { name: u.name, staticIpv4: u.staticIpv4 } : u.name)),
+    "vpn:users": opts.users.map(({ password: _, ...u }) => (Object.keys(u).length > 1 ? u : u.name)),
     "vpn:passwords": Object.fromEntries(opts.users.map((u) => [u.name, u.password])),
     "vpn:dnsServers": [...DNS_SERVERS],
     "vpn:poolV4": opts.poolV4 ?? POOL_V4,
@@ -49,5 +57,6 @@ export function renderFixture(opts: FixtureOptions): RegionRender {
     addresses: opts.topology.regionAddresses,
     passwords: config.passwords,
     certificate: opts.pki.certificate,
+    radiusSecret: RADIUS_SECRET,
   });
 }

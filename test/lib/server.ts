@@ -12,6 +12,8 @@ import { detectEspBackend, EspBackend } from "./esp";
 import type { Topology } from "./netns";
 import type { Daemon } from "./procs";
 import { IkeSaInfo, listSas, swanctl, swanctlOk, SwanctlEnv } from "./swanctl";
+import { AaaDirs, aaaDirs, isAaaPath, runVpnAaa, startRadius, writeAaaFiles } from "./radius";
+import { AAA_PATHS } from "../../model/server/aaa";
 
 export interface StartServerOptions {
   /** Rendered files (renderRegion().files). */
@@ -67,6 +69,9 @@ export class VpnServer implements SwanctlEnv {
   /** The rendered unbound fragment (not loaded unless a test starts unbound). */
   readonly unboundConf: string;
   charon?: Daemon;
+  /** The lifecycle's FreeRADIUS, when the rendered files have it. */
+  radius?: Daemon;
+  readonly aaa: AaaDirs;
 
   constructor(readonly topology: Topology, readonly dir: string, readonly esp: EspBackend, logLevels?: string) {
     mkdirSync(join(dir, "strongswan.d"), { recursive: true });
@@ -77,6 +82,7 @@ export class VpnServer implements SwanctlEnv {
     this.nftablesFile = join(dir, "nftables.conf");
     this.sysctlFile = join(dir, "sysctl.conf");
     this.unboundConf = join(dir, "unbound", "vpn-resolver.conf");
+    this.aaa = aaaDirs(dir, this.swanctlDir);
   }
 
   get ns(): string {
@@ -90,7 +96,9 @@ export class VpnServer implements SwanctlEnv {
 
   /** Writes rendered files to their private paths (byte for byte, with their modes). */
   writeFiles(files: ServerFile[]): void {
+    writeAaaFiles(this.aaa, files);
     for (const f of files) {
+      if (isAaaPath(f.path)) continue;
       const p = localPath(this.dir, this.swanctlDir, f.path);
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, f.content, { mode: parseInt(f.mode, 8) });
@@ -104,6 +112,7 @@ export class VpnServer implements SwanctlEnv {
     for (const f of files.filter((x) => x.path === PATHS.resolverAddressUnit)) {
       for (const cmd of execStartCommands(f.content)) await runOk(inNs(this.ns, cmd));
     }
+    if (files.some((f) => f.path === AAA_PATHS.radiusdConf)) this.radius = await startRadius(this.ns, this.aaa);
     this.charon = await startCharon(this.ns, this);
     await this.loadAll();
   }
@@ -119,7 +128,17 @@ export class VpnServer implements SwanctlEnv {
    */
   async reload(files: ServerFile[]): Promise<RunResult> {
     this.writeFiles(files);
+    // A changed user restarts FreeRADIUS (the apply step's `systemctl restart freeradius`).
+    if (this.radius) {
+      await this.radius.stop();
+      this.radius = await startRadius(this.ns, this.aaa);
+    }
     return this.loadAll();
+  }
+
+  /** The rendered `vpn-aaa` script, run now (the host's timer runs `enforce` every minute). */
+  vpnAaa(args: string[]): Promise<RunResult> {
+    return runVpnAaa(this.ns, this.aaa, this, args);
   }
 
   swanctl(args: string[], timeoutMs?: number): Promise<RunResult> {
@@ -142,6 +161,7 @@ export class VpnServer implements SwanctlEnv {
 
   async stop(): Promise<void> {
     await this.charon?.stop();
+    await this.radius?.stop();
   }
 }
 
