@@ -41,6 +41,8 @@ export const AAA_PATHS = {
   service: "/etc/systemd/system/vpn-aaa.service",
   timer: "/etc/systemd/system/vpn-aaa.timer",
   freeradiusDropIn: "/etc/systemd/system/freeradius.service.d/vpn.conf",
+  /** Closes the accounting rows a crash or power loss left open, before charon starts (no SA survives a restart). */
+  strongswanDropIn: "/etc/systemd/system/strongswan.service.d/vpn-aaa.conf",
   /** prometheus-node-exporter's textfile directory on Debian (its --collector.textfile.directory). */
   metrics: "/var/lib/prometheus/node-exporter/vpn.prom",
 } as const;
@@ -137,5 +139,6 @@ export function renderAaaFiles(config: VpnConfig, passwords: Record<string, stri
     { path: p.service, mode: "644", secret: false, content: template("aaa/vpn-aaa.service.ejs")({ script: p.script }) },
     { path: p.timer, mode: "644", secret: false, content: template("aaa/vpn-aaa.timer.ejs")({ calendar: RADIUS.enforceCalendar }) },
     { path: p.freeradiusDropIn, mode: "644", secret: false, content: template("aaa/freeradius-dropin.conf.ejs")({ dir: AAA_DIR, dataDir: AAA_DATA_DIR }) },
+    { path: p.strongswanDropIn, mode: "644", secret: false, content: template("aaa/strongswan-dropin.conf.ejs")({ script: p.script }) },
   ];
 }

@@ -15,6 +15,7 @@ import { swanctlEnv } from "../lib/swanctl";
 import { stepScripts } from "../../model/steps";
 import { PATHS } from "../../model/server/files";
 import { rewriteAaaPaths } from "../lib/radius";
+import { withShortDpd } from "../lib/lifetimes";
 
 /**
  * The apply step's own session-ending part (between its "sessions" markers), with
@@ -213,5 +214,60 @@ describe("a lost phone without the lifecycle (charon checks the passwords itself
     const old = await vpn.client({ user: "alice", password: "alice-passw0rd", identity: "alice" });
     assert.equal((await old.connect()).ok, false, "the old password is refused");
     for (const c of [a, b, old]) await vpn.drop(c);
+  });
+});
+
+describe("device slots and usage across failures", { timeout: 180_000 }, () => {
+  let vpn: Vpn;
+  const DPD_SECONDS = 2;
+  before(async () => {
+    vpn = await createVpn({ users: [{ name: "frank", password: "frank-passw0rd", maxDevices: 1 }], transformFiles: (f) => withShortDpd(f, DPD_SECONDS) });
+  });
+  after(async () => {
+    await vpn?.teardown();
+  });
+  const open = async () => (await query<{ n: number }>(vpn.server.aaa, "SELECT COUNT(*) AS n FROM radacct WHERE username = 'frank' AND acctstoptime IS NULL"))[0].n;
+
+  it("a device that vanished without a DELETE frees its slot once dead peer detection clears it", async () => {
+    const gone = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    // SIGKILL: no DELETE reaches the server, as with a phone that lost power.
+    process.kill(gone.pid, "SIGKILL");
+    const blocked = await vpn.client({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    assert.equal((await blocked.connect()).ok, false, "the vanished device still holds the only slot");
+    await vpn.drop(blocked);
+    await waitFor(async () => (await open()) === 0, { timeoutMs: 30_000, what: "DPD cleared the dead peer and its accounting row closed" });
+    assert.match(vpn.server.log(), /giving up after \d+ retransmits|retransmit \d+ of request/);
+    await vpn.drop(gone);
+    const fresh = await vpn.client({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    assert.equal((await fresh.connect()).ok, true, "the freed slot takes a new device");
+    await vpn.drop(fresh);
+  });
+
+  it("usage survives a strongSwan restart; the restart closes the open rows", async () => {
+    const c = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    const r = await c.exec(["ping", "-n", "-q", "-c", "50", "-i", "0.01", "-s", "1000", NET.upstreamV4]);
+    assert.equal(r.code, 0);
+    const sum = async () => (await query<{ b: number }>(vpn.server.aaa, "SELECT COALESCE(SUM(bytes_in + bytes_out), 0) AS b FROM vpn_usage_daily WHERE username = 'frank'"))[0].b;
+    const before = await sum();
+    await vpn.server.restartCharon();
+    await waitFor(async () => (await open()) === 0, { timeoutMs: 10_000, what: "the restart's Accounting-Stop closed frank's row" });
+    const afterRestart = await sum();
+    assert.ok(afterRestart >= before + 50 * 1028 * 2 * 0.95, `usage kept and the session's traffic counted: ${before} -> ${afterRestart}`);
+    await vpn.drop(c);
+    const again = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    assert.ok(again.vips.v4, "frank logs in again: no stale row holds his only slot");
+    await vpn.drop(again);
+    assert.ok((await sum()) >= afterRestart);
+  });
+
+  it("after a crash (no Accounting-Stop), the restart frees the slot at once", async () => {
+    const c = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    await vpn.server.restartCharon(true);
+    const rows = await query<{ cause: string }>(vpn.server.aaa, "SELECT acctterminatecause AS cause FROM radacct WHERE username = 'frank' ORDER BY radacctid DESC LIMIT 1");
+    assert.equal(rows[0].cause, "NAS-Reboot", "closed by vpn-aaa close-open, not by a Stop");
+    await vpn.drop(c);
+    const again = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
+    assert.ok(again.vips.v4);
+    await vpn.drop(again);
   });
 });

@@ -35,3 +35,28 @@ export interface ClientRekey {
   /** CHILD_SA life_time. */
   childLife?: string;
 }
+
+/**
+ * The server files with dead peer detection shortened: dpd_delay in swanctl.conf, and
+ * charon's retransmission schedule (strongswan.conf charon.retransmit_*) appended to the
+ * harness's copy of zz-vpn.conf. Production: 30 s of silence, then strongSwan's default
+ * 5 retransmits (4 s x 1.8^n, about 165 s) before the peer is declared dead.
+ */
+export function withShortDpd(files: ServerFile[], dpdSeconds: number): ServerFile[] {
+  const production = swanDuration(SERVER_LIFETIMES.dpdDelaySeconds);
+  return files.map((f) => {
+    if (f.path === PATHS.swanctlConf) {
+      let n = 0;
+      const content = f.content.replace(new RegExp(`^( +)dpd_delay = ${production}$`, "gm"), (_m, indent: string) => {
+        n++;
+        return `${indent}${TEST_ONLY_MARKER}\n${indent}dpd_delay = ${swanDuration(dpdSeconds)}`;
+      });
+      if (n === 0) throw new Error(`no "dpd_delay = ${production}" line in the rendered swanctl.conf`);
+      return { ...f, content };
+    }
+    if (f.path === PATHS.strongswanConf) {
+      return { ...f, content: `${f.content}${TEST_ONLY_MARKER}\ncharon {\n  retransmit_tries = 2\n  retransmit_timeout = 1.0\n  retransmit_base = 1.0\n}\n` };
+    }
+    return f;
+  });
+}

@@ -136,6 +136,25 @@ export class VpnServer implements SwanctlEnv {
     return this.loadAll();
   }
 
+  /**
+   * `systemctl restart strongswan`: charon stops (ending every SA; `crash`: SIGKILL, as
+   * a crash or power loss, no Accounting-Stop) and starts again with the same files,
+   * after the lifecycle's ExecStartPre (`vpn-aaa close-open`) where it is rendered.
+   */
+  async restartCharon(crash = false): Promise<void> {
+    if (crash && this.charon) {
+      process.kill(this.charon.pid, "SIGKILL");
+      await this.charon.exited;
+    }
+    await this.charon?.stop();
+    if (this.radius) {
+      const r = await this.vpnAaa(["close-open"]);
+      if (r.code !== 0) throw new Error(`vpn-aaa close-open: ${r.stderr}`);
+    }
+    this.charon = await startCharon(this.ns, this);
+    await this.loadAll();
+  }
+
   /** The rendered `vpn-aaa` script, run now (the host's timer runs `enforce` every minute). */
   vpnAaa(args: string[]): Promise<RunResult> {
     return runVpnAaa(this.ns, this.aaa, this, args);

@@ -26,6 +26,8 @@ export interface VpnOptions extends Omit<FixtureOptions, "topology" | "pki"> {
   whoami?: boolean;
   /** charon filelog levels for the server. */
   serverLogLevels?: string;
+  /** Test-only rewrites of the rendered files before the server starts (test/lib/lifetimes.ts). */
+  transformFiles?: (files: ServerFile[]) => ServerFile[];
 }
 
 /** A client spec without the trust anchor (the VPN fills in its root). */
@@ -117,7 +119,8 @@ export async function createVpn(opts: VpnOptions): Promise<Vpn> {
   try {
     const pki = await createPki(join(topology.dir, "pki"), HOSTNAME, opts.keyType);
     const render = renderFixture({ ...opts, topology, pki });
-    const server = await startServer(topology, { files: render.files, logLevels: opts.serverLogLevels });
+    const files = opts.transformFiles ? opts.transformFiles(render.files) : render.files;
+    const server = await startServer(topology, { files, logLevels: opts.serverLogLevels });
     const vpn = new Vpn(topology, pki, render, server, opts.users);
     if (opts.whoami) vpn.whoami = await startWhoami(topology);
     return vpn;
