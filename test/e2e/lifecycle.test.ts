@@ -56,7 +56,7 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
   const login = async (user: keyof typeof PW, password: string = PW[user]) => {
     const c = await vpn.client({ user, password, identity: user });
     const r = await c.connect();
-    return { c, ok: r.ok };
+    return { c, ok: r.ok, output: r.output };
   };
 
   it("a user logs in through RADIUS, a wrong password and an unknown user are refused", async () => {
@@ -81,6 +81,9 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
     assert.equal(a.ok && b.ok, true, vpn.server.log().slice(-3000));
     const third = await login("alice");
     assert.equal(third.ok, false, "the third simultaneous login must be refused");
+    // What a strongSwan client (Android app, Linux) shows: the same as a wrong password,
+    // since EAP-Failure carries no reason (README "Device limits").
+    assert.match(third.output, /received EAP_FAILURE, EAP authentication failed/);
     await vpn.drop(third.c);
     assert.equal(await ping(a.c.ns, NET.upstreamV4), true, "the first device still reaches the Internet");
     assert.equal(await ping(b.c.ns, NET.upstreamV4), true, "the second device still reaches the Internet");
