@@ -1,4 +1,4 @@
-// IKE under attack (issue 12): two floods of IKE_SA_INIT, each a fixed count at a
+// IKE under attack: two floods of IKE_SA_INIT, each a fixed count at a
 // fixed rate from 250 source addresses, only inside this test's namespaces, against
 // the rendered server (charon's DoS settings, nftables' per-source limits):
 //  (a) spoofed-style: never answers the COOKIE;
@@ -93,7 +93,7 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
         assert.ok(stillFlooding, "the checks ran while the flood was on");
         assert.ok(result.cookies > 0, "charon asked the flood for COOKIEs");
         if (kind === "cookie-echo") assert.ok(result.echoes > 0 && result.dhResponses > 0, "charon did DH work for the echoed COOKIEs");
-        // The 1 s bound is issue 12's, for the cookie-echoing flood (the one that costs charon DH
+        // The 1 s bound is the requirement's, for the cookie-echoing flood (the one that costs charon DH
         // work). Under the spoofed flood only the connection is required: one run here (CI,
         // 2 shared cores) lost one exchange and the client retransmitted after strongSwan's 4 s.
         if (kind === "cookie-echo") assert.ok(setup.ms <= SETUP_BOUND_MS, `a new client connected in ${setup.ms} ms during the ${kind} flood (bound ${SETUP_BOUND_MS} ms)`);

@@ -1,4 +1,4 @@
-// Forwarding only what a VPN needs (issue 12), with the rendered nftables rules on
+// Forwarding only what a VPN needs, with the rendered nftables rules on
 // the server: clients out to the Internet and the answers back, nothing else.
 // Each rule is checked both ways and for IPv4 and IPv6, against a control that
 // shows the path itself works (so a dropped probe means the rule dropped it).

@@ -1,4 +1,4 @@
-// The server's own resolver (issue 12), with the rendered unbound fragment: by
+// The server's own resolver, with the rendered unbound fragment: by
 // default clients get it as their DNS (IPv4 and IPv6 addresses inside the pools);
 // through the tunnel it resolves and validates (names from a test root in the
 // upstream namespace, signed with a test key that stands in for the real root's);

@@ -1,4 +1,4 @@
-// A host that looks after itself (issue 12), on a fresh Debian 12 host provisioned
+// A host that looks after itself, on a fresh Debian 12 host provisioned
 // by the rendered steps: sshd takes keys only (sshd -T, and a password login that
 // worked before the steps is refused after them), a drop-in sshd refuses is taken
 // out again, and unattended-upgrades is configured as rendered (what apt-config and

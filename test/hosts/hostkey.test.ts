@@ -1,4 +1,4 @@
-// Who the steps talk to (issue 10). A host booted from a cloud image whose real
+// Who the steps talk to. A host booted from a cloud image whose real
 // cloud-init reads the program's rendered user data (renderUserData, through the
 // NoCloud seed as Linode Metadata hands it over) presents exactly the stack's host
 // key; a host presenting another key is refused before any file is sent, while the

@@ -1,5 +1,5 @@
-// An IKE_SA_INIT flooder for the e2e tier and the bench (issue 12, "IKE under
-// attack"), run inside a test namespace only: `node ... ikeflood.ts <json options>`.
+// An IKE_SA_INIT flooder for the e2e tier and the bench ("IKE under
+// attack", docs/security.md), run inside a test namespace only: `node ... ikeflood.ts <json options>`.
 // Two kinds:
 //  - "spoofed": IKE_SA_INIT that never answers the server's COOKIE request (what a
 //    sender with forged source addresses can do: it never sees the reply);

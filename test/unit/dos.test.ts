@@ -1,4 +1,4 @@
-// IKE under attack (issue 12): charon's DoS settings and the firewall's per-source
+// IKE under attack: charon's DoS settings and the firewall's per-source
 // limits for new IKE traffic, as rendered. The e2e tier floods the real thing
 // (test/e2e/flood.test.ts).
 import { test } from "node:test";

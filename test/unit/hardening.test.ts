@@ -1,4 +1,4 @@
-// The server looks after itself (issue 12): the sshd drop-in, unattended upgrades
+// The server looks after itself: the sshd drop-in, unattended upgrades
 // inside the maintenance window, and a forward chain that lets through only what a
 // VPN needs. Checks the rendered files; the e2e and hosts tiers run them.
 import { test } from "node:test";

@@ -1,6 +1,6 @@
 // The program under Pulumi mocks: every remote step pins the server's SSH host key,
 // the first-boot user data carries that key, the region check runs before anything
-// is registered, and the `servers` output (issue 10).
+// is registered, and the `servers` output.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";

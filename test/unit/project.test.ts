@@ -47,21 +47,21 @@ test("the example stack file is a valid configuration", () => {
   assert.equal(c.regions[0].hostname, "vpn.example.com");
 });
 
-test("the README's config reference lists every key with its default", () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
+test("the configuration reference (docs/configuration.md) lists every key with its default", () => {
+  const doc = readFileSync(join(root, "docs", "configuration.md"), "utf8");
   for (const k of CONFIG_KEYS) {
-    const row = readme.split("\n").find((l) => l.startsWith(`| \`${k.key}\``));
-    assert.ok(row, `README has no row for ${k.key}`);
+    const row = doc.split("\n").find((l) => l.startsWith(`| \`${k.key}\``));
+    assert.ok(row, `docs/configuration.md has no row for ${k.key}`);
     if (k.default !== undefined && k.default !== "" && !(Array.isArray(k.default) && k.default.length === 0) && typeof k.default !== "object") {
-      assert.ok(row.includes(String(k.default)), `README row for ${k.key} lacks its default ${k.default}`);
+      assert.ok(row.includes(String(k.default)), `docs/configuration.md row for ${k.key} lacks its default ${k.default}`);
     }
   }
 });
 
-test("the README's proposal table shows every server proposal", async () => {
+test("the proposal table (docs/architecture.md) shows every server proposal", async () => {
   const { serverEspProposals, serverIkeProposals } = await import("../../model/proposals");
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  for (const p of [...serverIkeProposals("legacy"), ...serverEspProposals("legacy")]) assert.ok(readme.includes(`\`${p}\``), p);
+  const doc = readFileSync(join(root, "docs", "architecture.md"), "utf8");
+  for (const p of [...serverIkeProposals("legacy"), ...serverEspProposals("legacy")]) assert.ok(doc.includes(`\`${p}\``), p);
 });
 
 /**

@@ -321,7 +321,7 @@ describe("stack outputs and SSH", () => {
   });
 });
 
-describe("the README documents the JSON document", () => {
+describe("docs/operations.md documents the JSON document", () => {
   /** Every key path of a JSON value (array elements merged), e.g. "regions[].users[].user". */
   function keyPaths(v: unknown, at = ""): Set<string> {
     const out = new Set<string>();
@@ -336,10 +336,10 @@ describe("the README documents the JSON document", () => {
   }
 
   test("the example has exactly the fields a real document has", () => {
-    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Who is online: `npm run status`"));
+    const ops = readFileSync(join(__dirname, "..", "..", "docs", "operations.md"), "utf8");
+    const section = ops.slice(ops.indexOf("## Who is online: `npm run status`"));
     const block = /```jsonc\n([\s\S]*?)\n```/.exec(section)?.[1];
-    assert.ok(block, "the README has the JSON example");
+    assert.ok(block, "docs/operations.md has the JSON example");
     const example = JSON.parse(block.replace(/\/\/[^\n]*/g, ""));
     const facts = parseStatusOutput(sample("two-users"));
     const doc = { schema: 1, stack: "dev", regions: [regionStatus({ ...REGION, certificateNotAfter: "2027-01-01T00:00:00Z" }, facts, opts)] };
