@@ -33,7 +33,8 @@ if (errors.length) {
   for (const d of errors) console.error(`drift: ${String(d.message).trim()}`);
   process.exit(2);
 }
-const name = (urn) => `${urn.split("::")[2]} ${urn.split("::").pop()}`;
+// "vpn:index:VpnRegion$linode:index/firewall:Firewall" -> the resource's own type.
+const name = (urn) => `${urn.split("::")[2].split("$").pop()} ${urn.split("::").pop()}`;
 const rows = [];
 for (const s of doc.steps ?? []) {
   if (s.op === "same" || s.op === "read") continue;
@@ -58,7 +59,7 @@ const text = [
   "| --- | --- | --- |",
   ...unique,
   "",
-  "Either run `pulumi up` to put them back, or change the stack to match and merge it.",
+  "Either put Linode back with `pulumi up --refresh` (a plain `up` compares with the stale state and changes nothing), or change the stack to match and merge it.",
   "",
 ].join("\n");
 fs.writeFileSync(report, text);
