@@ -47,7 +47,7 @@ export interface HostOptions {
   /** Boot a qemu VM with Debian's kernel from this image instead of a container. */
   vm?: VmImage;
   /** Extra files put into the clone before its first boot (e.g. a cloud-init seed), path relative to /. */
-  files?: Record<string, { content: string; mode: number }>;
+  files?: Record<string, { content: string | Buffer; mode: number }>;
   log: (msg: string) => void;
 }
 
@@ -120,7 +120,7 @@ export class TestHost {
     for (const d of [upper, work, this.root]) mkdirSync(d, { recursive: true });
     const lower = this.o.vm?.dir ?? this.o.rootfs.dir;
     await runOk(["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${upper},workdir=${work}`, this.root]);
-    const put = (path: string, text: string, mode = 0o644) => {
+    const put = (path: string, text: string | Buffer, mode = 0o644) => {
       const p = join(this.root, path);
       mkdirSync(join(p, ".."), { recursive: true });
       rmSync(p, { force: true });
@@ -236,11 +236,12 @@ export class TestHost {
     }
   }
 
-  start(command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number } = {}): SshSession {
+  /** `hostKey`: pinned ("ssh-ed25519 AAAA...", as the program's steps connect), else not checked. */
+  start(command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number; hostKey?: string } = {}): SshSession {
     return startSsh(this.o.key, this.v4, command, opts);
   }
 
-  ssh(command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+  ssh(command: string, opts: { input?: string; timeoutMs?: number; hostKey?: string } = {}): Promise<SshResult> {
     return this.start(command, opts).done;
   }
 

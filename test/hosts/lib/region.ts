@@ -66,3 +66,41 @@ export const ON_BUNDLE_CHANGE: RemoteStep["name"][] = ["push-files", "apply"];
 export function summary(runs: StepRun[]): string {
   return runs.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)} s`).join(", ");
 }
+
+/**
+ * How @pulumi/command 1.2.1 dials (provider/pkg/provider/remote/connection.go,
+ * dialWithRetry over pulumi's retry.Until): a failed dial is retried after 100 ms,
+ * each pause 1.5 times the last, at most 5 s, until `dialErrorLimit` dials have
+ * failed; the program sets 40 (components/vpnRegion.ts, SSH_DIAL).
+ */
+export const PULUMI_DIAL = { errorLimit: 40, firstDelayMs: 100, backoff: 1.5, maxDelayMs: 5000 };
+/** What the ssh client prints when it never got as far as running the command. */
+const DIAL_FAILURE = /^(ssh: connect to host \S+ port \d+: .*|kex_exchange_identification: .*|Connection (closed|reset) by \S+ port \d+.*)$/;
+
+export interface DialedStepRun extends StepRun {
+  /** Dials that failed before the step ran (the host was rebooting, say). */
+  failedDials: number;
+}
+
+/**
+ * Runs one step the way the remote.Command does after the first: pinned to `hostKey`,
+ * and dialled again on the provider's schedule while the host refuses or does not
+ * answer (the pauses are that schedule, not a wait for the host). Throws on the
+ * step's failure, or when the dials run out.
+ */
+export async function runStepDialing(host: TestHost, step: RemoteStep, hostKey: string, timeoutMs = 300_000): Promise<DialedStepRun> {
+  let pause = PULUMI_DIAL.firstDelayMs;
+  for (let failedDials = 0; ; ) {
+    const r = await host.ssh(step.script, { input: step.stdin, timeoutMs, hostKey });
+    const lines = r.output.trim().split("\n");
+    if (r.code === 255 && lines.every((l) => DIAL_FAILURE.test(l))) {
+      failedDials++;
+      if (failedDials > PULUMI_DIAL.errorLimit) throw new Error(`step ${step.name}: after ${failedDials} failed dials to ${host.name}: ${r.output.trim()}`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * PULUMI_DIAL.backoff, PULUMI_DIAL.maxDelayMs);
+      continue;
+    }
+    if (r.code !== 0) throw new Error(`step ${step.name} failed on ${host.name} (${r.signal ?? `exit ${r.code}`}, ${r.ms} ms):\n${r.output.slice(-4000)}`);
+    return { name: step.name, ...r, failedDials };
+  }
+}
