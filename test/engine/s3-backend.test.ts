@@ -15,27 +15,19 @@
 // without the CLI and its Node.js language host. Needs no root.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stateBackendUrl } from "../../scripts/state-bucket";
 import { waitFor } from "../lib/wait";
 import { cliEnv, inventory } from "./lib/cli";
+import { findWeed, READ_ONLY as RO, READ_WRITE as RW, S3Server, startS3, WEED_MISSING } from "./lib/s3";
 
 const ROOT = join(__dirname, "..", "..");
 const inv = inventory();
-
-/** The SeaweedFS binary: on PATH, else where docs/gitops.md installs it. */
-function findWeed(): string | undefined {
-  const r = spawnSync("sh", ["-c", "command -v weed"], { encoding: "utf8" });
-  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  return existsSync("/usr/local/bin/weed") ? "/usr/local/bin/weed" : undefined;
-}
 const weed = findWeed();
 const missing = !weed
-  ? "no `weed` binary (SeaweedFS S3 gateway) on PATH or at /usr/local/bin/weed; docs/gitops.md, \"Testing the shared state\", says how to build it"
+  ? WEED_MISSING
   : !inv.pulumi
     ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
     : !inv.languageHost
@@ -46,8 +38,6 @@ if (missing) console.log(`engine: SKIPPED s3-backend — ${missing}`);
 const BUCKET = "team-state";
 const PASSPHRASE = "test-only team passphrase";
 const SECRET = "s3cr3t-api-token-Zq8vN3pL6wR1";
-const RW = { accessKey: "PIPELINERWKEY0000001", secretKey: "pipeline-read-write-secret-key-0000000001" };
-const RO = { accessKey: "PREVIEWROKEY00000001", secretKey: "preview-read-only-secret-key-00000000001" };
 
 /** The throwaway program: one component, the config back as outputs; HOLD_DIR makes it wait (bounded) for a release file. */
 const PROGRAM = `
@@ -73,20 +63,6 @@ module.exports = (async () => {
   return { greeting: cfg.require("greeting"), apiToken: cfg.requireSecret("apiToken"), run: cfg.get("run") || "first" };
 })();
 `;
-
-/** A port that is free, with port + 10000 free too (weed puts each gRPC port there). */
-async function freePortPair(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer().once("error", () => resolve(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-  for (let i = 0; i < 200; i++) {
-    const p = 20000 + Math.floor(Math.random() * 9000);
-    if ((await free(p)) && (await free(p + 10000))) return p;
-  }
-  throw new Error("no free port pair");
-}
 
 interface Run {
   status: number | null;
@@ -152,52 +128,18 @@ class Checkout {
 
 describe("shared state on an S3-compatible store (SeaweedFS), the real CLI", { skip: missing, concurrency: false }, () => {
   let base: string;
-  let server: ChildProcess | undefined;
-  let serverLog = "";
-  let ports: { master: number; volume: number; filer: number; s3: number };
+  let s3: S3Server;
   let backend: string;
   let pipelineA: Checkout;
   let pipelineB: Checkout;
 
-  /** Every object in the bucket, read through the filer's HTTP API (not through the CLI under test). */
-  async function bucketObjects(dir = `/buckets/${BUCKET}/`): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const res = await fetch(`http://127.0.0.1:${ports.filer}${dir}?limit=1000`, { headers: { Accept: "application/json" } });
-    const listing = (await res.json()) as { Entries?: { FullPath: string; Mode: number }[] | null };
-    for (const e of listing.Entries ?? []) {
-      // Mode carries Go's os.ModeDir bit (1 << 31) for directories.
-      if (e.Mode & 0x80000000) for (const [k, v] of await bucketObjects(`${e.FullPath}/`)) out.set(k, v);
-      else out.set(e.FullPath, await (await fetch(`http://127.0.0.1:${ports.filer}${e.FullPath}`)).text());
-    }
-    return out;
-  }
-  const locks = async () => [...(await bucketObjects()).keys()].filter((k) => k.includes("/.pulumi/locks/"));
+  const locks = async () => [...(await s3.objects()).keys()].filter((k) => k.includes("/.pulumi/locks/"));
 
   before(async () => {
-    base = mkdtempSync(join(tmpdir(), "vpn-s3-"));
-    ports = { master: await freePortPair(), volume: await freePortPair(), filer: await freePortPair(), s3: await freePortPair() };
-    // Two identities as Linode's limited keys are: read-write for `up`, read-only for previews.
-    const identities = {
-      identities: [
-        { name: "pipeline", credentials: [RW], actions: [`Read:${BUCKET}`, `Write:${BUCKET}`, `List:${BUCKET}`, `Tagging:${BUCKET}`] },
-        { name: "preview", credentials: [RO], actions: [`Read:${BUCKET}`, `List:${BUCKET}`] },
-        { name: "admin", credentials: [{ accessKey: "ADMINKEY000000000001", secretKey: "admin-secret-key-000000000000000000000001" }], actions: ["Admin"] },
-      ],
-    };
-    writeFileSync(join(base, "s3.json"), JSON.stringify(identities));
-    mkdirSync(join(base, "data"));
-    server = spawn(weed!, [
-      "server", `-dir=${join(base, "data")}`, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-      `-master.port=${ports.master}`, `-volume.port=${ports.volume}`, "-master.volumeSizeLimitMB=64", "-volume.max=8",
-      "-filer", `-filer.port=${ports.filer}`, "-s3", `-s3.port=${ports.s3}`, `-s3.config=${join(base, "s3.json")}`,
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    server.stdout!.on("data", (d) => (serverLog += d));
-    server.stderr!.on("data", (d) => (serverLog += d));
-    // Ready when the S3 gateway answers and the filer can create the bucket (a folder under /buckets).
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.s3}/`)).status > 0, { timeoutMs: 90_000, intervalMs: 250, what: `SeaweedFS S3 on ${ports.s3}\n${serverLog.slice(-2000)}` });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.filer}/buckets/${BUCKET}/`, { method: "POST" })).ok, { timeoutMs: 60_000, intervalMs: 250, what: "the bucket" });
+    base = mkdtempSync(join(tmpdir(), "vpn-s3-checkouts-"));
+    s3 = await startS3(weed!, BUCKET);
     // The exact URL form `npm run state-bucket` prints, with the local endpoint.
-    backend = stateBackendUrl(BUCKET, `http://127.0.0.1:${ports.s3}`, "us-ord-1");
+    backend = s3.backendUrl;
     pipelineA = new Checkout("pipeline-a", base, backend);
     pipelineB = new Checkout("pipeline-b", base, backend);
     await pipelineA.ok(["stack", "init"]);
@@ -207,12 +149,7 @@ describe("shared state on an S3-compatible store (SeaweedFS), the real CLI", { s
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      const gone = new Promise((r) => server!.once("close", r));
-      server.kill("SIGTERM");
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-      if (server.exitCode === null) server.kill("SIGKILL");
-    }
+    await s3?.stop();
     if (base) rmSync(base, { recursive: true, force: true });
   });
 
@@ -252,7 +189,7 @@ describe("shared state on an S3-compatible store (SeaweedFS), the real CLI", { s
   });
 
   test("the state objects hold no secret in plain text", async () => {
-    const objects = await bucketObjects();
+    const objects = await s3.objects();
     const stackFile = [...objects.keys()].find((k) => /\/\.pulumi\/stacks\/s3-lock-proof\/team\.json$/.test(k));
     assert.ok(stackFile, `the stack's state is in the bucket: ${[...objects.keys()].join(", ")}`);
     assert.match(objects.get(stackFile)!, /"ciphertext"/, "the secret output is stored encrypted");
