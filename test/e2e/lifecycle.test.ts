@@ -137,6 +137,26 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
     await applySessionsPart(vpn);
   });
 
+  for (const how of ["suspending (disabled: true)", "removing"] as const) {
+    it(`${how} a user ends that user's live sessions in the deploy; nobody else's SA is touched`, async () => {
+      await applySessionsPart(vpn);
+      const b = await login("bob");
+      const a = await login("alice");
+      assert.equal(a.ok && b.ok, true);
+      const aliceSa = (await vpn.server.listSas()).find((x) => x.remoteUser === "alice")!.uniqueId;
+      const changed = how === "removing" ? users.filter((u) => u.name !== "bob") : users.map((u) => (u.name === "bob" ? { ...u, disabled: true } : u));
+      await vpn.rerender({ users: changed });
+      assert.match(await applySessionsPart(vpn), /ending the session of removed or suspended user bob/);
+      await waitFor(async () => !(await vpn.server.listSas()).some((x) => x.remoteUser === "bob"), { timeoutMs: 10_000, what: "bob's session ended" });
+      assert.equal((await vpn.server.listSas()).find((x) => x.remoteUser === "alice")?.uniqueId, aliceSa, "alice keeps her SA");
+      const again = await login("bob");
+      assert.equal(again.ok, false, "bob cannot log in");
+      for (const c of [a.c, b.c, again.c]) await vpn.drop(c);
+      await vpn.rerender({ users });
+      await applySessionsPart(vpn);
+    });
+  }
+
   it("expiry: at the date the session ends with no deploy (vpn-aaa enforce, the minute timer), and logins are refused", async () => {
     const expires = new Date(Date.now() + 6000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const withErin = [...users, { name: "erin", password: "erin-passw0rd", expires }];
