@@ -1,9 +1,12 @@
 // The same provisioning on a qemu VM that runs Debian's own kernel: ESP in the
 // kernel (no kernel-libipsec on the server) and the rendered nftables rules on
 // Debian's kernel, as on a Linode VM. qemu runs without KVM here (TCG), so this
-// covers the path once: fresh VM to tunnel, and the scan from outside.
+// covers the path once: fresh VM to tunnel, and the scan from outside. The VM is
+// also where the install step's reboot is real: an update asks for one (as a new
+// kernel or dbus does), the step reboots the VM once, the remaining steps connect
+// to the rebooted VM through the pinned host key, dialled as @pulumi/command does.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -13,11 +16,12 @@ import type { WhoamiServer } from "../lib/upstream";
 import { sourceSeenUpstream, startClientOf, startUpstreamWhoami } from "./lib/clients";
 import { TEST_ONLY_LIBIPSEC, TestHost } from "./lib/host";
 import { Lab, NET } from "./lib/lab";
-import { HOSTNAME, renderFor, runSteps, summary, User } from "./lib/region";
+import { DialedStepRun, HOSTNAME, renderFor, runStepDialing, summary, User } from "./lib/region";
 import { ensureRootfs } from "./lib/rootfs";
 import { scanFromOutside } from "./lib/scan";
 import { createSshKey } from "./lib/ssh";
 import { ensureVmImage } from "./lib/vm";
+import { ARCHIVE_SOURCE, ASK_FOR_REBOOT, INSTALLED_DIR, testArchiveFiles } from "./lib/testArchive";
 
 const log = (msg: string) => console.log(`[hosts] ${msg}`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -25,13 +29,21 @@ const alice: User = { name: "alice", password: "alice-Passw0rd-for-tests" };
 /** Address plan index of the VM (198.51.100.20), apart from the containers'. */
 const VM_INDEX = 10;
 
-describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { timeout: 900_000 }, () => {
+describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { timeout: 1_800_000 }, () => {
   let dir: string;
   let lab: Lab;
   let esp: EspBackend;
   let pki: TestPki;
   let whoami: WhoamiServer;
   let vm: TestHost;
+  let hostKey: string;
+  const kernelBoots = () => readFileSync(join(vm.dir, "console-1.log"), "utf8").match(/Linux version \d/g)?.length ?? 0;
+  const bootId = async () => (await vm.sshOk("cat /proc/sys/kernel/random/boot_id", { timeoutMs: 30_000 })).trim();
+  const runAll = async (render: ReturnType<typeof renderFor>): Promise<DialedStepRun[]> => {
+    const runs: DialedStepRun[] = [];
+    for (const step of render.steps) runs.push(await runStepDialing(vm, step, hostKey, 1_200_000));
+    return runs;
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "vh-"));
@@ -42,8 +54,12 @@ describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { t
     lab = await Lab.create(log);
     whoami = await startUpstreamWhoami(lab);
     const started = Date.now();
-    vm = await TestHost.create({ lab, rootfs, key, index: VM_INDEX, libipsec: false, vm: image, log });
+    const files = testArchiveFiles([{ name: "vh-test-reboot", version: "1" }], [{ name: "vh-test-reboot", version: "2", postinst: ASK_FOR_REBOOT }]);
+    log(`test-only: a local archive labelled as Debian-Security (${ARCHIVE_SOURCE}) offers vh-test-reboot 2, whose postinst asks for a reboot as dbus's does`);
+    vm = await TestHost.create({ lab, rootfs, key, index: VM_INDEX, libipsec: false, vm: image, log, files });
     log(`VM ${vm.name} (${vm.v4}) booted to SSH in ${secs(Date.now() - started)} (qemu TCG)`);
+    await vm.sshOk(`dpkg -i ${INSTALLED_DIR}/vh-test-reboot_1_all.deb >/dev/null`, { timeoutMs: 120_000 });
+    hostKey = readFileSync(join(vm.root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").trim();
     await lab.routeV6RangeTo(vm.index);
   });
 
@@ -54,9 +70,19 @@ describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { t
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("from a fresh VM to a working tunnel, with ESP in Debian's kernel", async () => {
+  test("from a fresh VM to a working tunnel, with ESP in Debian's kernel, after one reboot an update asked for", async () => {
     const started = Date.now();
-    const runs = await runSteps(vm, renderFor(vm, [alice], pki));
+    const bootBefore = await bootId();
+    assert.equal(kernelBoots(), 1);
+    const runs = await runAll(renderFor(vm, [alice], pki));
+    const install = runs.find((r) => r.name === "install-packages")!;
+    assert.match(install.output, /^rebooting once \(vh-test-reboot asked for it\): the next step connects after the reboot$/m, install.output);
+    const push = runs.find((r) => r.name === "push-files")!;
+    assert.ok(push.failedDials > 0, "push-files was refused (sshd stopped) until the VM was back");
+    assert.notEqual(await bootId(), bootBefore, "the VM rebooted");
+    assert.equal(kernelBoots(), 2, "exactly once");
+    assert.match(await vm.sshOk("cat /var/lib/vpn-region/first-upgrade"), /^reboot: vh-test-reboot asked for it$/m);
+    assert.equal((await vm.sshOk("systemctl is-active strongswan")).trim(), "active", "strongSwan runs after the reboot");
     const c = await startClientOf(lab, vm, alice, pki.rootPem, esp, dir);
     try {
       await c.connectOrThrow();
@@ -69,7 +95,19 @@ describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { t
     } finally {
       await c.stop();
     }
-    log(`fresh VM -> working tunnel (kernel ESP on the server${esp === "libipsec" ? "; the client still uses kernel-libipsec on this machine" : ""}): ${secs(Date.now() - started)} (${summary(runs)})`);
+    const upgraded = /updates: (\d+) installed in (\d+)s \(([^)]*)\)/.exec(install.output);
+    log(`fresh VM -> working tunnel (kernel ESP on the server${esp === "libipsec" ? "; the client still uses kernel-libipsec on this machine" : ""}): ${secs(Date.now() - started)} (${summary(runs)}); the upgrade: ${upgraded?.[1]} updates in ${upgraded?.[2]} s (${upgraded?.[3]}), then the reboot: push-files dialled ${push.failedDials} times before it ran (${secs(push.ms)})`);
+  });
+
+  test("a second run of the steps neither upgrades nor reboots", async () => {
+    const boot = await bootId();
+    const runs = await runAll(renderFor(vm, [alice], pki));
+    assert.match(runs[1].output, /updates: installed when this server was provisioned/);
+    assert.doesNotMatch(runs[1].output, /updates: new server|rebooting/);
+    assert.ok(runs.every((r) => r.failedDials === 0), "every step connected at once");
+    assert.equal(await bootId(), boot, "same boot");
+    assert.equal(kernelBoots(), 2);
+    log(`second run: ${summary(runs)}`);
   });
 
   test("from outside, only UDP 500/4500 and SSH answer on Debian's kernel", async () => {
