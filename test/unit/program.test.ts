@@ -231,3 +231,31 @@ test("a bad config fails before any resource is registered, naming the key", asy
   const registered = r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack");
   assert.equal(registered.length, 0, `registered: ${registered.map((x) => x.name).join(", ")}`);
 });
+
+test("the lifecycle: one generated RADIUS secret per region, only in secret inputs; the install step gets FreeRADIUS", async () => {
+  const raw = { ...BASE, "vpn:users": [{ name: "alice", maxDevices: 2 }, "bob"] };
+  const run1 = await run(raw);
+  assert.deepEqual(run1.ofType(T.password).map((r) => r.name).sort(), ["us-ord-radius-secret", "us-ord-root", "users-bob"]);
+  const secret = run1.byName("us-ord-radius-secret");
+  assert.equal(secret.inputs.special, false);
+  assert.ok(secret.inputs.length >= 32);
+  assert.equal(run1.byName("us-ord-02-install-packages").inputs.create, stepScripts({ aaa: true })["install-packages"]);
+  const pushed = decode(run1.byName("us-ord-03-push-files").inputs.stdin);
+  const clients = pushed.find((f) => f.path === "/etc/vpn-radius/clients.conf")!.content;
+  const value = /secret = '([^']+)'/.exec(clients)![1];
+  assert.match(value, /^MockPw/, "the region's generated secret reaches FreeRADIUS");
+  assert.ok(pushed.find((f) => f.path === "/etc/strongswan.d/zz-vpn.conf")!.content.includes(value), "and charon");
+  for (const r of run1.resources) {
+    const visible = JSON.stringify(Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.secretInputs.includes(k) && k !== "__provider" && !(r.name === "us-ord-radius-secret"))));
+    assert.ok(!visible.includes(value), `${r.name} exposes the RADIUS secret`);
+  }
+  // Without the lifecycle: no secret, the install step as before.
+  assert.ok(!one.ofType(T.password).some((r) => r.name.endsWith("radius-secret")));
+  assert.equal(one.byName("us-ord-02-install-packages").inputs.create, stepScripts()["install-packages"]);
+});
+
+test("a rotation replaces only that user's generated password (keepers); without one the inputs are unchanged", async () => {
+  const rotated = await run({ ...BASE, "vpn:rotations": { bob: 1 } });
+  assert.deepEqual(rotated.byName("users-bob").inputs.keepers, { rotation: "1" });
+  assert.equal(one.byName("users-bob").inputs.keepers, undefined);
+});
