@@ -1,7 +1,6 @@
 // scripts/gitops/*.sh with a stand-in `pulumi` (records its argv, answers from the
-// test's script): what the drift check reports and how it exits, and the order in
-// which the runner's temporary SSH rule is added and removed by up.sh, also when the
-// update fails. The engine tier runs the same scripts against the real CLI and the
+// test's script): what the drift check reports and how it exits; up.sh updates only
+// when the preview says something would change. The engine tier runs the same scripts against the real CLI and the
 // local Linode (test/engine/gitops.test.ts).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -73,56 +72,25 @@ describe("scripts/gitops/drift.sh", () => {
 });
 
 describe("scripts/gitops/up.sh", () => {
-  // The stand-in: `preview --expect-no-changes` exits $PREVIEW; `config get` prints $CIDRS;
-  // `up` (not targeted) exits $UP; `stack export` lists one firewall.
+  // The stand-in: `preview --expect-no-changes` exits $PREVIEW; `up` exits $UP.
   const pulumi = `case "$1 $2" in
   "preview --expect-no-changes") exit "\${PREVIEW:-0}" ;;
-  "config get") [ -n "$CIDRS" ] && echo "$CIDRS" && exit 0; exit 1 ;;
-  "stack export") echo '{"deployment":{"resources":[{"type":"linode:index/firewall:Firewall","urn":"urn:fw"},{"type":"linode:index/instance:Instance","urn":"urn:vm"}]}}' ;;
-  "up --yes") case "$*" in *--target*) exit 0 ;; esac; exit "\${UP:-0}" ;;
+  "up --yes") exit "\${UP:-0}" ;;
 esac
 exit 0`;
 
-  it("nothing would change: no rule, no update", () => {
-    const r = run("up.sh", { pulumi }, [], { PREVIEW: "0", RUNNER_ADDRESS: "192.0.2.5" });
+  it("nothing would change: no update (so nothing needs SSH)", () => {
+    const r = run("up.sh", { pulumi }, [], { PREVIEW: "0" });
     assert.equal(r.status, 0, r.out);
     assert.deepEqual(r.calls, ["preview --expect-no-changes --stack dev --non-interactive"]);
+    assert.match(r.out, /up: nothing to do/);
   });
 
-  it("a change with SSH restricted: the runner's /32 is added, up runs, then the rule is removed and only the firewalls are updated", () => {
-    const r = run("up.sh", { pulumi }, ["renewal"], { PREVIEW: "255", CIDRS: '["198.51.100.7/32"]', RUNNER_ADDRESS: "192.0.2.5" });
+  it("a change: the update runs with the message, and its failure fails the run", () => {
+    const r = run("up.sh", { pulumi }, ["renewal"], { PREVIEW: "255" });
     assert.equal(r.status, 0, r.out);
-    assert.deepEqual(r.calls, [
-      "preview --expect-no-changes --stack dev --non-interactive",
-      "config get vpn:sshAllowedCidrs --stack dev --non-interactive",
-      "config set --path vpn:sshAllowedCidrs[1] 192.0.2.5/32 --stack dev --non-interactive",
-      "up --yes --message renewal (temporary SSH rule for 192.0.2.5/32) --stack dev --non-interactive",
-      "config rm --path vpn:sshAllowedCidrs[1] --stack dev --non-interactive",
-      "stack export --stack dev --non-interactive",
-      "up --yes --target urn:fw --message renewal (temporary SSH rule removed) --stack dev --non-interactive",
-    ]);
-  });
-
-  it("a failing update still removes the rule, and the run fails", () => {
-    const r = run("up.sh", { pulumi }, [], { PREVIEW: "255", CIDRS: '["198.51.100.7/32"]', RUNNER_ADDRESS: "192.0.2.5", UP: "1" });
-    assert.notEqual(r.status, 0, r.out);
-    assert.ok(r.calls.includes("config rm --path vpn:sshAllowedCidrs[1] --stack dev --non-interactive"), r.calls.join("\n"));
-    assert.match(r.calls[r.calls.length - 1], /^up --yes --target urn:fw /);
-  });
-
-  it("SSH open to everyone (the default) or to this address already: no temporary rule", () => {
-    for (const cidrs of ["", '["0.0.0.0/0","::/0"]', '["198.51.100.7/32","192.0.2.5/32"]']) {
-      const r = run("up.sh", { pulumi }, [], { PREVIEW: "255", CIDRS: cidrs, RUNNER_ADDRESS: "192.0.2.5" });
-      assert.equal(r.status, 0, r.out);
-      assert.ok(!r.calls.some((c) => c.startsWith("config set") || c.includes("--target")), `${cidrs}: ${r.calls.join(" | ")}`);
-      assert.ok(r.calls.some((c) => c.startsWith("up --yes")), "the update runs");
-    }
-  });
-
-  it("an address that is not an IPv4 address is refused before anything changes", () => {
-    const r = run("up.sh", { pulumi }, [], { PREVIEW: "255", CIDRS: '["198.51.100.7/32"]', RUNNER_ADDRESS: "<html>rate limited</html>" });
-    assert.equal(r.status, 1);
-    assert.match(r.out, /could not tell this runner's public IPv4 address/);
-    assert.ok(!r.calls.some((c) => c.startsWith("config set") || c.startsWith("up")));
+    assert.deepEqual(r.calls, ["preview --expect-no-changes --stack dev --non-interactive", "up --yes --message renewal --stack dev --non-interactive"]);
+    const failed = run("up.sh", { pulumi }, [], { PREVIEW: "255", UP: "3" });
+    assert.equal(failed.status, 3, failed.out);
   });
 });

@@ -110,16 +110,17 @@ describe("workflows: secrets by least privilege, pinned actions", () => {
     assert.match(runs, /scripts\/gitops\/drift\.sh/);
     assert.match(runs, /scripts\/gitops\/drift-issue\.sh/);
     assert.match(readFileSync(join(ROOT, "scripts/gitops/drift.sh"), "utf8"), /pulumi preview --refresh --expect-no-changes/);
-    assert.equal(w.doc.concurrency.group, byName("renew.yml").doc.concurrency.group, "never beside the renewal's temporary SSH rule");
+    assert.equal(w.doc.concurrency.group, byName("renew.yml").doc.concurrency.group, "never half-way through an update");
   });
 
-  it("renew.yml and up: through scripts/gitops/up.sh (SSH for the runner only during the run) in production, sharing main's concurrency group", () => {
+  it("renew.yml and up: through scripts/gitops/up.sh in production, on DEPLOY_RUNNER (an address SSH admits), sharing main's concurrency group", () => {
     const w = byName("renew.yml");
     const job = w.doc.jobs.renew;
     assert.equal(environmentOf(job), "production");
     assert.ok(job.steps.some((s: any) => /^scripts\/gitops\/up\.sh /.test(s.run)));
     assert.ok(byName("pulumi.yml").doc.jobs.up.steps.some((s: any) => /^scripts\/gitops\/up\.sh /.test(s.run)));
     assert.equal(w.doc.concurrency.group, "pulumi-refs/heads/main");
+    for (const j of [job, byName("pulumi.yml").doc.jobs.up]) assert.equal(j["runs-on"], "${{ vars.DEPLOY_RUNNER || 'ubuntu-24.04' }}");
   });
 
   it("one SHA per action across every workflow", () => {
