@@ -2,8 +2,10 @@
 // The team's shared Pulumi state on Linode Object Storage, in one command: creates the
 // bucket and two access keys limited to it (read-write for `up` and laptops, read-only
 // for pull-request previews and the drift check), then prints the exact login and the
-// GitHub secrets to set. Linode API v4 (https://techdocs.akamai.com/linode-api/reference/post-object-storage-bucket,
-// .../post-object-storage-keys); the token needs object_storage:read_write, once.
+// GitHub secrets to set. Linode API v4, Object Storage: "Create an Object Storage
+// bucket" (POST /object-storage/buckets) and "Create an Object Storage key"
+// (https://techdocs.akamai.com/linode-api/reference/keys: bucket_access limits a key
+// to one bucket); the token needs object_storage:read_write, once.
 // The backend URL follows the gocloud.dev s3blob opener the Pulumi CLI 3.248 uses
 // (gocloud.dev v0.46, AWS SDK v2: `endpoint` with its scheme, `region`, `use_path_style`;
 // `s3ForcePathStyle` is the older spelling of the same flag; credentials from

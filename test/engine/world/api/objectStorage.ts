@@ -1,10 +1,10 @@
 // object-storage/buckets and object-storage/keys: the control plane of Linode Object
 // Storage, as `npm run state-bucket` uses it (the data plane, S3, is not served here:
-// the engine tier runs a real S3 server for that). Shapes from the API reference:
-// https://techdocs.akamai.com/linode-api/reference/post-object-storage-bucket
-// (bucket: label, region, hostname, s3_endpoint, endpoint_type, ...) and
-// https://techdocs.akamai.com/linode-api/reference/post-object-storage-keys
-// (key: id, label, access_key, secret_key, limited, bucket_access[], regions[]).
+// the engine tier runs a real S3 server for that). Shapes from the API reference,
+// "Create an Object Storage bucket" (bucket: label, region, hostname, s3_endpoint,
+// endpoint_type, ...) and "Create an Object Storage key",
+// https://techdocs.akamai.com/linode-api/reference/keys (key: id, label, access_key,
+// secret_key, limited, bucket_access[], regions[{id, s3_endpoint}]).
 // The secret key is returned by the create call only, as on Linode.
 import { randomBytes } from "node:crypto";
 import type { Router } from "./http";
