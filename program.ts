@@ -8,9 +8,12 @@ import { checkRegionsOffered, imageNotOffered, regionKeys } from "./config/regio
 import { ConfigError } from "./config/validate";
 import { linodeApiBase, ServerCertificate } from "./components/certificate";
 import { createVpn } from "./components/vpnStack";
+import { expiryWarnings } from "./model/expiryWarnings";
 
 export function program() {
   const config = readStackConfig();
+  // At every preview and update: an expiry coming within two weeks, or an entry left behind after it.
+  for (const line of expiryWarnings(config.users, new Date())) void pulumi.log.warn(line);
   const keys = regionKeys(config, rawStackConfig()["vpn:regions"]);
   // The regions the provider reports (GET /v4/regions; runs in preview too). An unknown
   // region fails here, naming its key, before any resource is registered. The image's

@@ -1,4 +1,4 @@
-// npm run status -- --stack <name> [--region <id>] [--json]
+// npm run status -- --stack <name> [--region <id>] [--usage] [--json]
 // Who is online and is each server healthy: per region, over SSH with the stack's
 // key and the pinned host key (./status/ssh.ts), one read-only script
 // (model/status/script.ts) whose output is parsed and set next to the stack's
@@ -7,13 +7,20 @@
 // charon runs; 1: some region did not (or the CLI failed); 2: a usage error
 // (scripts/lib/cli.ts, shared with render and profiles).
 // Nothing secret is printed: the script reads no key or password file.
+// The users' expiry, state, device limit and quota come from the stack config
+// (plain values only: scripts/lib/stackConfig.ts); --usage also asks each server
+// for the usage it keeps per user and UTC day (model/status/usage.ts, docs/usage.md).
 import { readFileSync } from "node:fs";
 import { renewalWindowMs } from "../components/acme/renewal";
 import { parseStatusOutput } from "../model/status/parse";
 import { regionHealthy, regionStatus, RegionStatus, STATUS_SCHEMA, StatusDocument, unreachableRegion } from "../model/status/report";
 import { renderStatusScript } from "../model/status/script";
 import { renderStatusTable } from "../model/status/table";
+import { expiryWarnings } from "../model/expiryWarnings";
+import { StackUsers, stackUsers } from "../model/status/stackUsers";
+import { regionUsage } from "../model/status/usage";
 import { CommandSpec, runCli, usageLine } from "./lib/cli";
+import { pulumiRun, readStackConfig } from "./lib/stackConfig";
 import { readStackOutputs, StackView, stackView, UsageError } from "./status/stack";
 import { RemoteOptions, runRemote } from "./status/ssh";
 
@@ -22,18 +29,25 @@ export type { ServerAccess } from "./status/ssh";
 
 const SPEC: CommandSpec = {
   name: "status",
+  // --usage is in the options below; the usage line stays what scripts and docs quote.
   synopsis: "--stack <name> [--region <id>] [--json]",
   about: `Connects to each region's server over SSH (the stack's key, the pinned host key;
 a server presenting another key is refused) and reports: reachable or not,
 uptime, strongSwan version and charon, pool use, the served certificate against
-the stack's, connected users with traffic, pending updates and reboot.`,
+the stack's, connected users with traffic, pending updates and reboot; and, from
+the stack config, each user's expiry, state, device limit and monthly quota.
+--usage adds the usage each server keeps per user (today and this month, UTC):
+bytes in and out, connected time, quota used (docs/usage.md).`,
   options: [
     { flag: "--stack", value: "<name>", text: "the Pulumi stack (reads its outputs servers, regions, certificateNotAfter)" },
     { flag: "--region", value: "<id>", text: "only this region" },
-    { flag: "--json", text: 'the JSON document (schema: README, "Who is online: npm run status")' },
+    { flag: "--usage", text: "also the usage per user kept on each server (docs/usage.md)" },
+    { flag: "--json", text: 'the JSON document (schema: README, "Who is online: npm run status"; usage and users: docs/usage.md)' },
     { flag: "--connect-timeout", value: "<s>", text: "SSH connect timeout in seconds (default 10)" },
     // Test hook: the stack outputs as a JSON file instead of the Pulumi CLI.
     { flag: "--outputs-json", value: "<file>", text: "", hidden: true },
+    // Test hook: `pulumi config --json` of the stack as a file instead of the Pulumi CLI.
+    { flag: "--config-json", value: "<file>", text: "", hidden: true },
   ],
   exitOk: "every region answered and charon runs",
   exitFailed: "a region is unreachable, refused its host key or charon does not answer (all are still reported), or the Pulumi CLI is missing or failed",
@@ -46,22 +60,52 @@ export interface StatusOptions extends RemoteOptions {
   region?: string;
   /** Remote script override (tests). */
   script?: string;
+  /** Ask each server for its usage (--usage). */
+  usage?: boolean;
+  /** The users from the stack config; absent: not read (the document has no `users`). */
+  stackUsers?: StackUsers;
+  /** Why the stack config could not be read (a document warning). */
+  stackUsersError?: string;
+  /** The clock for expiry (default now). */
+  now?: Date;
 }
 
 /** Status of one region: SSH, run, parse, report. Every failure becomes reachable: false with the reason. */
 async function regionOf(region: string, view: StackView, opts: StatusOptions): Promise<RegionStatus> {
   const unpinned = view.unpinned?.[region];
-  if (unpinned) return unreachableRegion({ region, host: unpinned.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? unpinned.hostname }, unpinned.reason);
+  if (unpinned) return withUsage(unreachableRegion({ region, host: unpinned.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? unpinned.hostname }, unpinned.reason), undefined, opts);
   const access = view.servers[region];
   const stackRegion = { region, host: access.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? access.hostname };
-  const r = await runRemote(access, opts.script ?? renderStatusScript(), opts);
-  if (!r.ok) return unreachableRegion(stackRegion, r.reason);
+  const r = await runRemote(access, opts.script ?? renderStatusScript({ usage: opts.usage }), opts);
+  if (!r.ok) return withUsage(unreachableRegion(stackRegion, r.reason), undefined, opts);
   try {
-    return regionStatus(stackRegion, parseStatusOutput(r.stdout), { renewalWindowMs: (nb, na) => renewalWindowMs(nb, na) });
+    const facts = parseStatusOutput(r.stdout);
+    return withUsage(regionStatus(stackRegion, facts, { renewalWindowMs: (nb, na) => renewalWindowMs(nb, na) }), facts, opts);
   } catch (err) {
     const tail = r.stderr.trim().split("\n").pop();
-    return unreachableRegion(stackRegion, `unreadable status output from ${access.host}: ${(err as Error).message}${tail ? ` (stderr: ${tail.slice(0, 200)})` : ""}`);
+    return withUsage(unreachableRegion(stackRegion, `unreadable status output from ${access.host}: ${(err as Error).message}${tail ? ` (stderr: ${tail.slice(0, 200)})` : ""}`), undefined, opts);
   }
+}
+
+/** With --usage: the region's `usage` (null and a warning when the server keeps none or it failed). */
+export function withUsage(s: RegionStatus, facts: ReturnType<typeof parseStatusOutput> | undefined, opts: StatusOptions): RegionStatus {
+  if (!opts.usage) return s;
+  const u = facts?.usage;
+  if (!s.reachable || !facts) return { ...s, usage: null };
+  if (u?.state === "ok") {
+    const quotas = Object.fromEntries((opts.stackUsers?.users ?? []).map((x) => [x.user, x.monthlyQuotaGB]));
+    return { ...s, usage: regionUsage(u, facts.now, quotas) };
+  }
+  const why = u?.state === "failed" ? `could not read the usage kept on this server (${u.reason})` : "this server keeps no usage: the stack uses no expires, maxDevices, monthlyQuotaGB, disabled, vpn:maxDevicesPerUser or vpn:accounting";
+  return { ...s, usage: null, warnings: [...s.warnings, why] };
+}
+
+/** The document's `users` and `warnings`, when the stack config was read and uses the lifecycle (or --usage). */
+function usersPart(opts: StatusOptions): Pick<StatusDocument, "users" | "warnings"> {
+  if (opts.stackUsersError !== undefined) return { warnings: [`users: could not read the stack config (${opts.stackUsersError})`] };
+  const su = opts.stackUsers;
+  if (!su || !(su.lifecycle || opts.usage)) return {};
+  return { users: su.users, warnings: [...expiryWarnings(su.specs, opts.now ?? new Date()), ...su.problems.map((p) => `stack config: ${p}`)] };
 }
 
 /**
@@ -75,7 +119,7 @@ export async function statusOf(view: StackView, opts: StatusOptions = {}): Promi
     if (!regions.includes(opts.region)) throw new UsageError(`region ${opts.region} is not in the stack (regions: ${regions.join(", ") || "none"})`);
     regions = [opts.region];
   }
-  return { schema: STATUS_SCHEMA, stack: opts.stack ?? null, regions: await Promise.all(regions.map((r) => regionOf(r, view, opts))) };
+  return { schema: STATUS_SCHEMA, stack: opts.stack ?? null, regions: await Promise.all(regions.map((r) => regionOf(r, view, opts))), ...usersPart(opts) };
 }
 
 /**
@@ -95,15 +139,18 @@ interface Args {
   stack?: string;
   region?: string;
   json: boolean;
+  usage: boolean;
   outputsFile?: string;
+  configFile?: string;
   connectTimeoutSeconds?: number;
 }
 
 function toArgs(opts: Record<string, string | true>): Args {
-  const a: Args = { json: opts.json === true };
+  const a: Args = { json: opts.json === true, usage: opts.usage === true };
   if (typeof opts.stack === "string") a.stack = opts.stack;
   if (typeof opts.region === "string") a.region = opts.region;
   if (typeof opts["outputs-json"] === "string") a.outputsFile = opts["outputs-json"];
+  if (typeof opts["config-json"] === "string") a.configFile = opts["config-json"];
   const timeout = opts["connect-timeout"];
   if (typeof timeout === "string") {
     if (!/^[1-9]\d{0,2}$/.test(timeout)) throw new UsageError("--connect-timeout must be a whole number of seconds (1-999)");
@@ -127,12 +174,33 @@ function readOutputsFile(file: string): Record<string, unknown> {
   }
 }
 
+/**
+ * The users from the stack config: `pulumi config --json` (or the test hook's file of
+ * it). A failure does not stop status (it is what one runs when something is wrong):
+ * it becomes a warning.
+ */
+function usersOfConfig(args: Args, now: Date): Pick<StatusOptions, "stackUsers" | "stackUsersError"> {
+  if (!args.configFile && (args.outputsFile || !args.stack)) return {};
+  try {
+    if (args.configFile) {
+      const doc = readOutputsFile(args.configFile);
+      const values = Object.fromEntries(Object.entries(doc).map(([k, e]) => [k, (e as { objectValue?: unknown; value?: unknown }).objectValue ?? (e as { value?: unknown }).value]));
+      return { stackUsers: stackUsers(values, now) };
+    }
+    return { stackUsers: stackUsers(readStackConfig(pulumiRun(), args.stack!).values, now) };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    return { stackUsersError: (err as Error).message };
+  }
+}
+
 async function main(opts: Record<string, string | true>): Promise<number> {
   const args = toArgs(opts);
   const outputs = args.outputsFile ? readOutputsFile(args.outputsFile) : readStackOutputs(args.stack!);
   const view = stackView(outputs, args.outputsFile ?? `stack ${args.stack}`);
-  const doc = await statusOf(view, { stack: args.stack ?? null, region: args.region, connectTimeoutSeconds: args.connectTimeoutSeconds });
-  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusTable(doc));
+  const now = new Date();
+  const doc = await statusOf(view, { stack: args.stack ?? null, region: args.region, connectTimeoutSeconds: args.connectTimeoutSeconds, usage: args.usage, now, ...usersOfConfig(args, now) });
+  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusTable(doc, now));
   return allHealthy(doc) ? 0 : 1;
 }
 

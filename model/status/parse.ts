@@ -4,6 +4,7 @@
 // section that failed (charon down, apt missing): that part is reported unknown.
 import { decodePacket, list, num, PACKET, section, str, ViciPacket, ViciSection } from "./vici";
 import { STATUS_FORMAT } from "./script";
+import { parseUsageJson, UsageFacts, UsageParseError } from "./usage";
 
 export interface ChildFacts {
   name: string;
@@ -71,6 +72,8 @@ export interface ServerFacts {
   os?: string;
   kernelsInstalled: string[];
   unattendedUpgrades: { installed?: boolean; startLine?: string; lastLine?: string };
+  /** `vpn-aaa usage` (only asked with --usage); undefined when not asked. */
+  usage?: UsageFacts;
 }
 
 export class StatusParseError extends Error {}
@@ -227,6 +230,18 @@ export function parseStatusOutput(output: string): ServerFacts {
         break;
       case "uu-last":
         facts.unattendedUpgrades.lastLine = value;
+        break;
+      case "aaa-usage":
+        if (value === "-") facts.usage = { state: "absent" };
+        else if (value.startsWith("failed")) facts.usage = { state: "failed", reason: value.slice(7) || "vpn-aaa usage failed" };
+        else {
+          try {
+            facts.usage = parseUsageJson(Buffer.from(value, "base64").toString("utf8"));
+          } catch (err) {
+            if (!(err instanceof UsageParseError)) throw err;
+            facts.usage = { state: "failed", reason: err.message };
+          }
+        }
         break;
       case "end":
         ended = true;

@@ -5,6 +5,8 @@
 import { X509Certificate } from "node:crypto";
 import type { IkeSaFacts, ServerFacts } from "./parse";
 import { PATHS } from "../server/files";
+import type { UserConfigStatus } from "./stackUsers";
+import type { RegionUsage } from "./usage";
 
 /** JSON schema version of the whole document (`schema`); bumped only on an incompatible change. */
 export const STATUS_SCHEMA = 1;
@@ -124,12 +126,24 @@ export interface RegionStatus {
     };
   } | null;
   warnings: string[];
+  /**
+   * Only with --usage (docs/usage.md): the usage this server keeps per user and UTC
+   * day; null when it keeps none (no lifecycle on the stack) or could not be read.
+   */
+  usage?: RegionUsage | null;
 }
 
 export interface StatusDocument {
   schema: number;
   stack: string | null;
   regions: RegionStatus[];
+  /**
+   * The users from the stack config with their expiry, state, device limit and quota
+   * (docs/usage.md); present when the stack uses any lifecycle field, or with --usage.
+   */
+  users?: UserConfigStatus[];
+  /** With `users`: expiry warnings (model/expiryWarnings.ts) and config problems. */
+  warnings?: string[];
 }
 
 export interface StackRegion {

@@ -6,6 +6,7 @@
 //
 // Output: one line per fact, `@@<key> <value>`, values without newlines (files
 // base64, vici packets hex). parseStatusOutput() in ./parse.ts reads it.
+import { AAA_PATHS } from "../server/aaa";
 import { PATHS } from "../server/files";
 
 /** The output format version; parse.ts refuses anything else. */
@@ -84,6 +85,10 @@ export interface StatusScriptOptions {
   viciSocket?: string;
   /** Default PATHS.serverCert (tests point it at their charon's copy). */
   certFile?: string;
+  /** Also ask the server's usage (npm run status -- --usage); without it the script is what it always was. */
+  usage?: boolean;
+  /** Default AAA_PATHS.script (tests point it at their own). */
+  aaaScript?: string;
 }
 
 /** The script text (sent as the SSH command, run by root's login shell). */
@@ -121,7 +126,21 @@ export function renderStatusScript(opts: StatusScriptOptions = {}): string {
     // The newest run's first and last lines (timestamps in the server's local time, `tz` above).
     `uu=$(cat ${log}.1 ${log} 2>/dev/null | awk '/Starting unattended upgrades script/{ run = $0; last = "" } run != "" { last = $0 } END { if (run != "") { print run; print last } }')`,
     'if [ -n "$uu" ]; then say uu-start "$(printf \'%s\\n\' "$uu" | head -n1)"; say uu-last "$(printf \'%s\\n\' "$uu" | tail -n1)"; fi',
+    ...(opts.usage ? usageScriptLines(opts.aaaScript ?? AAA_PATHS.script) : []),
     "say end 1",
     "",
   ].join("\n");
+}
+
+/**
+ * Per-user usage from the lifecycle's own script (model/server/aaa.ts): read-only
+ * (SQLite SELECTs and swanctl --list-sas), nothing secret. Absent on a server of a
+ * stack without the lifecycle: "-". Its JSON goes base64 on one line.
+ */
+export function usageScriptLines(script: string): string[] {
+  return [
+    `if [ -x ${script} ]; then`,
+    `  if u=$(timeout 60 ${script} usage 2>/dev/null); then say aaa-usage "$(printf '%s' "$u" | base64 -w0)"; else say aaa-usage "failed vpn-aaa usage exited $?"; fi`,
+    "else say aaa-usage -; fi",
+  ];
 }

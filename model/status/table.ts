@@ -1,7 +1,10 @@
 // The human view of `npm run status`: per region a few summary lines, a table of
 // connected users (one row per session, a total row for users with several), and
 // the warnings. Pure text; --json prints the document itself.
+import { timeUntil, utcMinute } from "../expiryWarnings";
 import type { RegionStatus, StatusDocument, UserStatus } from "./report";
+import type { UserConfigStatus } from "./stackUsers";
+import type { RegionUsage, UsageTotals } from "./usage";
 
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -86,10 +89,51 @@ export function renderRegion(r: RegionStatus): string {
     out.push(`  ${r.users.length} user(s) connected${r.connectingSas ? `, ${r.connectingSas} connecting` : ""}:`);
     for (const line of columns(userRows(r.users))) out.push(`    ${line}`);
   }
+  if (r.usage !== undefined) out.push(...usageLines(r.usage));
   for (const w of r.warnings) out.push(`  ! ${w}`);
   return out.join("\n");
 }
 
-export function renderStatusTable(doc: StatusDocument): string {
-  return `${doc.regions.map(renderRegion).join("\n\n")}\n`;
+/** Decimal gigabytes, the unit of monthlyQuotaGB. */
+export function formatGB(bytes: number): string {
+  const gb = bytes / 1e9;
+  return `${gb < 10 ? gb.toFixed(2) : gb < 100 ? gb.toFixed(1) : gb.toFixed(0)} GB`;
+}
+
+function usageLines(u: RegionUsage | null): string[] {
+  if (u === null) return ["  usage: none (see the warning below)"];
+  if (u.users.length === 0) return [`  usage (UTC, today ${u.today}, month ${u.month}): none recorded`];
+  const t = (x: UsageTotals) => [formatBytes(x.bytesIn), formatBytes(x.bytesOut), formatDuration(x.seconds)];
+  const rows = [["USER", "DEVICES", "TODAY IN", "TODAY OUT", "TODAY TIME", "MONTH IN", "MONTH OUT", "MONTH TIME", "MONTHLY QUOTA"]];
+  for (const x of u.users) {
+    const quota = x.monthlyQuotaBytes === null ? "-" : `${formatGB(x.month.bytesIn + x.month.bytesOut)} of ${formatGB(x.monthlyQuotaBytes)} (${x.quotaUsedPercent}%)`;
+    rows.push([x.user, String(x.sessions), ...t(x.today), ...t(x.month), quota]);
+  }
+  return [`  usage (UTC, today ${u.today}, month ${u.month}; IN: from the devices, TIME: summed over devices):`, ...columns(rows).map((l) => `    ${l}`)];
+}
+
+export interface UsersTableOptions {
+  /** An extra PASSWORD column (npm run users -- list). */
+  password?: (user: string) => string;
+}
+
+/** The stack's users with expiry, device limit, quota and state, one row each. */
+export function renderUsersTable(users: UserConfigStatus[], now: Date, opts: UsersTableOptions = {}): string {
+  if (users.length === 0) return "no users in vpn:users\n";
+  const rows = [["USER", "EXPIRES", "DEVICES", "MONTHLY QUOTA", "STATE", ...(opts.password ? ["PASSWORD"] : [])]];
+  for (const u of users) {
+    const left = u.expires === null ? 0 : Date.parse(u.expires) - now.getTime();
+    const expires = u.expires === null ? "-" : `${utcMinute(u.expires)} (${u.expired ? "passed" : timeUntil(left)})`;
+    const state = u.disabled ? "disabled" : u.expired ? "EXPIRED" : "active";
+    rows.push([u.user, expires, u.maxDevices === null ? "unlimited" : String(u.maxDevices), u.monthlyQuotaGB === null ? "-" : `${u.monthlyQuotaGB} GB`, state, ...(opts.password ? [opts.password(u.user)] : [])]);
+  }
+  return `${columns(rows).join("\n")}\n`;
+}
+
+export function renderStatusTable(doc: StatusDocument, now: Date = new Date()): string {
+  const regions = `${doc.regions.map(renderRegion).join("\n\n")}\n`;
+  if (doc.users === undefined && doc.warnings === undefined) return regions;
+  const users = doc.users === undefined ? [] : ["users (stack config, times in UTC):", ...renderUsersTable(doc.users, now).trimEnd().split("\n").map((l) => `  ${l}`)];
+  const warnings = (doc.warnings ?? []).map((w) => `  ! ${w}`);
+  return `${regions}\n${[...users, ...warnings].join("\n")}\n`;
 }

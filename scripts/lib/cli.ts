@@ -33,6 +33,15 @@ export interface OptionSpec {
   hidden?: boolean;
 }
 
+/** A word in place, not an option: `npm run users -- rotate <user>`. */
+export interface OperandSpec {
+  /** The key it is returned under; "<user>" in messages. */
+  name: string;
+  text: string;
+  /** May be left out (only after the required ones). */
+  optional?: boolean;
+}
+
 export interface CommandSpec {
   /** The npm script name, also the error prefix: render, profiles, status. */
   name: string;
@@ -41,6 +50,8 @@ export interface CommandSpec {
   /** What the command does, as paragraphs of the help. */
   about: string;
   options: OptionSpec[];
+  /** Words in place, in order, before or between the options; none unless given. */
+  operands?: OperandSpec[];
   /** What exit status 0 and 1 mean for this command. */
   exitOk: string;
   exitFailed: string;
@@ -51,7 +62,8 @@ export function usageLine(spec: CommandSpec): string {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const shown = [...spec.options.filter((o) => !o.hidden), { flag: "--help", text: "this text" } as OptionSpec];
+  const operands = (spec.operands ?? []).map((o) => ({ flag: `<${o.name}>`, text: o.text }) as OptionSpec);
+  const shown = [...operands, ...spec.options.filter((o) => !o.hidden), { flag: "--help", text: "this text" } as OptionSpec];
   const heads = shown.map((o) => (o.value ? `${o.flag} ${o.value}` : o.flag));
   const width = Math.max(...heads.map((h) => h.length));
   return [
@@ -77,8 +89,13 @@ export function oneLine(text: string): string {
 /** --name value / --name=value / --flag, each at most once; unknown options and stray words are usage errors. */
 export function parseOptions(spec: CommandSpec, argv: string[]): Record<string, string | true> {
   const out: Record<string, string | true> = {};
+  const operands = [...(spec.operands ?? [])];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (!arg.startsWith("-") && operands.length > 0) {
+      out[operands.shift()!.name] = arg;
+      continue;
+    }
     const m = /^(--[A-Za-z][A-Za-z0-9-]*)(?:=([\s\S]*))?$/.exec(arg);
     const opt = m ? spec.options.find((o) => o.flag === m[1]) : undefined;
     if (!m || !opt) throw new UsageError(arg.startsWith("-") ? `unknown option ${arg}` : `unexpected argument ${arg}`);
@@ -93,6 +110,8 @@ export function parseOptions(spec: CommandSpec, argv: string[]): Record<string, 
     if (value === undefined || value === "" || value.startsWith("--")) throw new UsageError(`${opt.flag} needs a value (${opt.flag} ${opt.value})`);
     out[name] = value;
   }
+  const missing = operands.find((o) => !o.optional);
+  if (missing) throw new UsageError(`<${missing.name}> is missing (${usageLine(spec)})`);
   for (const o of spec.options) if (o.required && !(o.flag.slice(2) in out)) throw new UsageError(`${o.flag} is required (${usageLine(spec)})`);
   return out;
 }
