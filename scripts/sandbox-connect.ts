@@ -135,11 +135,23 @@ async function removeClientNamespace(host: ClientHost): Promise<void> {
   untrackDir(join(NETNS_ETC, host.ns));
 }
 
-/** The line of charon's output that says why the tunnel did not come up (never a secret: charon logs none at level 1). */
+/** What stopped the tunnel, from charon's output (never a secret: charon logs none at level 1), the telling line in parentheses. */
+const WHY: [RegExp, string][] = [
+  [/EAP[-_ \w]*fail/i, "the server refused the user name or password"],
+  [/AUTHENTICATION_FAILED|N\(AUTH_FAILED\)/, "authentication failed"],
+  [/no trusted .*public key|constraint check failed|certificate .*(not trusted|expired|untrusted)/i, "the server's certificate is not trusted (SANDBOX_CA)"],
+  [/giving up after \d+ retransmits|no response|timed? ?out/i, "the server did not answer"],
+  [/unable to resolve|resolving .* failed/i, "the server's name does not resolve"],
+  [/NO_PROPOSAL_CHOSEN|TS_UNACCEPTABLE|INTERNAL_ADDRESS_FAILURE/, "the server refused the proposal"],
+];
+
 export function whyNotConnected(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
-  const reason = [...lines].reverse().find((l) => /AUTHENTICATION_FAILED|failed|unable|refused|no response|timeout|timed out|not found|error/i.test(l) && !/^initiate failed/i.test(l));
-  return (reason ?? lines[lines.length - 1] ?? "no output").replace(/^\[\w+\]\s*/, "");
+  const lines = output.split("\n").map((l) => l.trim().replace(/^\[\w+\]\s*/, "")).filter(Boolean);
+  for (const [re, summary] of WHY) {
+    const line = lines.find((l) => re.test(l));
+    if (line) return `${summary} (${line})`;
+  }
+  return lines[lines.length - 1] ?? "no output";
 }
 
 function runInNamespace(ns: string, command: string[] | undefined): Promise<number> {
