@@ -5,7 +5,7 @@
 // file, two stacks at once. Skipped, loudly, where the CLI or a plugin is missing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VpnClient } from "../lib/client";
@@ -13,9 +13,11 @@ import { detectEspBackend } from "../lib/esp";
 import type { ClientHost, Topology } from "../lib/netns";
 import { probeTcp } from "../lib/upstream";
 import { inventory, missingForEngine } from "./lib/cli";
-import { recordFigures } from "./lib/figures";
+import { recordFigures, UPGRADE_FIGURE } from "./lib/figures";
 import { EngineStack } from "./lib/stack";
 import { startWorld, World } from "./world/world";
+import { statusOfOutputs } from "../../scripts/status";
+import { UPGRADE_MARKER } from "../../model/steps";
 
 const inv = inventory();
 const missing = process.getuid?.() !== 0 ? "needs root (namespaces, containers)" : missingForEngine(inv);
@@ -51,12 +53,35 @@ async function deviceFor(world: World, profile: string, child: string, user: str
   return client;
 }
 
+/** The install step's report of the first-provisioning upgrade (its stdout, kept in the state). */
+const UPGRADE_LINE = /updates: (\d+) installed in (\d+)s \(([^)]*)\)/;
+
 describe("the real pulumi engine on the local Linode", { skip: missing, concurrency: false }, () => {
   let world: World;
   let dev: EngineStack;
   const clients: VpnClient[] = [];
   const dir = mkdtempSync(join(tmpdir(), "vpn-engine-clients-"));
   const timings: Record<string, number> = {};
+
+  /** The one instance's root, read from this side (the instance is an overlayfs clone). */
+  const instanceRoot = () => {
+    const all = world.instances();
+    assert.equal(all.length, 1, JSON.stringify(all));
+    return world.instance(all[0].id)!.root;
+  };
+  /** apt runs that changed packages on the instance ("Start-Date:" entries of apt's history). */
+  const aptRuns = () => {
+    const f = join(instanceRoot(), "var/log/apt/history.log");
+    return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => l.startsWith("Start-Date:")).length : 0;
+  };
+  /** The install step's stdout, as the Command resource keeps it in the state. */
+  const installOutput = async () => {
+    const r = (await dev.resources()).find((x) => x.urn.endsWith("-02-install-packages"));
+    assert.ok(r, "the install step is in the state");
+    return String(r.outputs?.stdout ?? "");
+  };
+  /** `npm run status` for the stack (its outputs, as the CLI reads them): the region's pending updates. */
+  const updates = async () => (await statusOfOutputs(await dev.outputs(), { stack: "dev" })).regions[0].updates;
 
   before(async () => {
     world = await startWorld({ log: (m) => console.log(m) });
@@ -88,6 +113,11 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
     const started = Date.now();
     // As a user runs it (the preview first, then the update): the figures are the user's.
     await dev.ok(["up", "--yes"], "up");
+    const install = await installOutput();
+    const upgraded = UPGRADE_LINE.exec(install);
+    assert.ok(upgraded, `the install step upgraded the new server:\n${install}`);
+    timings[UPGRADE_FIGURE] = Number(upgraded[2]) * 1000;
+    console.log(`first up: ${upgraded[1]} updates in ${upgraded[2]} s (${upgraded[3]})`);
     const out = await dev.outputs();
     const region = out.regions["us-ord"];
     const c = await deviceFor(world, out.profiles.alice["us-ord"].linuxSwanctl, "vpn-us-ord", "alice", "alice-Passw0rd-1", readFileSync(world.caFile, "utf8"), dir);
@@ -103,9 +133,18 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
     assert.equal(v6.answer, c.vips.v6, "IPv6 is routed, not NATed");
   });
 
-  test("a second up changes nothing and runs no remote step", async () => {
+  test("after the first up, status shows no pending update (0 security)", async () => {
+    const u = await updates();
+    assert.equal(u?.security, 0, JSON.stringify(u));
+    assert.equal(u?.pending, 0, JSON.stringify(u));
+    assert.match(readFileSync(join(instanceRoot(), UPGRADE_MARKER.slice(1)), "utf8"), /^upgraded /);
+  });
+
+  test("a second up changes nothing and runs no remote step, so no upgrade", async () => {
+    const apt = aptRuns();
     const r = await dev.ok(["up", "--yes", "--expect-no-changes"], "no-op up");
     assert.doesNotMatch(r.stdout, /command:remote:Command.*(creat|updat|replac)/i);
+    assert.equal(aptRuns(), apt, "apt changed nothing on the server");
   });
 
   test("a one-key change previews as only that change", async () => {
@@ -121,7 +160,9 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
     await dev.ok(["config", "set", "--secret", "--path", "vpn:passwords.bob", "bob-Passw0rd-2"]);
     const changed = (await dev.plan()).filter((s) => s.op !== "same" && (s.type.startsWith("command:") || s.type === INSTANCE));
     assert.deepEqual(changed.map((s) => s.urn.split("::").pop()!.replace(/^.*-(\d\d-[a-z-]+)$/, "$1")).sort(), ["03-push-files", "04-apply"]);
+    const apt = aptRuns();
     await dev.ok(["up", "--yes"], "user-add up");
+    assert.equal(aptRuns(), apt, "a user change never waits on apt");
     assert.equal((await clients[0].ikeSa())?.uniqueId, sa?.uniqueId, "alice's IKE_SA survived");
     const out = await dev.outputs();
     const root = readFileSync(world.caFile, "utf8");
@@ -137,6 +178,9 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
   test("replacing the VM succeeds in one up and the VPN works after it", async () => {
     const old = (await dev.resources()).find((r) => r.type === INSTANCE)!;
     await dev.ok(["up", "--yes", "--replace", old.urn], "replace up");
+    assert.match(await installOutput(), UPGRADE_LINE, "the new VM is upgraded before it serves anyone");
+    const u = await updates();
+    assert.equal(u?.security, 0, `after the replacement: ${JSON.stringify(u)}`);
     const now = (await dev.resources()).find((r) => r.type === INSTANCE)!;
     assert.notEqual(now.id, old.id);
     const out = await dev.outputs();

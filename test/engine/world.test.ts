@@ -177,6 +177,19 @@ describe("local Linode world (plain API calls)", { skip }, () => {
     assert.equal(await tcpOpenFrom(w.upstream.ns, inRange, 22), true, `upstream -> [${inRange}]:22 (in ${range})`);
     assert.equal(await tcpOpenFrom(w.upstream.ns, inRange, 8080), false, `the firewall covers the routed range too: [${inRange}]:8080 closed`);
 
+    // A reboot from inside brings the instance back, as on Linode: same disk, same host
+    // key, a new boot, and its routed range still routes to it.
+    const bootId = async () => (await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: "cat /proc/sys/kernel/random/boot_id" })).stdout.trim();
+    const firstBoot = await bootId();
+    const rebootAt = Date.now();
+    await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: "systemctl reboot" });
+    await waitFor(async () => w.instance(id)!.reboots === 1 && w.instance(id)!.status === "running", { timeoutMs: 120_000, intervalMs: 200, what: "the instance booted again after its reboot" });
+    const secondBoot = await bootId();
+    assert.ok(secondBoot && secondBoot !== firstBoot, `a new boot with the pinned host key (${firstBoot} -> ${secondBoot})`);
+    await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: `ip -6 addr add ${inRange}/128 dev lo` });
+    assert.equal(await tcpOpenFrom(w.upstream.ns, inRange, 22), true, "the routed range routes to the rebooted instance");
+    log(`figure: reboot from inside -> ssh again ${Date.now() - rebootAt} ms`);
+
     // DELETE: the host is gone completely.
     const inst = w.instance(id)!;
     const del = await api(w, "DELETE", `linode/instances/${id}`);

@@ -18,6 +18,9 @@ export interface EngineFigures {
   phases?: Record<string, CommandPhases>;
 }
 
+/** The timing key of the new server's upgrade inside the first up's install-packages (bench/run.ts prints its share). */
+export const UPGRADE_FIGURE = "first up: the upgrade in install-packages";
+
 export function formatFigures(f: EngineFigures): string {
   return Object.entries(f.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ");
 }

@@ -9,6 +9,9 @@
 // does, or installs the ones the user data carries (cc_ssh `ssh_keys`).
 // Like test/hosts/lib/host.ts, each instance runs in its own cgroup (this machine
 // has no systemd to give it one); destroy() kills exactly that cgroup's processes.
+// A reboot from inside (`systemctl reboot`, as the install step does after an
+// update that asks for one) brings the instance back, as on Linode: the container
+// ends with systemd-nspawn's reboot status and is booted again from the same disk.
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,6 +58,12 @@ function listensOn(pid: number, port: number): boolean {
   return false;
 }
 
+/**
+ * systemd-nspawn's exit status when the container asked for a reboot: systemd's own
+ * systemd-nspawn@.service boots the container again on it (RestartForceExitStatus=133).
+ */
+const NSPAWN_REBOOT_STATUS = 133;
+
 export class Instance {
   readonly name: string;
   readonly dir: string;
@@ -64,6 +73,9 @@ export class Instance {
   readonly ranges = new Set<string>();
   private proc: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private destroying = false;
+  /** Reboots asked for from inside, each followed by a new boot. */
+  reboots = 0;
 
   constructor(readonly spec: InstanceSpec, private readonly o: { rootfsDir: string; stateDir: string; resolvers: string[]; log: (m: string) => void }) {
     this.name = instanceName(spec.id);
@@ -121,6 +133,9 @@ export class Instance {
     closeSync(log);
     this.proc = child;
     this.exited = new Promise((resolve) => child.on("exit", () => resolve()));
+    child.on("exit", (code) => {
+      if (code === NSPAWN_REBOOT_STATUS && !this.destroying) this.rebooted();
+    });
     const alive = () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${this.name} stopped (${child.exitCode ?? child.signalCode}): ${this.consoleTail()}`);
     };
@@ -149,6 +164,20 @@ export class Instance {
     return cgroupPids(this.cgroups()[1]);
   }
 
+  /** The host rebooted itself: boot the same clone again (its veth went with the old nspawn). */
+  private rebooted(): void {
+    this.reboots++;
+    this.status = "booting";
+    this.o.log(`world: ${this.name} (${this.spec.label}) rebooted from inside: booting it again`);
+    this.boot().then(
+      () => this.o.log(`world: ${this.name} back after its reboot (sshd after ${this.bootMs} ms)`),
+      (err) => {
+        this.status = "stopped";
+        this.o.log(`world: ${this.name} did not come back after its reboot: ${(err as Error).message}`);
+      },
+    );
+  }
+
   consoleTail(): string {
     try {
       return readFileSync(join(this.dir, "console.log"), "utf8").slice(-2000);
@@ -159,6 +188,7 @@ export class Instance {
 
   /** Orderly power-off (SIGTERM to nspawn), then kill what remains and remove every trace. */
   async destroy(): Promise<void> {
+    this.destroying = true;
     const child = this.proc;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
@@ -174,6 +204,7 @@ export class Instance {
 
   /** Synchronous part of destroy() (also for the exit hook): cgroups and their processes, mount, files. */
   destroyNow(): void {
+    this.destroying = true;
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
     for (const cg of this.cgroups()) removeCgroupTree(cg);
     for (const args of [[this.root], ["-l", this.root]]) {
