@@ -1,5 +1,6 @@
 // npm run bench (root): figures for the rendered server on this machine, not a
-// test (nothing is asserted, it only prints). In one run:
+// test (nothing is asserted, it only prints); `npm run bench -- --engine` prints only
+// the engine tier's recorded figures (4. below). In one run:
 //  1. single-stream TCP throughput (iperf3, a few seconds each way) from a client
 //     to the upstream namespace through the tunnel, for the default suite and the
 //     legacy (stock Windows) suite, against the same path without the tunnel;
@@ -218,8 +219,8 @@ const ENGINE_GAPS = [
   "destroy: its preview starts the plugins (~2 s, the program is not run), then the Linode instance's delete and its event polling ~2 s",
 ];
 
-/** The real CLI's wall times, as the engine tier last recorded them (npm run test:engine). */
-function engineFigures(): void {
+/** The real CLI's wall times, as the engine tier last recorded them (npm run test:engine). Also on its own: `npm run bench -- --engine`. */
+export function engineFigures(): void {
   const figures = readFigures();
   console.log(`\nReal pulumi CLI against the local Linode world (from the last npm run test:engine):`);
   if (figures.length === 0) console.log("  none recorded: run npm run test:engine first (it needs the Pulumi CLI)");
@@ -261,3 +262,10 @@ const UPGRADE_WHY =
   "and the first unattended upgrade comes in the next maintenance window, up to a day later: without this a new VPN server would serve users with known-vulnerable " +
   "packages until then. It is paid once per VM (first provisioning and replacement; later ups, user changes included, never wait on apt), its downloads are bounded, " +
   "and a reboot an update asks for is taken before anyone connects. The hosts tier's container took 115 s for the same 25 updates, its qemu VM (TCG) 1054 s.";
+
+// `--engine`: only the engine figures (they need no namespace and no root).
+const entry = process.argv.includes("--engine") ? async () => engineFigures() : main;
+entry().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});
