@@ -9,6 +9,8 @@
 //  3. IKE floods (spoofed and cookie-echoing IKE_SA_INIT from 250 addresses): the
 //     flood rate, a new client's setup time with and without flood, charon's CPU
 //     (utime + stime from /proc) and peak RSS.
+//  4. the engine tier's recorded figures (the real CLI, test/engine/lib/figures.ts),
+//     with the share of the first up that the new server's upgrade takes, and why.
 // It says which ESP backend it measured (kernel XFRM or kernel-libipsec).
 // Traffic goes only to the namespaces it creates; everything is removed at the end.
 import { cpus } from "node:os";
