@@ -1,5 +1,5 @@
 // The config contract: every `vpn:` key the program reads. Pulumi.yaml's `config:`
-// block and the README's reference table are checked against this list in tests,
+// block and the generated docs/configuration.md are checked against this list in tests,
 // so the three cannot drift apart.
 
 /**

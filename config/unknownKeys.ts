@@ -47,7 +47,7 @@ export function unknownKeyProblems(keys: string[]): { key: string; message: stri
     if (ns === "vpn") {
       if (KNOWN_KEYS.has(key)) continue;
       const near = nearestKnownKey(key);
-      problems.push({ key, message: `is not a known key${near ? ` (did you mean ${near}?)` : ""}; see the README's config reference` });
+      problems.push({ key, message: `is not a known key${near ? ` (did you mean ${near}?)` : ""}; see docs/configuration.md` });
       continue;
     }
     if ((KNOWN_NAMESPACES as readonly string[]).includes(parts.ns)) continue;

@@ -1,6 +1,6 @@
 // charon's denial-of-service settings and the firewall's per-source limits for new
 // IKE traffic, chosen for a 1-vCPU VM serving a handful to a few hundred users
-// (issue 12, "IKE under attack"; figures in README "IKE floods" and npm run bench).
+// ("IKE under attack": figures in docs/security.md "IKE floods" and npm run bench).
 //
 // strongSwan references: the strongswan.conf reference
 // (https://docs.strongswan.org/docs/5.9/config/strongswanConf.html), "Tuning IKE SA

@@ -1,4 +1,4 @@
-// The clients' resolver on the server (issue 12): unbound, DNSSEC-validating,
+// The clients' resolver on the server: unbound, DNSSEC-validating,
 // listening on the server's first address in each client pool and answering only
 // the pools. Pushed to clients unless vpn:dnsServers names other servers.
 import { template } from "../../templates";

@@ -33,7 +33,7 @@ test("a key in a misspelt namespace is refused with the nearest known key", () =
 
 test("a misspelt vpn: key gets the nearest known key, not only a case match", () => {
   const p = problemsOf({ ...BASE, "vpn:comapt": "legacy" });
-  assert.deepEqual(p, ["vpn:comapt: is not a known key (did you mean vpn:compat?); see the README's config reference"]);
+  assert.deepEqual(p, ["vpn:comapt: is not a known key (did you mean vpn:compat?); see docs/configuration.md"]);
 });
 
 test("other tools' namespaces and the providers' keys pass untouched", () => {
