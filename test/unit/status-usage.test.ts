@@ -16,6 +16,8 @@ import { renderStatusScript, usageScriptLines } from "../../model/status/script"
 import { stackUsers } from "../../model/status/stackUsers";
 import { renderStatusTable } from "../../model/status/table";
 import { parseUsageJson, regionUsage } from "../../model/status/usage";
+import { AAA_PATHS, RADIUS } from "../../model/server/aaa";
+import { template } from "../../templates";
 import { statusOf, withUsage } from "../../scripts/status";
 import { stackView } from "../../scripts/status/stack";
 
@@ -65,6 +67,31 @@ test("the usage lines under sh: absent, the JSON base64 on one line, a failing v
   assert.deepEqual(parseStatusOutput(withUsageLine(ok.slice(12).trim())).usage, { state: "ok", ...USAGE });
   writeFileSync(aaa, "#!/bin/sh\necho 'Error: database is locked' >&2\nexit 5\n");
   assert.equal(run(), "@@aaa-usage failed vpn-aaa usage exited 5\n");
+});
+
+test("the real vpn-aaa usage (its template, SQLite with the schema's tables) prints what the parser reads", { skip: spawnSync("sh", ["-c", "command -v sqlite3"]).status === 0 ? false : "no sqlite3" }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "status-aaa-"));
+  const db = join(dir, "radius.sqlite");
+  const schema = readFileSync(join(__dirname, "..", "..", "templates", "aaa", "schema.sql"), "utf8");
+  const rows = "INSERT INTO vpn_usage_daily VALUES ('alice', '2026-12-07', 500000000, 1500000000, 1800), ('bob.smith', '2026-11-30', 1, 2, 3);";
+  const init = spawnSync("sqlite3", [db], { input: `${schema}\n${rows}\n`, encoding: "utf8" });
+  assert.equal(init.status, 0, init.stderr);
+  const script = join(dir, "vpn-aaa");
+  writeFileSync(script, template("aaa/vpn-aaa.sh.ejs")({ paths: { ...AAA_PATHS, database: db }, radius: RADIUS }));
+  // No charon here: swanctl fails or is absent, so nobody is online.
+  const r = spawnSync("sh", [script, "usage"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(parseUsageJson(r.stdout), {
+    state: "ok",
+    days: [
+      { user: "alice", day: "2026-12-07", bytesIn: 500000000, bytesOut: 1500000000, seconds: 1800 },
+      { user: "bob.smith", day: "2026-11-30", bytesIn: 1, bytesOut: 2, seconds: 3 },
+    ],
+    sessions: {},
+  });
+  // An empty table still prints a document.
+  spawnSync("sqlite3", [db, "DELETE FROM vpn_usage_daily;"]);
+  assert.deepEqual(parseUsageJson(spawnSync("sh", [script, "usage"], { encoding: "utf8" }).stdout), { state: "ok", days: [], sessions: {} });
 });
 
 test("parse: absent, failed, unreadable JSON become states, never a parse failure of the whole status", () => {
