@@ -88,7 +88,7 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
     const started = Date.now();
     const runs = await runSteps(host, render(host, [alice, bob], pki));
     log(`lifecycle host provisioned in ${((Date.now() - started) / 1000).toFixed(1)} s (${summary(runs)})`);
-    const state = await host.sshOk("systemctl is-active freeradius vpn-aaa.timer; systemctl is-enabled freeradius vpn-aaa.timer; ss -Hlnup | awk '/freeradius|charon/ { print $5 }' | sort -u");
+    const state = await host.sshOk("systemctl is-active freeradius vpn-aaa.timer; systemctl is-enabled freeradius vpn-aaa.timer; ss -Hlnup | awk '/freeradius|charon/ { for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; break } }' | sort -u");
     const lines = state.trim().split("\n");
     assert.deepEqual(lines.slice(0, 4), ["active", "active", "enabled", "enabled"]);
     const listening = lines.slice(4);
