@@ -29,8 +29,7 @@ export type { ServerAccess } from "./status/ssh";
 
 const SPEC: CommandSpec = {
   name: "status",
-  // --usage is in the options below; the usage line stays what scripts and docs quote.
-  synopsis: "--stack <name> [--region <id>] [--json]",
+  synopsis: "--stack <name> [--region <id>] [--usage] [--json]",
   about: `Connects to each region's server over SSH (the stack's key, the pinned host key;
 a server presenting another key is refused) and reports: reachable or not,
 uptime, strongSwan version and charon, pool use, the served certificate against
@@ -42,7 +41,7 @@ bytes in and out, connected time, quota used (docs/usage.md).`,
     { flag: "--stack", value: "<name>", text: "the Pulumi stack (reads its outputs servers, regions, certificateNotAfter)" },
     { flag: "--region", value: "<id>", text: "only this region" },
     { flag: "--usage", text: "also the usage per user kept on each server (docs/usage.md)" },
-    { flag: "--json", text: 'the JSON document (schema: README, "Who is online: npm run status"; usage and users: docs/usage.md)' },
+    { flag: "--json", text: 'the JSON document (schema: docs/operations.md, "Who is online: npm run status"; usage and users: docs/usage.md)' },
     { flag: "--connect-timeout", value: "<s>", text: "SSH connect timeout in seconds (default 10)" },
     // Test hook: the stack outputs as a JSON file instead of the Pulumi CLI.
     { flag: "--outputs-json", value: "<file>", text: "", hidden: true },

@@ -358,7 +358,7 @@ describe("the command line", () => {
   test("--help: usage, exit 0; user errors: one line, exit 2", () => {
     const help = cli(["--help"]);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /^usage: npm run status -- --stack <name> \[--region <id>\] \[--json\]$/m);
+    assert.match(help.stdout, /^usage: npm run status -- --stack <name> \[--region <id>\] \[--usage\] \[--json\]$/m);
     // The prefix, one line and exit 2 are scripts/lib/cli.ts's, shared with render and profiles.
     for (const [args, message] of [
       [[], /^status: usage: npm run status -- --stack <name>/],
