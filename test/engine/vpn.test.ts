@@ -5,6 +5,7 @@
 // file, two stacks at once. Skipped, loudly, where the CLI or a plugin is missing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { waitFor } from "../lib/wait";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -173,6 +174,27 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
     const bob = await deviceFor(world, oldBob, "vpn-us-ord", "bob", "bob-Passw0rd-1", root, dir);
     clients.push(bob);
     assert.equal((await bob.connect(20)).ok, false, "the old password is refused");
+  });
+
+  test("a lost phone: npm run users -- rotate ends that user's live session in the same up; the old password is refused, the new one works, alice's SA survives", async () => {
+    const carol = clients.find((c) => c.spec.user === "carol")!;
+    assert.ok(await carol.ikeSa(), "carol is connected before the rotation");
+    const aliceSa = (await clients[0].ikeSa())?.uniqueId;
+    const oldPassword = (await dev.outputs()).passwords.carol;
+    const r = await dev.script("users", ["rotate", "carol", "--stack", "dev", "--yes"]);
+    assert.equal(r.status, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(oldPassword), "no password printed");
+    const out = await dev.outputs();
+    assert.notEqual(out.passwords.carol, oldPassword, "carol has a new generated password");
+    await waitFor(async () => (await carol.ikeSa())?.state !== "ESTABLISHED" || undefined, { timeoutMs: 60_000, what: "carol's session ended by the update" });
+    assert.equal((await clients[0].ikeSa())?.uniqueId, aliceSa, "alice's IKE_SA survived");
+    const root = readFileSync(world.caFile, "utf8");
+    const stale = await deviceFor(world, out.profiles.carol["us-ord"].linuxSwanctl.split(Buffer.from(out.passwords.carol).toString("hex")).join(Buffer.from(oldPassword).toString("hex")), "vpn-us-ord", "carol", oldPassword, root, dir);
+    clients.push(stale);
+    assert.equal((await stale.connect(20)).ok, false, "the lost phone's password is refused");
+    const fresh = await deviceFor(world, out.profiles.carol["us-ord"].linuxSwanctl, "vpn-us-ord", "carol", out.passwords.carol, root, dir);
+    clients.push(fresh);
+    await fresh.connectOrThrow(30);
   });
 
   test("replacing the VM succeeds in one up and the VPN works after it", async () => {

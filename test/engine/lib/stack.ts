@@ -73,6 +73,28 @@ export class EngineStack {
     });
   }
 
+  /**
+   * Runs one of this project's commands (`npm run <script>` of package.json is
+   * `ts-node scripts/<script>.ts`) as a user runs it in this stack's project
+   * directory, with the stack's environment (backend, passphrase, the world).
+   */
+  script(name: string, args: string[], timeoutMs = 30 * 60_000): Promise<CliRun> {
+    const started = Date.now();
+    const argv = ["--require", "ts-node/register/transpile-only", join(ROOT, "scripts", `${name}.ts`), ...args];
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, argv, { cwd: this.dir, env: { ...this.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr, ms: Date.now() - started });
+      });
+    });
+  }
+
   async ok(args: string[], label?: string): Promise<CliRun> {
     const r = await this.run(args, label);
     if (r.status !== 0) throw new Error(`pulumi ${args.join(" ")} (stack ${this.name}) exited ${r.status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
