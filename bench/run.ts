@@ -1,6 +1,6 @@
 // npm run bench (root): figures for the rendered server on this machine, not a
 // test (nothing is asserted, it only prints); `npm run bench -- --engine` prints only
-// the engine tier's recorded figures (4. below). In one run:
+// the engine tier's recorded figures (5. below). In one run:
 //  1. single-stream TCP throughput (iperf3, a few seconds each way) from a client
 //     to the upstream namespace through the tunnel, for the default suite and the
 //     legacy (stock Windows) suite, against the same path without the tunnel;
@@ -9,7 +9,9 @@
 //  3. IKE floods (spoofed and cookie-echoing IKE_SA_INIT from 250 addresses): the
 //     flood rate, a new client's setup time with and without flood, charon's CPU
 //     (utime + stime from /proc) and peak RSS.
-//  4. the engine tier's recorded figures (the real CLI, test/engine/lib/figures.ts),
+//  4. the user lifecycle: login latency through FreeRADIUS against charon's own
+//     check (100 logins each), memory, one enforce run (bench/aaa.ts);
+//  5. the engine tier's recorded figures (the real CLI, test/engine/lib/figures.ts),
 //     with the share of the first up that the new server's upgrade takes, and why.
 // It says which ESP backend it measured (kernel XFRM or kernel-libipsec).
 // Traffic goes only to the namespaces it creates; everything is removed at the end.
@@ -26,6 +28,7 @@ import { waitFor } from "../test/lib/wait";
 import { formatFigures, formatPhaseLines, readFigures, UPGRADE_FIGURE } from "../test/engine/lib/figures";
 import { addFlooder, cpuSeconds, floodUnderWay, sampleMax, startFlood } from "../test/lib/flood";
 import type { FloodOptions } from "../test/lib/ikeflood";
+import { lifecycleFigures, LOGINS } from "./aaa";
 
 const IPERF_SECONDS = 3;
 const IPERF_PORT = "5201";
@@ -148,6 +151,8 @@ async function main(): Promise<void> {
   await connectionRate();
   console.log(`\nIKE floods (${FLOOD.rate} and ${4 * FLOOD.rate} IKE_SA_INIT/s for ${FLOOD.seconds} s from ${FLOOD.sources} addresses; test/e2e/flood.test.ts asserts the bounds):`);
   await floodFigures();
+  console.log(`\nThe user lifecycle (docs/lifecycle.md): ${LOGINS} logins one after another, each way:`);
+  await lifecycleFigures();
   engineFigures();
 }
 
