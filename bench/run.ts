@@ -259,7 +259,7 @@ export function engineFigures(): void {
 /**
  * Why the first up pays for the upgrade. The 25 s target predates it and leaves it out; later ups never pay it.
  * Measured 2026-12-07 on this 2-core machine while other tiers ran beside it (so dpkg's share is high):
- * hosts tier container (test/hosts/upgrade.test.ts): 25 updates in 115 s of install-packages' 136 s;
+ * hosts tier container (test/hosts/upgrade.test.ts): 25 updates in 69 s of install-packages' 85 s (115 s of 136 s under heavier load);
  * engine tier first up: 25 updates in 131 s (lists 10 s, download 5 s, dpkg 116 s) of 224 s until connected;
  * qemu VM without KVM (vm.test.ts): 26 updates in 1054 s, dpkg 949 s (TCG emulation, not a figure for a real VM).
  * Most of dpkg's time is python3.11's byte-compilation and ca-certificates' rehash.
@@ -268,7 +268,7 @@ const UPGRADE_WHY =
   "Worth it: an image lags behind Debian's security archive (25 security updates on ours: apt, ca-certificates, libexpat1, liblzma5, libpam-modules, libssl3/openssl, perl-base, python3.11, tzdata, zlib1g, ...), " +
   "and the first unattended upgrade comes in the next maintenance window, up to a day later: without this a new VPN server would serve users with known-vulnerable " +
   "packages until then. It is paid once per VM (first provisioning and replacement; later ups, user changes included, never wait on apt), its downloads are bounded, " +
-  "and a reboot an update asks for is taken before anyone connects. The hosts tier's container took 115 s for the same 25 updates, its qemu VM (TCG) 1054 s.";
+  "and a reboot an update asks for is taken before anyone connects. The hosts tier's container took 69-115 s for the same 25 updates, its qemu VM (TCG) 1054 s.";
 
 // `--engine`: only the engine figures (they need no namespace and no root).
 const entry = process.argv.includes("--engine") ? async () => engineFigures() : main;
