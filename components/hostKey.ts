@@ -3,7 +3,7 @@
 // every EAP password: each step must pin the server's SSH host key.
 //
 // - Region with the Linode `Metadata` capability (image with `cloud-init`, see
-//   config/regions.ts firstBootUserData): the stack generates the ED25519
+//   model/firstBoot.ts firstBootUserData): the stack generates the ED25519
 //   host key (secret) and hands it to the VM at first boot as cloud-init user data,
 //   so even the first connection is verified.
 // - Otherwise: trust on first use. One step connects without a host key, sends

@@ -10,7 +10,7 @@ import { renderServerFiles } from "../model/server/files";
 import { aaaEnabled } from "../model/server/aaa";
 import { fileBundle, sha256, stepScripts, STEP_ORDER } from "../model/steps";
 import type { CertificateMaterial, RegionSpec, VpnConfig } from "../model/types";
-import { firstBootUserData } from "../config/regions";
+import { firstBootUserData } from "../model/firstBoot";
 import { inboundRules } from "./firewall";
 import { generatedHostKey, recordHostKeyOnFirstUse } from "./hostKey";
 import { HostnameGuard } from "./hostnameGuard";

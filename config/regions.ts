@@ -12,12 +12,6 @@ export interface OfferedRegion {
   capabilities: string[];
 }
 
-/**
- * The Linode API's name for the Metadata service capability of a region
- * (https://techdocs.akamai.com/linode-api/reference/get-regions, `capabilities`).
- */
-export const METADATA_CAPABILITY = "Metadata";
-
 /** How many near misses an unknown region's message suggests. */
 const NEAREST = 3;
 
@@ -69,22 +63,4 @@ export function imageNotOffered(image: string, err: unknown): ConfigError | unde
   const message = err instanceof Error ? err.message : String(err);
   if (!/\[404\]/.test(message)) return undefined;
   return new ConfigError([`vpn:image: ${image} is not an image the Linode API offers (GET /v4/images answered 404)`]);
-}
-
-/** The Linode API's name for an image that reads Metadata user data with cloud-init (GET /v4/images, `capabilities`). */
-export const CLOUD_INIT_CAPABILITY = "cloud-init";
-
-export function hasMetadata(capabilities: string[]): boolean {
-  return capabilities.includes(METADATA_CAPABILITY);
-}
-
-/**
- * Whether a VM of this image in this region gets user data at first boot: the region
- * must offer Metadata and the image must read it with cloud-init (Linode refuses user
- * data otherwise). Else: why not, for the preview warning.
- */
-export function firstBootUserData(region: string, regionCapabilities: string[], image: string, imageCapabilities: string[]): { ok: true } | { ok: false; why: string } {
-  if (!hasMetadata(regionCapabilities)) return { ok: false, why: `the Linode API reports no ${METADATA_CAPABILITY} capability for region ${region}` };
-  if (!imageCapabilities.includes(CLOUD_INIT_CAPABILITY)) return { ok: false, why: `the Linode API reports no ${CLOUD_INIT_CAPABILITY} capability for image ${image}` };
-  return { ok: true };
 }

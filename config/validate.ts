@@ -4,7 +4,7 @@
 // lists every problem, each naming its key and what is allowed.
 import { CONFIG_KEYS, DEFAULT_DNS_SERVERS, DEFAULT_MAINTENANCE_WINDOW, DEFAULT_POOL_V4 } from "./keys";
 import { unknownKeyProblems } from "./unknownKeys";
-import { cidrContains, cidrSize, cidrsOverlap, Cidr, parseCidr, parseIp } from "./net";
+import { cidrContains, cidrSize, cidrsOverlap, Cidr, parseCidr, parseIp } from "../model/net";
 import { windowsNameProblem } from "../model/fileNames";
 import { LIFECYCLE_FIELDS, MAX_DEVICES_LIMIT, userLifecycle, validateRotations, wholeNumber } from "./userLifecycle";
 import type { Compat, Image, OnDemand, RegionSpec, Rfc2136Settings, UniqueIds, UserSpec, VpnConfig } from "../model/types";

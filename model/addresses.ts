@@ -1,6 +1,6 @@
 // Address layout of a region: the client pools, and the stand-in addresses that
 // offline renders use before the VM exists.
-import { formatIp, mustCidr, parseIp } from "../config/net";
+import { formatIp, mustCidr, parseIp } from "./net";
 import type { RegionAddresses } from "./types";
 
 /** Clients take IPv6 addresses from this slice of the routed /64 (prefix::1:0/112). */

@@ -2,7 +2,7 @@
 // complete per-region tree out. Secrets that only exist encrypted (`secure:`) or
 // only after deployment (generated passwords, the certificate) get placeholders;
 // addresses come from the document's optional `render:` map.
-import { parseIp } from "../config/net";
+import { parseIp } from "./net";
 import { normalizeRange } from "./addresses";
 import { profileFiles, renderProfiles } from "./profiles";
 import { renderRegion, RegionRender } from "./render";

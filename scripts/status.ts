@@ -17,7 +17,8 @@ import { regionHealthy, regionStatus, RegionStatus, STATUS_SCHEMA, StatusDocumen
 import { renderStatusScript } from "../model/status/script";
 import { renderStatusTable } from "../model/status/table";
 import { expiryWarnings } from "../model/expiryWarnings";
-import { StackUsers, stackUsers } from "../model/status/stackUsers";
+import { stackUsers } from "../config/stackUsers";
+import type { StackUsers } from "../model/status/stackUsers";
 import { regionUsage } from "../model/status/usage";
 import { CommandSpec, runCli, usageLine } from "./lib/cli";
 import { pulumiRun, readStackConfig } from "./lib/stackConfig";

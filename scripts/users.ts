@@ -24,7 +24,7 @@ import { randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { GENERATED_PASSWORD_LENGTH } from "../components/vpnUsers";
-import { stackUsers } from "../model/status/stackUsers";
+import { stackUsers } from "../config/stackUsers";
 import { renderUsersTable } from "../model/status/table";
 import { projectBackend } from "./lib/backend";
 import { CommandSpec, runCli, UsageError } from "./lib/cli";

@@ -1,7 +1,7 @@
 // Every file the server gets, with its absolute path and mode. Secret files
 // (EAP secrets, the private key) are 0600 and are handled as Pulumi secrets.
 import { template } from "../../templates";
-import { cidrContains, mustCidr, parseCidr } from "../../config/net";
+import { cidrContains, mustCidr, parseCidr } from "../net";
 import { ipv6Pool, resolverAddresses } from "../addresses";
 import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "../types";
 import { CHARON_DOS, IKE_RATE_LIMIT, UNUSED_PLUGINS } from "./dos";

@@ -10,7 +10,7 @@
 // (strongSwan 5.9 vici pools): adding or removing a static address splits or
 // merges the dynamic range around it, which is refused while a client holds an
 // address in that range; that change needs a restart of strongSwan.
-import { formatIp, mustCidr, parseIp, cidrSize } from "../../config/net";
+import { formatIp, mustCidr, parseIp, cidrSize } from "../net";
 import type { UserSpec } from "../types";
 
 export interface PoolDef {

@@ -3,7 +3,7 @@
 // client does not trust.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cidrContains, parseCidr, parseIp, Cidr } from "../../config/net";
+import { cidrContains, parseCidr, parseIp, Cidr } from "../../model/net";
 import { ipv6Pool } from "../../model/addresses";
 import { DNS_SERVERS, FixtureUser, HOSTNAME, POOL_V4 } from "../lib/fixture";
 import { NET } from "../lib/netns";

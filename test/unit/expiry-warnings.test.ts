@@ -1,11 +1,11 @@
 // The expiry warnings of `pulumi preview`/`up` and `npm run status`
 // (model/expiryWarnings.ts), the users view status and `users list` read from the
-// stack config (model/status/stackUsers.ts), and the program's call: every warning
+// stack config (config/stackUsers.ts), and the program's call: every warning
 // goes to pulumi.log.warn once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EXPIRY_WARNING_DAYS, expiryWarnings, timeUntil } from "../../model/expiryWarnings";
-import { stackUsers } from "../../model/status/stackUsers";
+import { stackUsers } from "../../config/stackUsers";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgram } from "./mocks";
 import { BASE } from "./fixtures";

@@ -1,7 +1,8 @@
 // The check of configured regions against what the Linode API offers (config/regions.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkRegionsOffered, hasMetadata, regionKeys } from "../../config/regions";
+import { checkRegionsOffered, regionKeys } from "../../config/regions";
+import { hasMetadata } from "../../model/firstBoot";
 import { ConfigError, validateConfig } from "../../config/validate";
 import { BASE, THREE_REGIONS, withKeys } from "./fixtures";
 

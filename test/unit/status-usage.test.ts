@@ -13,7 +13,7 @@ import { renewalWindowMs } from "../../components/acme/renewal";
 import { parseStatusOutput } from "../../model/status/parse";
 import { regionStatus, StackRegion } from "../../model/status/report";
 import { renderStatusScript, usageScriptLines } from "../../model/status/script";
-import { stackUsers } from "../../model/status/stackUsers";
+import { stackUsers } from "../../config/stackUsers";
 import { renderStatusTable } from "../../model/status/table";
 import { parseUsageJson, regionUsage } from "../../model/status/usage";
 import { AAA_PATHS, RADIUS } from "../../model/server/aaa";
