@@ -1,7 +1,6 @@
 // Reads the stack's `vpn:` config from the Pulumi runtime and validates it once,
 // before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS } from "./keys";
 import { ConfigError, validateConfig } from "./validate";
 import type { VpnConfig } from "../model/types";
 
@@ -36,6 +35,3 @@ export function readStackConfig(): VpnConfig {
     throw e;
   }
 }
-
-/** Keys declared secret in the contract: their values must never appear in plain outputs. */
-export const SECRET_KEYS = CONFIG_KEYS.filter((k) => k.secret).map((k) => k.key);

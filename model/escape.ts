@@ -15,11 +15,6 @@ export function swanSecret(s: string): string {
   return `0x${Buffer.from(s, "utf8").toString("hex")}`;
 }
 
-/** A single-quoted POSIX shell word. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** A single-quoted PowerShell string: only the quote doubles (including typographic quotes PowerShell also accepts). */
 export function psQuote(s: string): string {
   return `'${s.replace(/['\u2018\u2019\u201a\u201b]/g, (m) => m + m)}'`;

@@ -8,11 +8,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { validateConfig } from "../../config/validate";
-import { shQuote } from "../../model/escape";
 import { renderProfiles, Profiles } from "../../model/profiles";
 import { swanctlConnectionName } from "../../model/profiles/linux";
 import { plist } from "../../model/profiles/plist";
-import { androidSuite, appleSuite, ReadSuite, windowsSuite } from "../../model/profiles/readback";
+import { androidSuite, appleSuite, ReadSuite, windowsSuite } from "../lib/readback";
 import { startCharon } from "../lib/charon";
 import { connectClient, ClientSpec, VpnClient } from "../lib/client";
 import { detectEspBackend } from "../lib/esp";
@@ -22,6 +21,11 @@ import { createPki, TestPki } from "../lib/pki";
 import { startServer, VpnServer } from "../lib/server";
 import { swanctl, swanctlOk } from "../lib/swanctl";
 import { waitFor } from "../lib/wait";
+
+/** A single-quoted POSIX shell word. */
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 const USERS: FixtureUser[] = [
   { name: "alice", password: `pa'ss "w0rd" \\ #;$x`, staticIpv4: "10.47.83.50" },

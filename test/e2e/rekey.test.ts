@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { validateConfig } from "../../config/validate";
 import { renderProfiles } from "../../model/profiles";
 import { plist } from "../../model/profiles/plist";
-import { androidSuite, appleSuite, ReadSuite, windowsSuite } from "../../model/profiles/readback";
+import { androidSuite, appleSuite, ReadSuite, windowsSuite } from "../lib/readback";
 import { PATHS } from "../../model/server/files";
 import type { VpnClient } from "../lib/client";
 import { DNS_SERVERS, FixtureUser, HOSTNAME, POOL_V4, renderFixture, ZONE } from "../lib/fixture";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderProfiles } from "../../model/profiles";
-import { androidSuite } from "../../model/profiles/readback";
+import { androidSuite } from "../lib/readback";
 import { GENERATED_PLACEHOLDER, SECRET_PLACEHOLDER } from "../../model/placeholders";
 import { PASSWORDS, STACK, suiteAccepted, testConfig } from "./profiles-fixtures";
 

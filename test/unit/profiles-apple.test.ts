@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderProfiles } from "../../model/profiles";
 import { CAPTIVE_PROBE_URL } from "../../model/profiles/settings";
-import { appleSuite } from "../../model/profiles/readback";
+import { appleSuite } from "../lib/readback";
 import { appleLifetimeMinutes } from "../../model/rekey";
 import { HOSTILE_PASSWORDS, parsePlist, PASSWORDS, STACK, suiteAccepted, testConfig } from "./profiles-fixtures";
 

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ReadSuite } from "../../model/profiles/readback";
+import type { ReadSuite } from "../lib/readback";
 import { Algo, DH, ENCR, INTEG, PRF, serverEspProposals, serverIkeProposals } from "../../model/proposals";
 import type { Compat, VpnConfig } from "../../model/types";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { renderProfiles } from "../../model/profiles";
-import { windowsSuite } from "../../model/profiles/readback";
+import { windowsSuite } from "../lib/readback";
 import { renderWindowsScript } from "../../model/profiles/windows";
 import { HOSTILE_PASSWORDS, PASSWORDS, STACK, suiteAccepted, testConfig } from "./profiles-fixtures";
 

@@ -4,11 +4,26 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateConfig } from "../../config/validate";
 import { renderProfiles } from "../../model/profiles";
-import { CLIENT_LIFETIMES, policyProblems, SERVER_LIFETIMES, swanDuration } from "../../model/rekey";
+import { CLIENT_LIFETIMES, ClientLifetimes, SERVER_LIFETIMES, ServerLifetimes, swanDuration } from "../../model/rekey";
 import { renderRegion } from "../../model/render";
 import { PATHS } from "../../model/server/files";
 import { BASE, PASSWORDS } from "./fixtures";
 import { parsePlist, STACK, testConfig } from "./profiles-fixtures";
+
+const MIN = 60;
+
+/** Problems with a lifetime policy (empty = consistent): the tests below check model/rekey.ts's. */
+function policyProblems(server: ServerLifetimes = SERVER_LIFETIMES, clients: Record<string, ClientLifetimes> = CLIENT_LIFETIMES): string[] {
+  const out: string[] = [];
+  for (const [name, c] of Object.entries(clients)) {
+    if (c.childRekeySeconds >= server.childLifeSeconds) out.push(`${name}: CHILD rekey interval ${c.childRekeySeconds}s is not below the server's hard lifetime ${server.childLifeSeconds}s`);
+    if (c.childRekeySeconds > c.ikeRekeySeconds) out.push(`${name}: CHILD rekey interval exceeds the IKE rekey interval`);
+  }
+  const a = clients.apple;
+  if (a && (a.ikeRekeySeconds % MIN !== 0 || a.childRekeySeconds % MIN !== 0)) out.push("apple: lifetimes must be whole minutes");
+  if (a && (a.ikeRekeySeconds / MIN >= 1440 || a.childRekeySeconds / MIN < 10)) out.push("apple: LifeTimeInMinutes must be 10..1439 (macOS drops the tunnel at an IKE rekey at 1440)");
+  return out;
+}
 
 function serverConf(extra: Record<string, unknown> = {}): string {
   const c = validateConfig({ ...BASE, ...extra });

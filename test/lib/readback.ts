@@ -2,7 +2,7 @@
 // The tests use it to prove that what a file actually says (not what the table meant to
 // say) is a suite the server accepts: unit tests against the server's proposal lists, the
 // end-to-end tier by connecting a strongSwan client configured with exactly that suite.
-import { Algo, DH, ENCR, INTEG, PRF } from "../proposals";
+import { Algo, DH, ENCR, INTEG, PRF } from "../../model/proposals";
 
 export interface ReadSuite {
   ike: string;
