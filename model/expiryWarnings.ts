@@ -3,11 +3,10 @@
 // already ended (the server refuses them by itself; the warning says why a login
 // fails and that the entry is left to clean up). Pure: the clock is an argument,
 // so the same config gives the same lines at the same instant.
+import { DAY_MS } from "./time";
 import type { UserSpec } from "./types";
 
 export const EXPIRY_WARNING_DAYS = 14;
-
-const DAY_MS = 86_400_000;
 
 /** "2027-01-31T18:00:00Z" -> "2027-01-31 18:00 UTC". */
 export function utcMinute(iso: string): string {

@@ -5,6 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import type { IkeSaFacts, ServerFacts } from "./parse";
 import { PATHS } from "../server/files";
+import { DAY_MS } from "../time";
 import type { UserConfigStatus } from "./stackUsers";
 import type { RegionUsage } from "./usage";
 
@@ -157,8 +158,6 @@ export interface ReportOptions {
   /** How long before notAfter renewal is due (components/acme/renewal.ts renewalWindowMs). */
   renewalWindowMs: (notBefore: Date, notAfter: Date) => number;
 }
-
-const DAY_MS = 86_400_000;
 
 export function certificateInfo(cert: X509Certificate, nowMs: number): CertificateInfo {
   const notAfter = new Date(cert.validTo);
