@@ -19,7 +19,11 @@ export const UNATTENDED_UPGRADES_LOG = "/var/log/unattended-upgrades/unattended-
 
 /**
  * A minimal vici client in perl (perl-base is Essential on Debian and Ubuntu, so
- * it is on every image; swanctl --raw is not used, see ./vici.ts). It registers
+ * it is on every image; swanctl --raw is not used, see ./vici.ts). Not strongSwan's
+ * own clients: the Python `vici` package (PyPI) and the Perl Vici::Session module
+ * (strongSwan's source tree) are not part of the image, and status is read-only: it
+ * installs nothing on the server. This client only frames requests and prints the raw
+ * answers; decoding is in ./vici.ts on the operator's side. It registers
  * for the streamed events first, as the protocol requires, and prints each
  * received packet (type, name, message) in hex. strongSwan
  * src/libcharon/plugins/vici/README.md: 32-bit length, type, 8-bit name length.

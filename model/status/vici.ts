@@ -5,6 +5,12 @@
 // and could forge a "user"; the binary encoding is length-prefixed and cannot be.
 // Format: strongSwan src/libcharon/plugins/vici/README.md ("Packet layer",
 // "Message format").
+//
+// Why hand-written: strongSwan maintains vici clients for Python (the `vici` package),
+// Ruby, Perl and Go (govici), none for Node; the npm registry has no vici client
+// (`vici`, `node-vici`, `strongswan-vici`, `vici-client`: not found, December 2026).
+// The decoder is small (six element types, length-prefixed) and runs on the
+// operator's machine, on hex the server printed, so nothing needs to be installed.
 
 /** Packet types (README "Packet layer"). */
 export const PACKET = { CMD_REQUEST: 0, CMD_RESPONSE: 1, CMD_UNKNOWN: 2, EVENT_REGISTER: 3, EVENT_UNREGISTER: 4, EVENT_CONFIRM: 5, EVENT_UNKNOWN: 6, EVENT: 7 } as const;

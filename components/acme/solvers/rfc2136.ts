@@ -1,11 +1,15 @@
 // DNS-01 through RFC 2136 dynamic updates signed with TSIG (RFC 8945), for users who
 // run their own primary name server (BIND, Knot, PowerDNS).
 //
-// Why an own client: no maintained npm package signs UPDATE messages with TSIG
-// (dns-packet has UPDATE but neither TSIG nor class NONE; dns2 and native-dns have
-// neither), and shelling out to nsupdate would need bind9-dnsutils on every machine
-// that runs `pulumi up`. The wire format needed here is small: one zone, add or
-// delete TXT records, a TSIG record, and verification of the server's signed reply.
+// Why an own client: no maintained npm package signs UPDATE messages with TSIG.
+// Considered (npm registry, December 2026): dns-packet 5.6.1 knows the UPDATE opcode,
+// SOA and TXT, but has no encoder for TSIG RDATA (only the type number 250) and no
+// name for class NONE (RFC 2136 deletes); dns2 3.1.1 and native-dns have neither.
+// dns-packet could write the header and the TXT updates, but the TSIG record and the
+// MAC over the exact bytes (RFC 8945 4.3) would still be written here, so the saving
+// is small. Shelling out to nsupdate would need bind9-dnsutils on every machine that
+// runs `pulumi up`. The wire format needed here is small: one zone, add or delete TXT
+// records, a TSIG record, and verification of the server's signed reply.
 //
 // Every `require` sits inside a function: this module is serialized into the
 // Pulumi dynamic provider (see provider.ts).
