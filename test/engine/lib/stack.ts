@@ -2,7 +2,7 @@
 // Linode world: a scratch project directory whose sources are symlinks to this
 // checkout (so the stack file and state never land in the repository), the
 // world's exports as environment, and every command timed.
-import { spawn } from "node:child_process";
+import { spawn, SpawnOptions } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,23 @@ export interface CliRun {
   stdout: string;
   stderr: string;
   ms: number;
+}
+
+/** Runs a command to its end (SIGTERM after `timeoutMs`), collecting its output and wall time. */
+function collect(command: string, argv: string[], options: SpawnOptions, timeoutMs: number): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, options);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d) => (stdout += d));
+    child.stderr?.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, ms: Date.now() - started });
+    });
+  });
 }
 
 export class EngineStack {
@@ -52,24 +69,13 @@ export class EngineStack {
 
   /** Runs `pulumi <args> --stack <name> --non-interactive`, recording its wall time under `label`. */
   run(args: string[], label?: string, timeoutMs = 30 * 60_000): Promise<CliRun> {
-    const started = Date.now();
     const eventLog = label && ["up", "preview", "destroy"].includes(args[0]) ? join(this.dir, `events-${Object.keys(this.timings).length}.jsonl`) : undefined;
     const argv = [...args, ...(eventLog ? ["--event-log", eventLog] : []), "--stack", this.name, "--non-interactive"];
-    return new Promise((resolve) => {
-      const child = spawn(this.pulumi, argv, { cwd: this.dir, env: this.env });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-      child.on("close", (status) => {
-        clearTimeout(timer);
-        const ms = Date.now() - started;
-        if (label) this.timings[label] = ms;
-        const phases = eventLog ? readEventLog(eventLog) : undefined;
-        if (label && phases) this.phases[label] = phases;
-        resolve({ status, stdout, stderr, ms });
-      });
+    return collect(this.pulumi, argv, { cwd: this.dir, env: this.env }, timeoutMs).then((r) => {
+      if (label) this.timings[label] = r.ms;
+      const phases = eventLog ? readEventLog(eventLog) : undefined;
+      if (label && phases) this.phases[label] = phases;
+      return r;
     });
   }
 
@@ -79,20 +85,9 @@ export class EngineStack {
    * directory, with the stack's environment (backend, passphrase, the world).
    */
   script(name: string, args: string[], timeoutMs = 30 * 60_000): Promise<CliRun> {
-    const started = Date.now();
     const argv = ["--require", "ts-node/register/transpile-only", join(ROOT, "scripts", `${name}.ts`), ...args];
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, argv, { cwd: this.dir, env: { ...this.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-      child.on("close", (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr, ms: Date.now() - started });
-      });
-    });
+    const env = { ...this.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") };
+    return collect(process.execPath, argv, { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"] }, timeoutMs);
   }
 
   async ok(args: string[], label?: string): Promise<CliRun> {
