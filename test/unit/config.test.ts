@@ -1,17 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, validateConfig } from "../../config/validate";
-import { BASE, withKeys } from "./fixtures";
-
-function problems(raw: Record<string, unknown>): string[] {
-  try {
-    validateConfig(raw);
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.problems;
-  }
-  assert.fail("expected the config to be rejected");
-}
+import { validateConfig } from "../../config/validate";
+import { BASE, problems, withKeys } from "./fixtures";
 
 test("a minimal config gets every documented default", () => {
   const c = validateConfig({ "vpn:zone": "example.com", "vpn:hostname": "vpn.example.com", "vpn:users": ["alice"] });

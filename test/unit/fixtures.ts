@@ -1,4 +1,18 @@
 // Shared fixture configs for unit tests.
+import assert from "node:assert/strict";
+import { ConfigError, validateConfig } from "../../config/validate";
+
+/** The problems validateConfig lists for `raw`; fails the test when it accepts it. */
+export function problems(raw: Record<string, unknown>): string[] {
+  try {
+    validateConfig(raw);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    return e.problems;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
 export const BASE: Record<string, unknown> = {
   "vpn:zone": "example.com",
   "vpn:hostname": "vpn.example.com",
