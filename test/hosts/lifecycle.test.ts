@@ -7,8 +7,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { validateConfig } from "../../config/validate";
-import { renderRegion, RegionRender } from "../../model/render";
 import type { VpnClient } from "../lib/client";
 import { detectEspBackend, EspBackend } from "../lib/esp";
 import { createPki, TestPki } from "../lib/pki";
@@ -16,36 +14,16 @@ import { waitFor } from "../lib/wait";
 import { startClientOf } from "./lib/clients";
 import { TestHost } from "./lib/host";
 import { Lab, NET } from "./lib/lab";
-import { HOSTNAME, ON_BUNDLE_CHANGE, runSteps, summary, User, ZONE } from "./lib/region";
+import { HOSTNAME, ON_BUNDLE_CHANGE, renderFor, runSteps, summary, User } from "./lib/region";
 import { ensureRootfs } from "./lib/rootfs";
 import { scanFromOutside } from "./lib/scan";
 import { createSshKey, SshKey } from "./lib/ssh";
 import { establishedOf, serverSas, strongswanService } from "./lib/state";
 
 const log = (msg: string) => console.log(`[hosts] ${msg}`);
-const RADIUS_SECRET = "hosts-radius-secret-0123456789";
 
-type LifecycleUser = User & { maxDevices?: number; monthlyQuotaGB?: number };
-const alice: LifecycleUser = { name: "alice", password: "alice-Passw0rd-for-tests", maxDevices: 2 };
-const bob: LifecycleUser = { name: "bob", password: "bob-Passw0rd-for-tests", monthlyQuotaGB: 50 };
-
-function render(host: TestHost, users: LifecycleUser[], pki: TestPki): RegionRender {
-  const config = validateConfig({
-    "vpn:zone": ZONE,
-    "vpn:hostname": HOSTNAME,
-    "vpn:users": users.map(({ password: _, ...u }) => u),
-    "vpn:passwords": Object.fromEntries(users.map((u) => [u.name, u.password])),
-    "vpn:dnsServers": ["198.51.100.53", "2001:db8:53::53"],
-  });
-  return renderRegion({
-    config,
-    region: config.regions[0],
-    addresses: { ipv4: host.v4, ipv6: host.v6, ipv6Range: host.routedV6 },
-    passwords: config.passwords,
-    certificate: pki.certificate,
-    radiusSecret: RADIUS_SECRET,
-  });
-}
+const alice: User = { name: "alice", password: "alice-Passw0rd-for-tests", maxDevices: 2 };
+const bob: User = { name: "bob", password: "bob-Passw0rd-for-tests", monthlyQuotaGB: 50 };
 
 describe("the user lifecycle on a Debian 12 host, by the rendered steps", { timeout: 900_000 }, () => {
   let dir: string;
@@ -86,7 +64,7 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
 
   test("the steps install FreeRADIUS and its timer; it listens on loopback only; users log in through it", async () => {
     const started = Date.now();
-    const runs = await runSteps(host, render(host, [alice, bob], pki));
+    const runs = await runSteps(host, renderFor(host, [alice, bob], pki));
     log(`lifecycle host provisioned in ${((Date.now() - started) / 1000).toFixed(1)} s (${summary(runs)})`);
     const state = await host.sshOk("systemctl is-active freeradius vpn-aaa.timer; systemctl is-enabled freeradius vpn-aaa.timer; ss -Hlnup | awk '/freeradius|charon/ { for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; break } }' | sort -u");
     const lines = state.trim().split("\n");
@@ -113,7 +91,7 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
   test("an update that changes no user restarts nothing", async () => {
     const before = await services();
     const sa = establishedOf(await serverSas(host), "alice");
-    const runs = await runSteps(host, render(host, [alice, bob], pki));
+    const runs = await runSteps(host, renderFor(host, [alice, bob], pki));
     assert.doesNotMatch(runs.map((r) => r.output).join("\n"), /^(changed|removed) |restarting|ending the session/m);
     assert.deepEqual(await services(), before, "freeradius and strongswan kept their processes");
     assert.equal(establishedOf(await serverSas(host), "alice")?.uniqueId, sa?.uniqueId);
@@ -127,7 +105,7 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
     const bobSa = establishedOf(await serverSas(host), "bob")!.uniqueId;
     const [, charonPid] = await services();
     const rotated = { ...alice, password: "alice-Rotated-Passw0rd" };
-    const runs = await runSteps(host, render(host, [rotated, bob], pki), ON_BUNDLE_CHANGE);
+    const runs = await runSteps(host, renderFor(host, [rotated, bob], pki), ON_BUNDLE_CHANGE);
     assert.match(runs[1].output, /ending the session of alice: the password changed/);
     await waitFor(async () => !establishedOf(await serverSas(host), "alice"), { timeoutMs: 15_000, what: "alice's session ended" });
     assert.equal(establishedOf(await serverSas(host), "bob")?.uniqueId, bobSa, "bob keeps his SA");

@@ -16,13 +16,20 @@ export interface User {
   name: string;
   password: string;
   staticIpv4?: string;
+  /** Lifecycle fields, as a stack file holds them (config/userLifecycle.ts). */
+  maxDevices?: number;
+  monthlyQuotaGB?: number;
 }
+
+/** The RADIUS secret of every test host (a generated secret on real servers); used only by lifecycle stacks. */
+export const RADIUS_SECRET = "hosts-radius-secret-0123456789";
 
 export function renderFor(host: TestHost, users: User[], pki: TestPki, extra: Record<string, unknown> = {}): RegionRender {
   const config = validateConfig({
     "vpn:zone": ZONE,
     "vpn:hostname": HOSTNAME,
-    "vpn:users": users.map((u) => (u.staticIpv4 ? { name: u.name, staticIpv4: u.staticIpv4 } : u.name)),
+    // A plain name unless the user has more than a name and a password.
+    "vpn:users": users.map(({ password: _, ...u }) => (Object.values(u).filter((v) => v !== undefined).length > 1 ? u : u.name)),
     "vpn:passwords": Object.fromEntries(users.map((u) => [u.name, u.password])),
     // Pushed to clients, never contacted.
     "vpn:dnsServers": ["198.51.100.53", "2001:db8:53::53"],
@@ -34,6 +41,7 @@ export function renderFor(host: TestHost, users: User[], pki: TestPki, extra: Re
     addresses: { ipv4: host.v4, ipv6: host.v6, ipv6Range: host.routedV6 },
     passwords: config.passwords,
     certificate: pki.certificate,
+    radiusSecret: RADIUS_SECRET,
   });
 }
 
