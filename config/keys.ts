@@ -40,6 +40,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "vpn:rotations", type: "structured", default: {}, description: "Map user name -> how many times the generated password was rotated. Written by `npm run users -- rotate`; each increase replaces that user's generated password." },
   { key: "vpn:maxDevicesPerUser", type: "integer", default: 0, description: "Simultaneous devices per user unless the user sets maxDevices. 0 (default): unlimited." },
   { key: "vpn:accounting", type: "boolean", default: false, description: "Per-user usage (bytes, connected time) kept on the server even when no user has an expiry, device limit or quota (those turn it on by themselves)." },
+  { key: "vpn:shareLinks", type: "boolean", default: true, description: "Serve one-time profile links (npm run share) from the VPN server over HTTPS on TCP 443 (nginx with the stack's certificate). false installs nothing for it and closes 443 in the Cloud Firewall and on the host." },
   { key: "vpn:sshAllowedCidrs", type: "list", default: ["0.0.0.0/0", "::/0"], description: "CIDRs allowed to reach SSH (TCP 22) through the Cloud Firewall. SSH is key-only." },
   { key: "vpn:dnsServers", type: "list", default: DEFAULT_DNS_SERVERS, description: "DNS servers pushed to clients (IPv4 and IPv6). Empty (default): the server's own DNSSEC-validating resolver, at its first address in each client pool." },
   { key: "vpn:poolV4", type: "string", default: DEFAULT_POOL_V4, description: "Client IPv4 pool (private CIDR, /16 to /28). IPv6 client addresses always come from the routed /64." },

@@ -422,6 +422,7 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
     ? undefined
     : wholeNumber((k, m) => c.add(k, m), "vpn:maxDevicesPerUser", perUser, 1, MAX_DEVICES_LIMIT);
   const accounting = bool(c, raw, "vpn:accounting", false);
+  const shareLinks = bool(c, raw, "vpn:shareLinks", true);
   const compat = oneOf<Compat>(c, raw, "vpn:compat", ["modern", "legacy"], "modern");
   const uniqueIds = oneOf<UniqueIds>(c, raw, "vpn:uniqueIds", ["never", "no", "keep", "replace"], "never");
   const email = str(c, raw, "vpn:acmeEmail");
@@ -453,6 +454,7 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
     ...(Object.keys(rotations).length ? { rotations } : {}),
     ...(maxDevicesPerUser !== undefined ? { maxDevicesPerUser } : {}),
     ...(accounting ? { accounting } : {}),
+    shareLinks,
     sshAllowedCidrs,
     dnsServers,
     poolV4: pool!.text,

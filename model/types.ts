@@ -47,6 +47,8 @@ export interface VpnConfig {
   maxDevicesPerUser?: number;
   /** Run the local RADIUS server (usage accounting) even when no user has a limit. */
   accounting?: boolean;
+  /** Serve one-time profile links over HTTPS (TCP 443, nginx). Absent counts as on; false installs nothing and closes 443. */
+  shareLinks?: boolean;
   sshAllowedCidrs: string[];
   dnsServers: string[];
   poolV4: string;
