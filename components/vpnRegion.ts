@@ -139,7 +139,7 @@ export class VpnRegion extends pulumi.ComponentResource {
         label: firewallLabel(identity),
         inboundPolicy: "DROP",
         outboundPolicy: "ACCEPT",
-        inbounds: inboundRules(config.sshAllowedCidrs),
+        inbounds: inboundRules(config.sshAllowedCidrs, { shareLinks: config.shareLinks }),
         linodes: [instanceId],
         tags: [linodeTag(["vpn", stack])],
       },
@@ -202,7 +202,7 @@ export class VpnRegion extends pulumi.ComponentResource {
     const recorded = generated ? undefined : recordHostKeyOnFirstUse(name, { connection: firstContact, triggers: [this.instance.id], dependsOn: [range, this.instance, firewall] }, this);
     this.hostKey = generated ? generated.hostKey : recorded!.hostKey;
     const connection: command.types.input.remote.ConnectionArgs = { ...firstContact, hostKey: this.hostKey };
-    const scripts = stepScripts({ aaa });
+    const scripts = stepScripts({ aaa, shareLinks: config.shareLinks });
     const triggersFor: Record<(typeof STEP_ORDER)[number], pulumi.Input<any>[]> = {
       "wait-ready": [this.instance.id],
       "install-packages": [this.instance.id],

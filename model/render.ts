@@ -4,6 +4,7 @@ import { placeholderAddresses } from "./addresses";
 import { renderServerFiles, ServerFile } from "./server/files";
 import { RemoteStep, renderSteps } from "./steps";
 import { aaaEnabled } from "./server/aaa";
+import { shareLinksEnabled } from "./server/share";
 import type { CertificateMaterial, RegionAddresses, RegionSpec, VpnConfig } from "./types";
 
 export interface RegionRenderInput {
@@ -46,5 +47,5 @@ export function renderRegion(input: RegionRenderInput): RegionRender {
     certificate: input.certificate ?? PLACEHOLDER_CERTIFICATE,
     radiusSecret: input.radiusSecret,
   });
-  return { region: input.region.region, addresses, files, steps: renderSteps(files, { aaa: aaaEnabled(input.config) }) };
+  return { region: input.region.region, addresses, files, steps: renderSteps(files, { aaa: aaaEnabled(input.config), shareLinks: shareLinksEnabled(input.config) }) };
 }

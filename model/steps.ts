@@ -5,6 +5,7 @@ import { template } from "../templates";
 import { PATHS, ServerFile } from "./server/files";
 import { upgradeOrigins } from "./server/hardening";
 import { AAA_DATA_DIR, AAA_DIR, AAA_PACKAGES, AAA_PATHS } from "./server/aaa";
+import { SHARE_PACKAGES, SHARE_PATHS } from "./server/share";
 
 export const SERVER_PACKAGES = [
   "charon-systemd",
@@ -64,13 +65,15 @@ export const STEP_ORDER: readonly StepName[] = ["wait-ready", "install-packages"
 export interface StepOptions {
   /** The user lifecycle's RADIUS server is installed too (model/server/aaa.ts). */
   aaa?: boolean;
+  /** nginx for one-time profile links (model/server/share.ts); absent counts as on, like vpn:shareLinks. */
+  shareLinks?: boolean;
 }
 
 export function stepScripts(options: StepOptions = {}): Record<StepName, string> {
   return {
     "wait-ready": template("steps/wait-ready.sh.ejs")({ timeoutSeconds: 900 }),
     "install-packages": template("steps/install-packages.sh.ejs")({
-      packages: options.aaa ? [...SERVER_PACKAGES, ...AAA_PACKAGES] : SERVER_PACKAGES,
+      packages: [...SERVER_PACKAGES, ...(options.aaa ? AAA_PACKAGES : []), ...(options.shareLinks === false ? [] : SHARE_PACKAGES)],
       lockTimeoutSeconds: 900,
       // Per download (lists, updates, packages): a mirror that has not delivered by then fails the step.
       mirrorTimeoutSeconds: 600,
@@ -88,6 +91,8 @@ export function stepScripts(options: StepOptions = {}): Record<StepName, string>
       swanctlConf: PATHS.swanctlConf,
       credentialDigests: `${PATHS.stateDir}/credential-digests`,
       aaa: { ...AAA_PATHS, dir: AAA_DIR, dataDir: AAA_DATA_DIR },
+      share: SHARE_PATHS,
+      serverKey: PATHS.serverKey,
       sshdDropIn: PATHS.sshdDropIn,
       upgradeTimer: PATHS.upgradeTimer,
       unboundConf: PATHS.unboundConf,

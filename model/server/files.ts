@@ -9,6 +9,7 @@ import { HARDENING_PATHS, renderSshdDropIn, renderUnattendedUpgrades, renderUpgr
 import { pushedDnsServers, renderResolverAddressUnit, renderUnboundConf, RESOLVER_PATHS } from "./resolver";
 import { renderSwanctlConf, SERVER_CERT_FILE } from "./swanctl";
 import { aaaEnabled, renderAaaFiles, strongswanRadiusSettings } from "./aaa";
+import { renderShareFiles, shareLinksEnabled } from "./share";
 
 export interface ServerFile {
   path: string;
@@ -131,6 +132,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
         mssV6: MSS.v6,
         libipsecTun: LIBIPSEC_TUN,
         ikeRate: IKE_RATE_LIMIT,
+        shareLinks: shareLinksEnabled(config),
       }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
@@ -141,6 +143,7 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
     { path: PATHS.unboundConf, mode: "644", secret: false, content: renderUnboundConf(config.poolV4, poolV6) },
     { path: PATHS.resolverAddressUnit, mode: "644", secret: false, content: renderResolverAddressUnit(config.poolV4, poolV6) },
     ...(radius ? renderAaaFiles(config, input.passwords, input.radiusSecret!) : []),
+    ...renderShareFiles(config, region, ensureNewline(certificate.certPem) + chain.join(""), PATHS.serverKey),
   ];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
