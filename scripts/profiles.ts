@@ -36,7 +36,7 @@ export function writeProfileTree(dir: string, tree: Record<string, string | Buff
   return written;
 }
 
-function isProfiles(v: unknown): v is Profiles {
+export function isProfiles(v: unknown): v is Profiles {
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
   return isObj(v) && Object.values(v).every((byRegion) => isObj(byRegion) && Object.values(byRegion).every((set) => isObj(set) && typeof set.apple === "string"));
 }

@@ -32,6 +32,8 @@ export interface RemoteOptions {
   timeoutMs?: number;
   /** Port (default 22). */
   port?: number;
+  /** Piped to the remote command (secrets go here, never on its command line); default none. */
+  stdin?: string;
 }
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) ([A-Za-z0-9+/]+={0,2})(?: [^\n]*)?$/;
@@ -119,7 +121,11 @@ export function runRemote(access: ServerAccess, script: string, opts: RemoteOpti
       "-T",
       "--", `${access.user}@${access.host}`, script,
     ];
-    const child = spawn("ssh", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("ssh", args, { stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    if (opts.stdin !== undefined) {
+      child.stdin!.on("error", () => undefined); // ssh gone early: its exit status says why
+      child.stdin!.end(opts.stdin);
+    }
     return new Promise<RemoteResult>((resolve) => {
       let stdout = "";
       let stderr = "";
@@ -128,8 +134,8 @@ export function runRemote(access: ServerAccess, script: string, opts: RemoteOpti
         timedOut = true;
         child.kill("SIGKILL");
       }, opts.timeoutMs ?? 90_000);
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
       child.on("error", (err) => {
         clearTimeout(timer);
         cleanup();
