@@ -8,10 +8,10 @@
 // PNG (0600): the token is a secret, printed only here and never logged.
 import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import * as QRCode from "qrcode";
 import { SHARE_PATHS, TOKEN_BYTES } from "../model/server/share";
 import { DEFAULT_TTL_SECONDS, LiveLink, linkBundle, linkUrl, parseLinkList, parseTtl, tokenFromBytes, tokenPrefix } from "../model/share/link";
 import { CommandSpec, runCli, UsageError, usageLine } from "./lib/cli";
+import { qrPng, qrTerminal } from "./lib/qr";
 import { isProfiles, stackOutputs } from "./profiles";
 import { runRemote, ServerAccess } from "./status/ssh";
 import { readStackOutputs, StackView, stackView } from "./status/stack";
@@ -99,7 +99,7 @@ async function create(opts: Record<string, string | true>, stack: string): Promi
   await onServer(region, view.servers[region], "add", linkBundle({ token, user, region, hostname, expires, set }));
   const url = linkUrl(hostname, token);
   const png = typeof opts.png === "string" ? opts.png : `share-${user}-${region}.png`;
-  writeFileSync(png, await QRCode.toBuffer(url, { type: "png", errorCorrectionLevel: "M", margin: 4, scale: 8 }), { mode: 0o600 });
+  writeFileSync(png, await qrPng(url), { mode: 0o600 });
   chmodSync(png, 0o600); // an existing file keeps its mode otherwise
   const until = new Date(expires * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, " UTC").replace("T", " ");
   process.stdout.write(
@@ -108,7 +108,7 @@ async function create(opts: Record<string, string | true>, stack: string): Promi
       "",
       `  ${url}`,
       "",
-      await QRCode.toString(url, { type: "terminal", small: true, errorCorrectionLevel: "M" }),
+      await qrTerminal(url),
       `QR code: ${png} (0600)`,
       `Revoke: npm run share -- --stack ${stack} --revoke ${tokenPrefix(token)}`,
       "",
