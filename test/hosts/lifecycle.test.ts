@@ -43,7 +43,13 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
     return out.trim().split("\n");
   };
   const usage = async (user: string) =>
-    Number((await host.sshOk(`sqlite3 /var/lib/vpn-radius/radius.sqlite "SELECT COALESCE(SUM(bytes_in + bytes_out), 0) FROM vpn_usage_daily WHERE username = '${user}'"`)).trim());
+    Number(
+      (
+        await host.sshOk(
+          `sqlite3 /var/lib/vpn-radius/radius.sqlite "SELECT COALESCE(SUM(bytes_in + bytes_out), 0) FROM vpn_usage_daily WHERE username = '${user}'"`,
+        )
+      ).trim(),
+    );
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "vh-aaa-"));
@@ -66,16 +72,27 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
     const started = Date.now();
     const runs = await runSteps(host, renderFor(host, [alice, bob], pki));
     log(`lifecycle host provisioned in ${((Date.now() - started) / 1000).toFixed(1)} s (${summary(runs)})`);
-    const state = await host.sshOk("systemctl is-active freeradius vpn-aaa.timer; systemctl is-enabled freeradius vpn-aaa.timer; ss -Hlnup | awk '/freeradius|charon/ { for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; break } }' | sort -u");
+    const state = await host.sshOk(
+      "systemctl is-active freeradius vpn-aaa.timer; systemctl is-enabled freeradius vpn-aaa.timer; ss -Hlnup | awk '/freeradius|charon/ { for (i = 1; i <= NF; i++) if ($i ~ /:[0-9]+$/) { print $i; break } }' | sort -u",
+    );
     const lines = state.trim().split("\n");
     assert.deepEqual(lines.slice(0, 4), ["active", "active", "enabled", "enabled"]);
     const listening = lines.slice(4);
     for (const l of listening.filter((x) => /:(1812|1813|3799)$/.test(x))) assert.match(l, /^127\.0\.0\.1:/, `RADIUS and DAE on loopback only: ${listening}`);
-    assert.ok(listening.some((l) => l === "127.0.0.1:1812") && listening.some((l) => l === "127.0.0.1:3799"), `FreeRADIUS auth and charon's DAE listen: ${listening}`);
+    assert.ok(
+      listening.some((l) => l === "127.0.0.1:1812") && listening.some((l) => l === "127.0.0.1:3799"),
+      `FreeRADIUS auth and charon's DAE listen: ${listening}`,
+    );
     const a = await client(alice);
     await a.connectOrThrow();
-    assert.equal((await host.sshOk("sqlite3 /var/lib/vpn-radius/radius.sqlite \"SELECT COUNT(*) FROM radacct WHERE username = 'alice' AND acctstoptime IS NULL\"")).trim(), "1", "the Accounting-Start reached the database");
-    const perms = await host.sshOk("stat -c '%a %U:%G %n' /etc/vpn-radius/users /etc/vpn-radius/clients.conf /etc/vpn-radius/dae-secret /var/lib/vpn-radius/radius.sqlite /etc/strongswan.d/zz-vpn.conf");
+    assert.equal(
+      (await host.sshOk("sqlite3 /var/lib/vpn-radius/radius.sqlite \"SELECT COUNT(*) FROM radacct WHERE username = 'alice' AND acctstoptime IS NULL\"")).trim(),
+      "1",
+      "the Accounting-Start reached the database",
+    );
+    const perms = await host.sshOk(
+      "stat -c '%a %U:%G %n' /etc/vpn-radius/users /etc/vpn-radius/clients.conf /etc/vpn-radius/dae-secret /var/lib/vpn-radius/radius.sqlite /etc/strongswan.d/zz-vpn.conf",
+    );
     assert.match(perms, /^640 root:freerad \/etc\/vpn-radius\/users$/m);
     assert.match(perms, /^640 root:freerad \/etc\/vpn-radius\/clients.conf$/m);
     assert.match(perms, /^600 root:root \/etc\/vpn-radius\/dae-secret$/m);
@@ -84,8 +101,12 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
 
   test("from outside, nothing new answers", async () => {
     const result = await scanFromOutside(lab, host);
-    assert.deepEqual(result.tcpAnswering, ["22/tcp"]);
-    assert.ok(result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"), `UDP answering: ${result.udpAnswering}`);
+    // SSH, and nginx for share links (on by default); nothing of RADIUS.
+    assert.deepEqual(result.tcpAnswering, ["22/tcp", "443/tcp"]);
+    assert.ok(
+      result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"),
+      `UDP answering: ${result.udpAnswering}`,
+    );
   });
 
   test("an update that changes no user restarts nothing", async () => {
@@ -121,7 +142,11 @@ describe("the user lifecycle on a Debian 12 host, by the rendered steps", { time
     await waitFor(async () => (await usage("bob")) > 0, { timeoutMs: 15_000, what: "bob's usage recorded" });
     const before = await usage("bob");
     await host.reboot();
-    await waitFor(async () => (await strongswanService(host)).active === "active", { timeoutMs: 60_000, intervalMs: 250, what: "strongSwan active after the reboot" });
+    await waitFor(async () => (await strongswanService(host)).active === "active", {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: "strongSwan active after the reboot",
+    });
     assert.equal(await usage("bob"), before, "usage kept across the reboot");
     assert.equal((await host.sshOk("sqlite3 /var/lib/vpn-radius/radius.sqlite 'SELECT COUNT(*) FROM radacct WHERE acctstoptime IS NULL'")).trim(), "0");
     const again = await client({ ...alice, password: "alice-Rotated-Passw0rd" });

@@ -19,6 +19,7 @@ import { Lab, NET } from "./lib/lab";
 import { ON_BUNDLE_CHANGE, renderFor, runSteps, summary, User, HOSTNAME } from "./lib/region";
 import { ensureRootfs, Rootfs } from "./lib/rootfs";
 import { scanFromOutside } from "./lib/scan";
+import { addLink, fetchFromUpstream } from "./lib/share";
 import { createSshKey, SshKey } from "./lib/ssh";
 import { establishedOf, serverSas, snapshot, strongswanService } from "./lib/state";
 
@@ -83,7 +84,9 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     const booted = Date.now() - bootStarted;
     await lab.routeV6RangeTo(host.index);
     // Looks like a fresh cloud VM: nothing of ours yet, root logs in by key only.
-    const fresh = await host.sshOk("for p in unattended-upgrades openssh-server charon-systemd strongswan-swanctl; do echo \"$p $(dpkg-query -W -f '${Status}' $p 2>/dev/null)\"; done; sshd -T | grep -i '^permitrootlogin'");
+    const fresh = await host.sshOk(
+      "for p in unattended-upgrades openssh-server charon-systemd strongswan-swanctl; do echo \"$p $(dpkg-query -W -f '${Status}' $p 2>/dev/null)\"; done; sshd -T | grep -i '^permitrootlogin'",
+    );
     assert.match(fresh, /^unattended-upgrades install ok installed$/m);
     assert.match(fresh, /^openssh-server install ok installed$/m);
     assert.match(fresh, /^charon-systemd $/m, "strongSwan is not installed yet");
@@ -96,7 +99,9 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     const a = await client(alice);
     await a.connectOrThrow();
     await assertTunnelWorks(a, "alice");
-    log(`fresh host -> working tunnel: ${secs(Date.now() - started)} (steps: ${summary(runs)}; steps total ${secs(provisioned)}; host boot ${secs(booted)}, rootfs ${rootfs.origin})`);
+    log(
+      `fresh host -> working tunnel: ${secs(Date.now() - started)} (steps: ${summary(runs)}; steps total ${secs(provisioned)}; host boot ${secs(booted)}, rootfs ${rootfs.origin})`,
+    );
   });
 
   test("a second run of all steps changes nothing", async () => {
@@ -148,7 +153,11 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     assert.doesNotMatch(runs[1].output, /restarting/);
     assert.deepEqual(await strongswanService(host), service, "strongSwan was reloaded, not restarted");
     const afterSas = await serverSas(host);
-    assert.deepEqual(["alice", "bob"].map((u) => establishedOf(afterSas, u)?.uniqueId), kept, "alice's and bob's SAs stayed up");
+    assert.deepEqual(
+      ["alice", "bob"].map((u) => establishedOf(afterSas, u)?.uniqueId),
+      kept,
+      "alice's and bob's SAs stayed up",
+    );
     for (const x of [a, b]) await assertTunnelWorks(x, `${x.spec.user} after removing carol`);
     assert.match(runs[1].output, /ending the session of removed or suspended user carol/);
     assert.equal(establishedOf(afterSas, "carol"), undefined, "apply ended carol's existing session");
@@ -173,7 +182,11 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     assert.doesNotMatch(runs[1].output, /restarting/);
     assert.deepEqual(await strongswanService(host), service, "strongSwan was reloaded, not restarted");
     const afterSas = await serverSas(host);
-    assert.deepEqual(["alice", "bob"].map((u) => establishedOf(afterSas, u)?.uniqueId), kept, "existing SAs stayed up");
+    assert.deepEqual(
+      ["alice", "bob"].map((u) => establishedOf(afterSas, u)?.uniqueId),
+      kept,
+      "existing SAs stayed up",
+    );
 
     // A device that trusts only the new root can connect: the host presents the new certificate.
     const fresh = await client(alice, next.rootPem);
@@ -198,12 +211,50 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     await assertTunnelWorks(a, "alice after the pool change");
   });
 
-  test("from outside, only UDP 500/4500 and SSH answer", async () => {
+  test("from outside, only UDP 500/4500, SSH and the share links' HTTPS answer", async () => {
     const result = await scanFromOutside(lab, host);
     log(`scan from the upstream: ${result.summary}`);
-    assert.deepEqual(result.tcpAnswering, ["22/tcp"], "TCP: only SSH answers (v4 and v6)");
-    assert.ok(result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"), `UDP answering: ${result.udpAnswering}`);
+    assert.deepEqual(result.tcpAnswering, ["22/tcp", "443/tcp"], "TCP: only SSH and nginx for share links answer (v4 and v6); nothing on 80");
+    assert.ok(
+      result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"),
+      `UDP answering: ${result.udpAnswering}`,
+    );
     assert.ok(result.decoyAnswersInside, "the decoy service answers on the host itself");
+  });
+
+  test("share links: nginx under systemd serves a link once over TLS 1.2+, and the timer removes an expired one from memory", async () => {
+    const units = await host.sshOk("systemctl is-active nginx vpn-share-sweep.timer; systemctl is-enabled nginx vpn-share-sweep.timer; stat -c '%a %U:%G' /run/vpn-share");
+    assert.deepEqual(units.trim().split("\n"), ["active", "active", "enabled", "enabled", "700 www-data:www-data"]);
+    const token = await addLink(host, 600);
+    const page = await fetchFromUpstream(lab, host, pki, dir, `/${token}/`, ["-A", "Mozilla/5.0 (Linux; Android 14)"]);
+    assert.deepEqual([page.status, page.type], ["200", "text/html; charset=utf-8"]);
+    assert.match(page.body, /<h2>Android<\/h2>[\s\S]*<h2>iPhone/, "the Android offer first");
+    const first = await fetchFromUpstream(lab, host, pki, dir, `/${token}/alice.sswan`);
+    assert.deepEqual([first.status, first.type, first.body], ["200", "application/vnd.strongswan.profile", "{}\n"]);
+    assert.equal((await fetchFromUpstream(lab, host, pki, dir, `/${token}/alice.sswan`)).status, "404", "the second fetch");
+    assert.equal((await fetchFromUpstream(lab, host, pki, dir, "/")).status, "404");
+    const old = await fetchFromUpstream(lab, host, pki, dir, "/", ["--tls-max", "1.1"]);
+    assert.notEqual(old.code, 0, "TLS 1.1 is refused");
+    const hsts = await fetchFromUpstream(lab, host, pki, dir, "/", ["-D", "/dev/stdout"]);
+    assert.match(hsts.status, /Strict-Transport-Security: max-age=31536000/i);
+    // An expired link: refused at once, gone from memory at the timer's next run (every minute).
+    const short = await addLink(host, 2);
+    await waitFor(async () => (await fetchFromUpstream(lab, host, pki, dir, `/${short}/`)).status === "404", { timeoutMs: 15_000, intervalMs: 500, what: "the link expired" });
+    await waitFor(async () => (await host.sshOk(`test -e /run/vpn-share/${short} && echo there || echo gone`)).trim() === "gone", { timeoutMs: 90_000, intervalMs: 1000, what: "the sweep timer removed the expired link" });
+    assert.equal((await host.sshOk("grep -rlF -e " + token + " -e " + short + " /var/log/nginx /var/log/journal 2>/dev/null | wc -l")).trim(), "0", "no log holds a token");
+  });
+
+  test("vpn:shareLinks false: nginx stops, 443 is closed on the host, no link stays in memory; on again serves again", async () => {
+    const token = await addLink(host, 600);
+    await runSteps(host, renderFor(host, [alice], pki, { "vpn:shareLinks": false }), ON_BUNDLE_CHANGE);
+    const state = await host.sshOk("systemctl is-active nginx vpn-share-sweep.timer || true; ss -Hltn 'sport = :443' | wc -l; nft list ruleset | grep -c 'dport 443' || true; test -e /run/vpn-share && echo store || echo no-store");
+    assert.deepEqual(state.trim().split("\n"), ["inactive", "inactive", "0", "0", "no-store"]);
+    const scan = await scanFromOutside(lab, host);
+    assert.deepEqual(scan.tcpAnswering, ["22/tcp"], "only SSH answers over TCP");
+    await runSteps(host, renderFor(host, [alice], pki), ON_BUNDLE_CHANGE);
+    assert.equal((await fetchFromUpstream(lab, host, pki, dir, `/${token}/`)).status, "404", "a link from before the switch-off stays gone");
+    const fresh = await addLink(host, 600);
+    assert.equal((await fetchFromUpstream(lab, host, pki, dir, `/${fresh}/alice.ps1`)).status, "200");
   });
 
   test("after a reboot, the VPN comes back by itself", async () => {
@@ -211,8 +262,14 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     for (const c of [...clients]) await stopClient(c);
     const ms = await host.reboot();
     const back = Date.now();
-    await waitFor(async () => (await strongswanService(host)).active === "active", { timeoutMs: 30_000, intervalMs: 250, what: "strongSwan active after the reboot" });
-    const state = await host.sshOk("systemctl is-enabled nftables strongswan; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding; swanctl --list-conns | grep -c '^rw:'");
+    await waitFor(async () => (await strongswanService(host)).active === "active", {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: "strongSwan active after the reboot",
+    });
+    const state = await host.sshOk(
+      "systemctl is-enabled nftables strongswan; sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding; swanctl --list-conns | grep -c '^rw:'",
+    );
     assert.deepEqual(state.trim().split("\n"), ["enabled", "enabled", "1", "1", "1"], "nftables and strongSwan enabled, forwarding on, the connection loaded");
     const after = await snapshot(host);
     assert.equal(after["ruleset"], before["ruleset"], "the same firewall is loaded");

@@ -96,7 +96,9 @@ describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { t
       await c.stop();
     }
     const upgraded = /updates: (\d+) installed in (\d+)s \(([^)]*)\)/.exec(install.output);
-    log(`fresh VM -> working tunnel (kernel ESP on the server${esp === "libipsec" ? "; the client still uses kernel-libipsec on this machine" : ""}): ${secs(Date.now() - started)} (${summary(runs)}); the upgrade: ${upgraded?.[1]} updates in ${upgraded?.[2]} s (${upgraded?.[3]}), then the reboot: push-files dialled ${push.failedDials} times before it ran (${secs(push.ms)})`);
+    log(
+      `fresh VM -> working tunnel (kernel ESP on the server${esp === "libipsec" ? "; the client still uses kernel-libipsec on this machine" : ""}): ${secs(Date.now() - started)} (${summary(runs)}); the upgrade: ${upgraded?.[1]} updates in ${upgraded?.[2]} s (${upgraded?.[3]}), then the reboot: push-files dialled ${push.failedDials} times before it ran (${secs(push.ms)})`,
+    );
   });
 
   test("a second run of the steps neither upgrades nor reboots", async () => {
@@ -104,17 +106,23 @@ describe("a qemu VM with Debian's kernel provisioned by the rendered steps", { t
     const runs = await runAll(renderFor(vm, [alice], pki));
     assert.match(runs[1].output, /updates: installed when this server was provisioned/);
     assert.doesNotMatch(runs[1].output, /updates: new server|rebooting/);
-    assert.ok(runs.every((r) => r.failedDials === 0), "every step connected at once");
+    assert.ok(
+      runs.every((r) => r.failedDials === 0),
+      "every step connected at once",
+    );
     assert.equal(await bootId(), boot, "same boot");
     assert.equal(kernelBoots(), 2);
     log(`second run: ${summary(runs)}`);
   });
 
-  test("from outside, only UDP 500/4500 and SSH answer on Debian's kernel", async () => {
+  test("from outside, only UDP 500/4500, SSH and the share links' HTTPS answer on Debian's kernel", async () => {
     const result = await scanFromOutside(lab, vm);
     log(`scan of the VM from the upstream: ${result.summary}`);
-    assert.deepEqual(result.tcpAnswering, ["22/tcp"], "TCP: only SSH answers (v4 and v6)");
-    assert.ok(result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"), `UDP answering: ${result.udpAnswering}`);
+    assert.deepEqual(result.tcpAnswering, ["22/tcp", "443/tcp"], "TCP: only SSH and nginx for share links answer (v4 and v6)");
+    assert.ok(
+      result.udpAnswering.every((p) => p === "500/udp" || p === "4500/udp"),
+      `UDP answering: ${result.udpAnswering}`,
+    );
     assert.ok(result.decoyAnswersInside, "the decoy service answers on the VM itself");
   });
 });

@@ -23,6 +23,14 @@ test("the server gets exactly the documented files, secrets 0600", () => {
       "644 /etc/systemd/system/apt-daily-upgrade.timer.d/50-vpn-maintenance-window.conf",
       "644 /etc/systemd/system/vpn-resolver-address.service",
       "644 /etc/unbound/unbound.conf.d/vpn-resolver.conf",
+      // One-time profile links (model/server/share.ts), on by default.
+      "644 /etc/nginx/conf.d/vpn-share.conf",
+      "644 /etc/nginx/vpn-share/fullchain.pem",
+      "644 /etc/nginx/vpn-share/share.js",
+      "755 /usr/local/sbin/vpn-share",
+      "644 /etc/tmpfiles.d/vpn-share.conf",
+      "644 /etc/systemd/system/vpn-share-sweep.service",
+      "644 /etc/systemd/system/vpn-share-sweep.timer",
       "644 /etc/strongswan.d/zz-vpn.conf",
       "600 /etc/swanctl/private/server-key.pem",
       "600 /etc/swanctl/swanctl.conf",
@@ -33,7 +41,13 @@ test("the server gets exactly the documented files, secrets 0600", () => {
     ].sort((a, b) => (a.split(" ")[1] < b.split(" ")[1] ? -1 : 1)),
   );
   for (const f of files) if (f.secret) assert.equal(f.mode, "600", f.path);
-  assert.deepEqual(files.filter((f) => f.secret).map((f) => f.path).sort(), [PATHS.serverKey, PATHS.swanctlConf]);
+  assert.deepEqual(
+    files
+      .filter((f) => f.secret)
+      .map((f) => f.path)
+      .sort(),
+    [PATHS.serverKey, PATHS.swanctlConf],
+  );
 });
 
 test("swanctl.conf: road warrior with certificate + EAP-MSCHAPv2 and the settings the issue asks for", () => {
@@ -69,7 +83,9 @@ test("pools: v4 from vpn:poolV4 (split around static addresses), v6 from the rou
   const noStatic = renderRegion({ config: validateConfig(withKeys({ "vpn:users": ["alice"] })), region: config.regions[0], passwords: PASSWORDS });
   assert.match(noStatic.files.find((f) => f.path === PATHS.swanctlConf)!.content, /pool-v4 \{\n\s+addrs = 10\.47\.83\.2-10\.47\.83\.254\n/);
   const publicDns = validateConfig(withKeys({ "vpn:dnsServers": ["9.9.9.9", "149.112.112.112", "2620:fe::fe"] }));
-  const overridden = renderRegion({ config: publicDns, region: publicDns.regions[0], passwords: PASSWORDS }).files.find((f) => f.path === PATHS.swanctlConf)!.content;
+  const overridden = renderRegion({ config: publicDns, region: publicDns.regions[0], passwords: PASSWORDS }).files.find(
+    (f) => f.path === PATHS.swanctlConf,
+  )!.content;
   assert.match(overridden, /addrs = 10\.47\.83\.2-10\.47\.83\.49\n\s+dns = 9\.9\.9\.9, 149\.112\.112\.112\n/, "vpn:dnsServers overrides");
   assert.match(overridden, /addrs = 2001:db8:1:1::1:0\/112\n\s+dns = 2620:fe::fe\n/);
 });
@@ -83,7 +99,9 @@ test("the IPv6 pool is a slice of the routed range, whatever form Linode reports
 test("EAP secrets: one per user, hex-encoded so no password can break the syntax", () => {
   const hostile = `a"b\\c #{} '0s`;
   const c = validateConfig(withKeys({ "vpn:passwords": { alice: hostile } }));
-  const conf = renderRegion({ config: c, region: c.regions[0], passwords: { ...PASSWORDS, alice: hostile } }).files.find((f) => f.path === PATHS.swanctlConf)!.content;
+  const conf = renderRegion({ config: c, region: c.regions[0], passwords: { ...PASSWORDS, alice: hostile } }).files.find(
+    (f) => f.path === PATHS.swanctlConf,
+  )!.content;
   assert.ok(conf.includes(`secret = 0x${Buffer.from(hostile).toString("hex")}`));
   assert.ok(!conf.includes(hostile));
   assert.equal((conf.match(/eap-u\d+ \{/g) ?? []).length, 2);
@@ -123,7 +141,10 @@ test("strongswan.conf fragment keeps the resolve plugin off on the server", () =
 
 test("remote steps: fixed order, exact packages, secrets only on stdin of the push step", () => {
   const { steps, files } = render();
-  assert.deepEqual(steps.map((s) => s.name), [...STEP_ORDER]);
+  assert.deepEqual(
+    steps.map((s) => s.name),
+    [...STEP_ORDER],
+  );
   assert.deepEqual(STEP_ORDER, ["wait-ready", "install-packages", "push-files", "apply"]);
   const install = steps[1].script;
   for (const p of SERVER_PACKAGES) assert.ok(install.includes(p), p);
@@ -170,7 +191,13 @@ test("apply restarts strongSwan only when the daemon settings changed", () => {
   const apply = render().steps[3].script;
   const restartLine = apply.split("\n").findIndex((l) => l.includes("systemctl restart strongswan"));
   assert.ok(restartLine > 0);
-  assert.match(apply.split("\n").slice(restartLine - 2, restartLine).join("\n"), /zz-vpn\.conf/);
+  assert.match(
+    apply
+      .split("\n")
+      .slice(restartLine - 2, restartLine)
+      .join("\n"),
+    /zz-vpn\.conf/,
+  );
 });
 
 test("every step script is valid POSIX sh", () => {
@@ -192,6 +219,42 @@ test("the certificate, chain and key are pushed as given, one certificate per ch
   const chain = "-----BEGIN CERTIFICATE-----\nINT1\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nINT2\n-----END CERTIFICATE-----\n";
   const r = renderRegion({ config, region: config.regions[0], passwords: PASSWORDS, certificate: { certPem: cert, chainPem: chain, keyPem: "KEY" } });
   assert.equal(r.files.find((f) => f.path === PATHS.serverCert)!.content, cert);
-  assert.deepEqual(r.files.filter((f) => f.path.startsWith(PATHS.chainDir)).map((f) => f.content.trim().split("\n")[1]), ["INT1", "INT2"]);
+  assert.deepEqual(
+    r.files.filter((f) => f.path.startsWith(PATHS.chainDir)).map((f) => f.content.trim().split("\n")[1]),
+    ["INT1", "INT2"],
+  );
   assert.equal(r.files.find((f) => f.path === PATHS.serverKey)!.content, "KEY\n");
+});
+
+test("vpn:shareLinks false: no nginx file, no package, no 443 in nftables or the Cloud Firewall; on: all of them", async () => {
+  const { inboundRules } = await import("../../components/firewall");
+  const off = validateConfig(withKeys({ "vpn:shareLinks": false }));
+  const offRender = renderRegion({ config: off, region: off.regions[0], passwords: PASSWORDS });
+  const onRender = render();
+  const paths = (r: typeof onRender) => r.files.map((f) => f.path);
+  const shareOnly = paths(onRender).filter((p) => !paths(offRender).includes(p));
+  assert.deepEqual(shareOnly.sort(), [
+    "/etc/nginx/conf.d/vpn-share.conf",
+    "/etc/nginx/vpn-share/fullchain.pem",
+    "/etc/nginx/vpn-share/share.js",
+    "/etc/systemd/system/vpn-share-sweep.service",
+    "/etc/systemd/system/vpn-share-sweep.timer",
+    "/etc/tmpfiles.d/vpn-share.conf",
+    "/usr/local/sbin/vpn-share",
+  ]);
+  const nft = (r: typeof onRender) => r.files.find((f) => f.path === PATHS.nftablesConf)!.content;
+  assert.match(nft(onRender), /^\s*tcp dport 443 accept/m);
+  assert.doesNotMatch(nft(offRender), /443/);
+  const install = (r: typeof onRender) => r.steps.find((s) => s.name === "install-packages")!.script;
+  assert.match(install(onRender), /\bnginx libnginx-mod-http-js\b/);
+  assert.doesNotMatch(install(offRender), /nginx/);
+  assert.deepEqual(
+    inboundRules(["0.0.0.0/0"], { shareLinks: true }).find((r) => r.label === "share-links"),
+    { label: "share-links", action: "ACCEPT", protocol: "TCP", ports: "443", ipv4s: ["0.0.0.0/0"], ipv6s: ["::/0"] },
+  );
+  assert.equal(inboundRules(["0.0.0.0/0"], { shareLinks: false }).find((r) => r.ports === "443"), undefined);
+  // nginx gets the server certificate and its chain in one file, and strongSwan's key.
+  const fullchain = onRender.files.find((f) => f.path === "/etc/nginx/vpn-share/fullchain.pem")!.content;
+  assert.ok(fullchain.startsWith(file(PATHS.serverCert).content));
+  assert.match(onRender.files.find((f) => f.path === "/etc/nginx/conf.d/vpn-share.conf")!.content, new RegExp(`ssl_certificate_key ${PATHS.serverKey};`));
 });

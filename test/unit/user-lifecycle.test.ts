@@ -60,15 +60,18 @@ test("values from `pulumi config set --path` (text) are read like numbers and bo
 test("the lifecycle is on only when a stack uses it", () => {
   assert.equal(aaaEnabled(validateConfig(BASE)), false);
   assert.equal(aaaEnabled(validateConfig(withUser({ disabled: false }))), false, "disabled: false changes nothing");
-  for (const u of [{ expires: "2030-01-01" }, { maxDevices: 1 }, { monthlyQuotaGB: 1 }, { disabled: true }]) assert.equal(aaaEnabled(validateConfig(withUser(u))), true);
+  for (const u of [{ expires: "2030-01-01" }, { maxDevices: 1 }, { monthlyQuotaGB: 1 }, { disabled: true }])
+    assert.equal(aaaEnabled(validateConfig(withUser(u))), true);
   assert.equal(aaaEnabled(validateConfig(withKeys({ "vpn:maxDevicesPerUser": 2 }))), true);
   assert.equal(aaaEnabled(validateConfig(withKeys({ "vpn:accounting": true }))), true);
 });
 
 test("a stack without the new fields renders today's server files and profiles, byte for byte", () => {
   // The digest of `npm run render` on Pulumi.dev.yaml (server files with modes, then
-  // every profile) as rendered before the lifecycle existed.
+  // every profile) as rendered before the lifecycle existed. Share links (on by
+  // default, added later) are switched off, which must also give exactly that.
   const doc = YAML.parse(readFileSync(join(__dirname, "../../Pulumi.dev.yaml"), "utf8"));
+  doc.config["vpn:shareLinks"] = false;
   const h = createHash("sha256");
   for (const r of renderOffline(doc, "dev", validateConfig)) {
     for (const f of r.files) h.update(`${f.path} ${f.mode}\n${f.content}\n`);
@@ -78,7 +81,14 @@ test("a stack without the new fields renders today's server files and profiles, 
 });
 
 test("with the lifecycle: FreeRADIUS holds the passwords, swanctl.conf none; charon asks it; the packages come along", () => {
-  const config = validateConfig(withKeys({ "vpn:users": [{ name: "alice", maxDevices: 2 }, { name: "bob", disabled: true }] }));
+  const config = validateConfig(
+    withKeys({
+      "vpn:users": [
+        { name: "alice", maxDevices: 2 },
+        { name: "bob", disabled: true },
+      ],
+    }),
+  );
   const r = renderRegion({ config, region: config.regions[0], passwords: { alice: "a'li\\ce %{x}", bob: "bob-password" }, radiusSecret: "s3cret" });
   const file = (p: string) => r.files.find((f) => f.path === p);
   assert.match(file(PATHS.swanctlConf)!.content, /auth = eap-radius/);
@@ -98,16 +108,22 @@ test("with the lifecycle: FreeRADIUS holds the passwords, swanctl.conf none; cha
 
 test("the users file quotes names and passwords literally and carries each limit", () => {
   const text = renderRadiusUsers(
-    [
-      { name: "alice", expires: "2027-01-31T00:00:00Z", maxDevices: 2, monthlyQuotaGB: 1.5 },
-      { name: "bob", disabled: true },
-      { name: "carol" },
-    ],
+    [{ name: "alice", expires: "2027-01-31T00:00:00Z", maxDevices: 2, monthlyQuotaGB: 1.5 }, { name: "bob", disabled: true }, { name: "carol" }],
     { alice: `it's a \\ "test" %{exec:/bin/sh}`, bob: "b", carol: "c" },
     3,
   );
-  assert.match(text, /^'alice' Cleartext-Password := 'it\\'s a \\\\ "test" %\{exec:\/bin\/sh\}', Expiration := 1801353600, Simultaneous-Use := 2, Vpn-Monthly-Quota := 1500000000$/m);
+  assert.match(
+    text,
+    /^'alice' Cleartext-Password := 'it\\'s a \\\\ "test" %\{exec:\/bin\/sh\}', Expiration := 1801353600, Simultaneous-Use := 2, Vpn-Monthly-Quota := 1500000000$/m,
+  );
   assert.match(text, /^'bob' Cleartext-Password := 'b', Auth-Type := Reject, Simultaneous-Use := 3$/m);
   assert.match(text, /^'carol' Cleartext-Password := 'c', Simultaneous-Use := 3$/m);
-  assert.equal(renderPolicy([{ name: "alice", expires: "2027-01-31T00:00:00Z" }, { name: "bob", disabled: true, monthlyQuotaGB: 1 }, { name: "carol", monthlyQuotaGB: 2 }]), "# name expires-epoch monthly-quota-bytes\nalice 1801353600 -\ncarol - 2000000000\n");
+  assert.equal(
+    renderPolicy([
+      { name: "alice", expires: "2027-01-31T00:00:00Z" },
+      { name: "bob", disabled: true, monthlyQuotaGB: 1 },
+      { name: "carol", monthlyQuotaGB: 2 },
+    ]),
+    "# name expires-epoch monthly-quota-bytes\nalice 1801353600 -\ncarol - 2000000000\n",
+  );
 });
