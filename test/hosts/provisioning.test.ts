@@ -188,6 +188,11 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
       "existing SAs stayed up",
     );
 
+    // nginx (share links) was reloaded with the new certificate too: trusted by the new root only.
+    assert.equal((await fetchFromUpstream(lab, host, next, dir, "/")).status, "404", "HTTPS with the new certificate");
+    assert.notEqual((await fetchFromUpstream(lab, host, pki, dir, "/")).code, 0, "the old root no longer verifies nginx's certificate");
+    assert.match(runs[1].output, /share links/);
+
     // A device that trusts only the new root can connect: the host presents the new certificate.
     const fresh = await client(alice, next.rootPem);
     await fresh.connectOrThrow();
