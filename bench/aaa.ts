@@ -46,6 +46,8 @@ export async function lifecycleFigures(): Promise<void> {
   };
   console.log(line("charon checks the EAP secret (no lifecycle)", plain.ms));
   console.log(line("through FreeRADIUS (eap-radius, accounting Start)", radius.ms));
-  console.log(`  memory: charon ${(plain.charonKiB / 1024).toFixed(1)} MiB without, ${(radius.charonKiB / 1024).toFixed(1)} MiB with the lifecycle; freeradius ${((radius.radiusKiB ?? NaN) / 1024).toFixed(1)} MiB RSS`);
+  console.log(
+    `  memory: charon ${(plain.charonKiB / 1024).toFixed(1)} MiB without, ${(radius.charonKiB / 1024).toFixed(1)} MiB with the lifecycle; freeradius ${((radius.radiusKiB ?? NaN) / 1024).toFixed(1)} MiB RSS`,
+  );
   console.log(`  vpn-aaa enforce (the minute timer's run: stale rows, expiry and quota checks, metrics file): ${radius.enforceMs} ms`);
 }

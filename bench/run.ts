@@ -55,10 +55,9 @@ function gbit(bps: number): string {
 
 /** One single-stream iperf3 run from `ns` to the upstream; bits/s received. */
 async function iperf(ns: string, reverse: boolean): Promise<number> {
-  const res = await runOk(
-    inNs(ns, ["iperf3", "-c", NET.upstreamV4, "-p", IPERF_PORT, "-t", String(IPERF_SECONDS), "-J", ...(reverse ? ["-R"] : [])]),
-    { timeoutMs: (IPERF_SECONDS + 30) * 1000 },
-  );
+  const res = await runOk(inNs(ns, ["iperf3", "-c", NET.upstreamV4, "-p", IPERF_PORT, "-t", String(IPERF_SECONDS), "-J", ...(reverse ? ["-R"] : [])]), {
+    timeoutMs: (IPERF_SECONDS + 30) * 1000,
+  });
   return (JSON.parse(res.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
 }
 
@@ -149,7 +148,9 @@ async function main(): Promise<void> {
   await throughput();
   console.log(`\nSimultaneous clients (each its own namespace + charon, same machine as the server):`);
   await connectionRate();
-  console.log(`\nIKE floods (${FLOOD.rate} and ${4 * FLOOD.rate} IKE_SA_INIT/s for ${FLOOD.seconds} s from ${FLOOD.sources} addresses; test/e2e/flood.test.ts asserts the bounds):`);
+  console.log(
+    `\nIKE floods (${FLOOD.rate} and ${4 * FLOOD.rate} IKE_SA_INIT/s for ${FLOOD.seconds} s from ${FLOOD.sources} addresses; test/e2e/flood.test.ts asserts the bounds):`,
+  );
   await floodFigures();
   console.log(`\nThe user lifecycle (docs/lifecycle.md): ${LOGINS} logins one after another, each way:`);
   await lifecycleFigures();
@@ -177,7 +178,9 @@ async function floodFigures(): Promise<void> {
   const vpn = await createVpn({ users: [user] });
   try {
     const flooder = await addFlooder(vpn.topology, FLOOD.sources);
-    console.log(`  new client setup, no flood: ${msList(await setupTimes(vpn, user, FLOOD.setups))}; charon RSS ${(vpn.server.memoryKiB() / 1024).toFixed(1)} MiB`);
+    console.log(
+      `  new client setup, no flood: ${msList(await setupTimes(vpn, user, FLOOD.setups))}; charon RSS ${(vpn.server.memoryKiB() / 1024).toFixed(1)} MiB`,
+    );
     const floods: { kind: FloodOptions["kind"]; rate: number }[] = [
       { kind: "spoofed", rate: FLOOD.rate },
       { kind: "cookie-echo", rate: FLOOD.rate },
@@ -193,8 +196,12 @@ async function floodFigures(): Promise<void> {
       const r = await run.result;
       const cpu = cpuSeconds(pid) - cpu0;
       const maxRss = rss.stop();
-      console.log(`  ${kind}: ${r.sent} IKE_SA_INIT in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.achievedRate}/s), ${r.cookies} COOKIE replies, ${r.echoes} echoed, ${r.dhResponses} DH responses`);
-      console.log(`    new client setup during it: ${msList(times)}; charon CPU ${((100 * cpu) / (r.elapsedMs / 1000)).toFixed(0)} % of a core, max RSS ${(maxRss / 1024).toFixed(1)} MiB`);
+      console.log(
+        `  ${kind}: ${r.sent} IKE_SA_INIT in ${(r.elapsedMs / 1000).toFixed(1)} s (${r.achievedRate}/s), ${r.cookies} COOKIE replies, ${r.echoes} echoed, ${r.dhResponses} DH responses`,
+      );
+      console.log(
+        `    new client setup during it: ${msList(times)}; charon CPU ${((100 * cpu) / (r.elapsedMs / 1000)).toFixed(0)} % of a core, max RSS ${(maxRss / 1024).toFixed(1)} MiB`,
+      );
     }
   } finally {
     await vpn.teardown();
@@ -273,6 +280,6 @@ const UPGRADE_WHY =
 // `--engine`: only the engine figures (they need no namespace and no root).
 const entry = process.argv.includes("--engine") ? async () => engineFigures() : main;
 entry().catch((err) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

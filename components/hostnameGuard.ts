@@ -44,7 +44,10 @@ export interface FoundRecord {
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Every A/AAAA record named `recordName` in the domain, following Linode's pagination. */
-export async function findAddressRecords(inputs: Pick<HostnameGuardInputs, "apiUrl" | "token" | "domainId" | "recordName">, timeoutMs = 30_000): Promise<FoundRecord[]> {
+export async function findAddressRecords(
+  inputs: Pick<HostnameGuardInputs, "apiUrl" | "token" | "domainId" | "recordName">,
+  timeoutMs = 30_000,
+): Promise<FoundRecord[]> {
   const base = (inputs.apiUrl ?? "https://api.linode.com/v4").replace(/\/+$/, "");
   const wanted = inputs.recordName.toLowerCase();
   const found: FoundRecord[] = [];
@@ -59,7 +62,9 @@ export async function findAddressRecords(inputs: Pick<HostnameGuardInputs, "apiU
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      throw new Error(`GET ${base}${path} failed: ${e.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message)}`);
+      throw new Error(
+        `GET ${base}${path} failed: ${e.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message)}`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {
@@ -69,7 +74,9 @@ export async function findAddressRecords(inputs: Pick<HostnameGuardInputs, "apiU
     const body = JSON.parse(text) as { data?: FoundRecord[]; pages?: number };
     pages = typeof body.pages === "number" ? body.pages : 1;
     // The filter is a hint only: match name and type here as well.
-    for (const r of body.data ?? []) if ((r.type === "A" || r.type === "AAAA") && String(r.name).toLowerCase() === wanted) found.push({ id: r.id, type: r.type, name: r.name, target: r.target });
+    for (const r of body.data ?? [])
+      if ((r.type === "A" || r.type === "AAAA") && String(r.name).toLowerCase() === wanted)
+        found.push({ id: r.id, type: r.type, name: r.name, target: r.target });
   }
   return found;
 }
@@ -88,7 +95,8 @@ export async function addressesOfLinodes(inputs: Pick<HostnameGuardInputs, "apiU
     throw new Error(`GET ${base}${path} failed: ${err.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (err.cause?.code ?? err.message)}`);
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`GET ${base}${path}: HTTP ${res.status} ${text.slice(0, 200)}${res.status === 403 ? " (the token needs Linodes read access)" : ""}`);
+  if (!res.ok)
+    throw new Error(`GET ${base}${path}: HTTP ${res.status} ${text.slice(0, 200)}${res.status === 403 ? " (the token needs Linodes read access)" : ""}`);
   const body = JSON.parse(text) as { data?: { label?: string; ipv4?: string[]; ipv6?: string | null }[] };
   // The filter is a hint only: match the label here as well.
   return (body.data ?? []).filter((l) => labels.includes(String(l.label))).flatMap((l) => [...(l.ipv4 ?? []), ...(l.ipv6 ? [l.ipv6] : [])]);
@@ -104,7 +112,11 @@ function addressKey(a: string): string {
 }
 
 /** The failure for records not made by this stack, or undefined. Pure. */
-export function foreignRecordsFailure(inputs: Pick<HostnameGuardInputs, "hostname" | "zone">, records: FoundRecord[], ownAddresses: string[]): string | undefined {
+export function foreignRecordsFailure(
+  inputs: Pick<HostnameGuardInputs, "hostname" | "zone">,
+  records: FoundRecord[],
+  ownAddresses: string[],
+): string | undefined {
   const own = ownAddresses.filter((a) => typeof a === "string" && a !== UNKNOWN).map(addressKey);
   const foreign = records.filter((r) => !own.includes(addressKey(r.target)));
   if (foreign.length === 0) return undefined;
@@ -118,7 +130,8 @@ export function foreignRecordsFailure(inputs: Pick<HostnameGuardInputs, "hostnam
 
 export const hostnameGuardProvider = {
   async check(olds: Partial<HostnameGuardInputs>, news: HostnameGuardInputs) {
-    const checkedBefore = olds && Object.keys(olds).length > 0 && olds.hostname === news.hostname && olds.recordName === news.recordName && olds.domainId === news.domainId;
+    const checkedBefore =
+      olds && Object.keys(olds).length > 0 && olds.hostname === news.hostname && olds.recordName === news.recordName && olds.domainId === news.domainId;
     const known = [news.domainId, news.token, news.recordName, news.apiUrl].every((v) => v !== UNKNOWN);
     if (checkedBefore || !known) return { inputs: news, failures: [] };
     let records: FoundRecord[];
@@ -127,7 +140,10 @@ export const hostnameGuardProvider = {
       records = await findAddressRecords(news);
       if (records.length > 0) own = await addressesOfLinodes(news);
     } catch (err) {
-      return { inputs: news, failures: [{ property: "hostname", reason: `cannot check the existing DNS records of ${news.hostname}: ${(err as Error).message}` }] };
+      return {
+        inputs: news,
+        failures: [{ property: "hostname", reason: `cannot check the existing DNS records of ${news.hostname}: ${(err as Error).message}` }],
+      };
     }
     const reason = foreignRecordsFailure(news, records, own);
     return { inputs: news, failures: reason ? [{ property: "hostname", reason }] : [] };

@@ -67,7 +67,10 @@ export function firewallLabel(identity: { project: string; stack: string; region
 
 /** A tag such as `vpn-<stack>`: tags only group resources (they need not be unique), so no hash; at most 50 characters. */
 export function linodeTag(parts: string[]): string {
-  return parts.join("-").replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, TAG_MAX);
+  return parts
+    .join("-")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .slice(0, TAG_MAX);
 }
 
 const LABEL_RE = /^[A-Za-z](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*$/;
@@ -75,7 +78,9 @@ const LABEL_RE = /^[A-Za-z](?:[A-Za-z0-9]|[-_.](?=[A-Za-z0-9]))*$/;
 /** Throws unless `label` satisfies Linode's label rules; returns it. */
 export function assertLinodeLabel(label: string, maxLength: number): string {
   if (label.length < 3 || label.length > maxLength || !LABEL_RE.test(label)) {
-    throw new Error(`internal: ${JSON.stringify(label)} is not a valid Linode label (3-${maxLength} characters, letters/digits with single - _ . between them, starting with a letter)`);
+    throw new Error(
+      `internal: ${JSON.stringify(label)} is not a valid Linode label (3-${maxLength} characters, letters/digits with single - _ . between them, starting with a letter)`,
+    );
   }
   return label;
 }
@@ -92,7 +97,11 @@ export function relativeName(hostname: string, zone: string): string {
  */
 export function legacyInstanceLabel(stack: string, region: string): string {
   const parts = ["vpn", stack, region];
-  const raw = parts.join("-").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/-{2,}/g, "-").replace(/^[^A-Za-z]+/, "");
+  const raw = parts
+    .join("-")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^[^A-Za-z]+/, "");
   const label = raw.length >= 3 ? raw : `vpn-${raw}`;
   if (label.length <= 64) return label;
   const hash = createHash("sha256").update(parts.join("/")).digest("hex").slice(0, 6);

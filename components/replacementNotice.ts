@@ -43,7 +43,11 @@ export function downtimeWarning(olds: Partial<DowntimeNoticeInputs>, news: Downt
   if (!olds.server) return undefined; // first deployment: nothing is running yet
   const changed = (k: keyof ServerShape) => after[k] === UNKNOWN || before[k] !== after[k];
   const show = (k: keyof ServerShape) =>
-    k === "sshPublicKey" ? "a new SSH key" : k === "hostKey" ? "a new SSH host key" : `${k} ${before[k]} -> ${after[k] === UNKNOWN ? "(not known yet)" : after[k]}`;
+    k === "sshPublicKey"
+      ? "a new SSH key"
+      : k === "hostKey"
+        ? "a new SSH host key"
+        : `${k} ${before[k]} -> ${after[k] === UNKNOWN ? "(not known yet)" : after[k]}`;
   const replacing = REPLACING.filter(changed);
   if (replacing.length > 0) {
     return (

@@ -160,8 +160,16 @@ export class VpnRegion extends pulumi.ComponentResource {
     this.ipv6 = this.instance.ipv6.apply((a) => a.split("/")[0]);
     this.ipv6Range = range.range.apply(normalizeRange);
 
-    const a = new linode.DomainRecord(`${name}-a`, { domainId, recordType: "A", name: recordName, target: this.ipv4, ttlSec: 300 }, { ...parent, dependsOn: guard });
-    const aaaa = new linode.DomainRecord(`${name}-aaaa`, { domainId, recordType: "AAAA", name: recordName, target: this.ipv6, ttlSec: 300 }, { ...parent, dependsOn: guard });
+    const a = new linode.DomainRecord(
+      `${name}-a`,
+      { domainId, recordType: "A", name: recordName, target: this.ipv4, ttlSec: 300 },
+      { ...parent, dependsOn: guard },
+    );
+    const aaaa = new linode.DomainRecord(
+      `${name}-aaaa`,
+      { domainId, recordType: "AAAA", name: recordName, target: this.ipv6, ttlSec: 300 },
+      { ...parent, dependsOn: guard },
+    );
 
     // The certificate needs only DNS: it is ordered while the VM boots (after the guard).
     this.certificate = args.certificate(this, guard);
@@ -170,9 +178,7 @@ export class VpnRegion extends pulumi.ComponentResource {
     // The shared secret between charon and the local FreeRADIUS (model/server/aaa.ts),
     // one per region; only stacks that use the user lifecycle have it.
     const aaa = aaaEnabled(config);
-    const radiusSecret = aaa
-      ? new random.RandomPassword(`${name}-radius-secret`, { length: 40, special: false }, parent).result
-      : pulumi.output(undefined);
+    const radiusSecret = aaa ? new random.RandomPassword(`${name}-radius-secret`, { length: 40, special: false }, parent).result : pulumi.output(undefined);
     const bundle = pulumi
       .all([this.ipv4, this.ipv6, this.ipv6Range, args.passwords, this.certificate.certPem, this.certificate.chainPem, this.certificate.keyPem, radiusSecret])
       .apply(([ipv4, ipv6, ipv6Range, passwords, certPem, chainPem, keyPem, secret]) =>
@@ -199,7 +205,9 @@ export class VpnRegion extends pulumi.ComponentResource {
       ...SSH_DIAL,
     };
     // Without Metadata: one unpinned step records the host key before anything else runs.
-    const recorded = generated ? undefined : recordHostKeyOnFirstUse(name, { connection: firstContact, triggers: [this.instance.id], dependsOn: [range, this.instance, firewall] }, this);
+    const recorded = generated
+      ? undefined
+      : recordHostKeyOnFirstUse(name, { connection: firstContact, triggers: [this.instance.id], dependsOn: [range, this.instance, firewall] }, this);
     this.hostKey = generated ? generated.hostKey : recorded!.hostKey;
     const connection: command.types.input.remote.ConnectionArgs = { ...firstContact, hostKey: this.hostKey };
     const scripts = stepScripts({ aaa, shareLinks: config.shareLinks });
@@ -211,7 +219,17 @@ export class VpnRegion extends pulumi.ComponentResource {
     };
     new DowntimeNotice(
       `${name}-server-downtime`,
-      { name: region.region, hostname: region.hostname, server: { region: region.region, image: config.image, instanceType: config.instanceType, sshPublicKey: sshKey.publicKeyOpenssh.apply((k) => k.trim()), hostKey: generated ? generated.hostKey : "" } },
+      {
+        name: region.region,
+        hostname: region.hostname,
+        server: {
+          region: region.region,
+          image: config.image,
+          instanceType: config.instanceType,
+          sshPublicKey: sshKey.publicKeyOpenssh.apply((k) => k.trim()),
+          hostKey: generated ? generated.hostKey : "",
+        },
+      },
       parent,
     );
     this.steps = [];

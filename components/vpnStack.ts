@@ -69,7 +69,9 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
   const summary = pulumi
     .all(
       Object.entries(regions).map(([key, r]) =>
-        pulumi.all([r.hostname, r.ipv4, r.ipv6, r.ipv6Range, r.certificateNotAfter]).apply(([hostname, ipv4, ipv6, ipv6Range, certificateNotAfter]) => [key, { hostname, ipv4, ipv6, ipv6Range, certificateNotAfter }] as const),
+        pulumi
+          .all([r.hostname, r.ipv4, r.ipv6, r.ipv6Range, r.certificateNotAfter])
+          .apply(([hostname, ipv4, ipv6, ipv6Range, certificateNotAfter]) => [key, { hostname, ipv4, ipv6, ipv6Range, certificateNotAfter }] as const),
       ),
     )
     .apply((entries) => Object.fromEntries(entries));
@@ -77,7 +79,13 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
   // profile is signed with each region's certificate (deterministic signature, so an
   // unchanged profile and certificate give identical bytes and no diff).
   const certificates = pulumi
-    .all(Object.entries(regions).map(([key, r]) => pulumi.all([r.certificate.certPem, r.certificate.chainPem, r.certificate.keyPem]).apply(([certPem, chainPem, keyPem]) => [key, { certPem, chainPem, keyPem }] as const)))
+    .all(
+      Object.entries(regions).map(([key, r]) =>
+        pulumi
+          .all([r.certificate.certPem, r.certificate.chainPem, r.certificate.keyPem])
+          .apply(([certPem, chainPem, keyPem]) => [key, { certPem, chainPem, keyPem }] as const),
+      ),
+    )
     .apply((entries) => Object.fromEntries(entries));
   const profiles = pulumi.secret(
     pulumi.all([users.passwords, certificates]).apply(([passwords, certs]) => renderProfiles({ stack: opts.stack, config, passwords, certificates: certs })),
@@ -86,7 +94,9 @@ export function createVpn(config: VpnConfig, opts: VpnStackOptions): VpnStack {
     pulumi
       .all(
         Object.entries(regions).map(([key, r]) =>
-          pulumi.all([r.hostname, r.ipv4, r.sshPrivateKey, r.hostKey]).apply(([hostname, host, privateKey, hostKey]) => [key, { hostname, host, user: "root", privateKey, hostKey } satisfies ServerAccess] as const),
+          pulumi
+            .all([r.hostname, r.ipv4, r.sshPrivateKey, r.hostKey])
+            .apply(([hostname, host, privateKey, hostKey]) => [key, { hostname, host, user: "root", privateKey, hostKey } satisfies ServerAccess] as const),
         ),
       )
       .apply((entries) => Object.fromEntries(entries)),

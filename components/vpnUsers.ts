@@ -29,7 +29,14 @@ export class VpnUsers extends pulumi.ComponentResource {
       const rotation = args.rotations?.[u.name];
       const generated = new random.RandomPassword(
         `${name}-${u.name}`,
-        { length: GENERATED_PASSWORD_LENGTH, special: false, minLower: 2, minUpper: 2, minNumeric: 2, ...(rotation ? { keepers: { rotation: String(rotation) } } : {}) },
+        {
+          length: GENERATED_PASSWORD_LENGTH,
+          special: false,
+          minLower: 2,
+          minUpper: 2,
+          minNumeric: 2,
+          ...(rotation ? { keepers: { rotation: String(rotation) } } : {}),
+        },
         { parent: this },
       );
       return generated.result.apply((p) => [u.name, p] as const);

@@ -39,7 +39,10 @@ export function stackUsers(raw: Record<string, unknown>, now: Date): StackUsers 
       specs.push({ name, ...(o ? userLifecycle(add, key, name, o) : {}) });
     });
   const perUserRaw = raw["vpn:maxDevicesPerUser"];
-  const perUser = perUserRaw === undefined || perUserRaw === null || perUserRaw === "" || perUserRaw === 0 || perUserRaw === "0" ? undefined : wholeNumber(add, "vpn:maxDevicesPerUser", perUserRaw, 1, MAX_DEVICES_LIMIT);
+  const perUser =
+    perUserRaw === undefined || perUserRaw === null || perUserRaw === "" || perUserRaw === 0 || perUserRaw === "0"
+      ? undefined
+      : wholeNumber(add, "vpn:maxDevicesPerUser", perUserRaw, 1, MAX_DEVICES_LIMIT);
   const rotations = validateRotations(add, structured(raw["vpn:rotations"]), new Set(specs.map((u) => u.name)));
   const accounting = raw["vpn:accounting"] === true || raw["vpn:accounting"] === "true";
   const nowMs = now.getTime();

@@ -66,7 +66,11 @@ export function userLifecycle(add: Add, key: string, name: string, o: Record<str
   const field = (f: string) => `${key}.${f} (user ${name})`;
   if (o.expires !== undefined) {
     const iso = typeof o.expires === "string" ? parseExpiry(o.expires.trim()) : undefined;
-    if (iso === undefined) add(field("expires"), `must be an ISO 8601 date (2027-01-31) or date-time (2027-01-31T18:00, UTC unless a zone such as Z or +01:00 follows), got ${describe(o.expires)}`);
+    if (iso === undefined)
+      add(
+        field("expires"),
+        `must be an ISO 8601 date (2027-01-31) or date-time (2027-01-31T18:00, UTC unless a zone such as Z or +01:00 follows), got ${describe(o.expires)}`,
+      );
     else out.expires = iso;
   }
   if (o.maxDevices !== undefined) {
@@ -75,11 +79,13 @@ export function userLifecycle(add: Add, key: string, name: string, o: Record<str
   }
   if (o.monthlyQuotaGB !== undefined) {
     const n = number(o.monthlyQuotaGB);
-    if (!Number.isFinite(n) || n <= 0 || n > MAX_QUOTA_GB) add(field("monthlyQuotaGB"), `must be a number of gigabytes (10^9 bytes) above 0 and at most ${MAX_QUOTA_GB}, got ${describe(o.monthlyQuotaGB)}`);
+    if (!Number.isFinite(n) || n <= 0 || n > MAX_QUOTA_GB)
+      add(field("monthlyQuotaGB"), `must be a number of gigabytes (10^9 bytes) above 0 and at most ${MAX_QUOTA_GB}, got ${describe(o.monthlyQuotaGB)}`);
     else out.monthlyQuotaGB = n;
   }
   if (o.disabled !== undefined) {
-    if (typeof o.disabled !== "boolean" && o.disabled !== "true" && o.disabled !== "false") add(field("disabled"), `must be true or false, got ${describe(o.disabled)}`);
+    if (typeof o.disabled !== "boolean" && o.disabled !== "true" && o.disabled !== "false")
+      add(field("disabled"), `must be true or false, got ${describe(o.disabled)}`);
     else if (o.disabled === true || o.disabled === "true") out.disabled = true;
   }
   return out;

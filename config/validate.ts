@@ -232,7 +232,11 @@ function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec
     }
     seen.set(folded, name);
     const user: UserSpec = { name };
-    if (typeof item === "object" && item !== null) Object.assign(user, userLifecycle((k, m) => c.add(k, m), key, name, item as Record<string, unknown>));
+    if (typeof item === "object" && item !== null)
+      Object.assign(
+        user,
+        userLifecycle((k, m) => c.add(k, m), key, name, item as Record<string, unknown>),
+      );
     if (staticIpv4 !== undefined) {
       const ip = typeof staticIpv4 === "string" ? parseIp(staticIpv4) : undefined;
       if (!ip || ip.family !== 4) {
@@ -355,7 +359,8 @@ function validateRfc2136(c: Collector, raw: Raw, needed: boolean): { settings?: 
   if (!["hmac-sha256", "hmac-sha384", "hmac-sha512"].includes(algorithm)) {
     c.add("vpn:rfc2136.algorithm", `must be hmac-sha256, hmac-sha384 or hmac-sha512, got ${describe(o.algorithm)}`);
   }
-  if (!secret || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) c.add("vpn:rfc2136Secret", "is required with vpn:dnsProvider rfc2136 and must be the base64 TSIG secret");
+  if (!secret || !/^[A-Za-z0-9+/]+={0,2}$/.test(secret))
+    c.add("vpn:rfc2136Secret", "is required with vpn:dnsProvider rfc2136 and must be the base64 TSIG secret");
   if (!host || !keyName) return {};
   return { settings: { server: host, port, keyName, algorithm }, secret };
 }
@@ -393,8 +398,14 @@ const SET_SECRET_HINT: Record<string, string> = {
 function plainSecrets(c: Collector, raw: Raw, isSecret: (key: string) => boolean): void {
   for (const k of CONFIG_KEYS.filter((k) => k.secret)) {
     const v = raw[k.key];
-    const unset = v === undefined || v === null || v === "" || (typeof v === "string" && /^\s*\{\s*\}\s*$/.test(v)) || (typeof v === "object" && Object.keys(v).length === 0);
-    if (!unset && !isSecret(k.key)) c.add(k.key, `is stored in plain text in the stack file; store it encrypted: ${SET_SECRET_HINT[k.key] ?? `pulumi config set --secret ${k.key} <value>`}`);
+    const unset =
+      v === undefined ||
+      v === null ||
+      v === "" ||
+      (typeof v === "string" && /^\s*\{\s*\}\s*$/.test(v)) ||
+      (typeof v === "object" && Object.keys(v).length === 0);
+    if (!unset && !isSecret(k.key))
+      c.add(k.key, `is stored in plain text in the stack file; store it encrypted: ${SET_SECRET_HINT[k.key] ?? `pulumi config set --secret ${k.key} <value>`}`);
   }
 }
 
@@ -402,12 +413,14 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   const c = new Collector();
   if (opts.isSecret) plainSecrets(c, raw, opts.isSecret);
   for (const { key, message } of unknownKeyProblems(Object.keys(raw))) c.add(key, message);
-  const zone = raw["vpn:zone"] === undefined || raw["vpn:zone"] === ""
-    ? c.add("vpn:zone", "is required: the Linode DNS zone (domain) that holds the VPN hostname")
-    : validateHostname(c, "vpn:zone", raw["vpn:zone"]);
+  const zone =
+    raw["vpn:zone"] === undefined || raw["vpn:zone"] === ""
+      ? c.add("vpn:zone", "is required: the Linode DNS zone (domain) that holds the VPN hostname")
+      : validateHostname(c, "vpn:zone", raw["vpn:zone"]);
   const regions = validateRegions(c, raw, zone);
   const instanceType = str(c, raw, "vpn:instanceType", "g6-nanode-1")!;
-  if (!INSTANCE_TYPE_RE.test(instanceType)) c.add("vpn:instanceType", `must be a Linode plan id such as g6-nanode-1 or g6-standard-2, got ${describe(instanceType)}`);
+  if (!INSTANCE_TYPE_RE.test(instanceType))
+    c.add("vpn:instanceType", `must be a Linode plan id such as g6-nanode-1 or g6-standard-2, got ${describe(instanceType)}`);
   const image = oneOf(c, raw, "vpn:image", IMAGES, "linode/debian12");
   // Empty (the default): the server's own resolver (model/server/resolver.ts).
   const dnsServers = validateIpList(c, raw, "vpn:dnsServers", DEFAULT_DNS_SERVERS, "ip", true);
@@ -418,9 +431,10 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   const rotations = validateRotations((k, m) => c.add(k, m), structured(c, "vpn:rotations", raw["vpn:rotations"]), new Set(users.map((u) => u.name)));
   const perUser = raw["vpn:maxDevicesPerUser"];
   // 0 (the stack file's "not set") and absent: no limit.
-  const maxDevicesPerUser = perUser === undefined || perUser === null || perUser === "" || perUser === 0 || perUser === "0"
-    ? undefined
-    : wholeNumber((k, m) => c.add(k, m), "vpn:maxDevicesPerUser", perUser, 1, MAX_DEVICES_LIMIT);
+  const maxDevicesPerUser =
+    perUser === undefined || perUser === null || perUser === "" || perUser === 0 || perUser === "0"
+      ? undefined
+      : wholeNumber((k, m) => c.add(k, m), "vpn:maxDevicesPerUser", perUser, 1, MAX_DEVICES_LIMIT);
   const accounting = bool(c, raw, "vpn:accounting", false);
   const shareLinks = bool(c, raw, "vpn:shareLinks", true);
   const compat = oneOf<Compat>(c, raw, "vpn:compat", ["modern", "legacy"], "modern");
@@ -429,7 +443,8 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   if (email !== undefined && !EMAIL_RE.test(email)) c.add("vpn:acmeEmail", `must be an e-mail address, got ${describe(email)}`);
   const directoryUrl = validateAcmeServer(c, raw);
   const profile = str(c, raw, "vpn:acmeProfile");
-  if (profile !== undefined && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(profile)) c.add("vpn:acmeProfile", `must be an ACME profile name such as classic or tlsserver, got ${describe(profile)}`);
+  if (profile !== undefined && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(profile))
+    c.add("vpn:acmeProfile", `must be an ACME profile name such as classic or tlsserver, got ${describe(profile)}`);
   const renewBeforeDays = int(c, raw, "vpn:renewBeforeDays", 0, 365) || undefined; // 0 = automatic
   const dnsResolvers = validateResolvers(c, raw, "vpn:acmeDnsResolvers");
   const revokeOnDestroy = bool(c, raw, "vpn:revokeOnDestroy", false);
@@ -441,7 +456,8 @@ export function validateConfig(raw: Raw, opts: ValidateOptions = {}): VpnConfig 
   const appleKillSwitch = bool(c, raw, "vpn:appleKillSwitch", false);
   const clientToClient = bool(c, raw, "vpn:clientToClient", false);
   const maintenanceWindow = str(c, raw, "vpn:maintenanceWindow", DEFAULT_MAINTENANCE_WINDOW)!;
-  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(maintenanceWindow)) c.add("vpn:maintenanceWindow", `must be a UTC time of day as HH:MM (00:00 to 23:59), got ${describe(maintenanceWindow)}`);
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(maintenanceWindow))
+    c.add("vpn:maintenanceWindow", `must be a UTC time of day as HH:MM (00:00 to 23:59), got ${describe(maintenanceWindow)}`);
 
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return {

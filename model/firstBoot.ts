@@ -21,8 +21,14 @@ export function hasMetadata(capabilities: string[]): boolean {
  * must offer Metadata and the image must read it with cloud-init (Linode refuses user
  * data otherwise). Else: why not, for the preview warning.
  */
-export function firstBootUserData(region: string, regionCapabilities: string[], image: string, imageCapabilities: string[]): { ok: true } | { ok: false; why: string } {
+export function firstBootUserData(
+  region: string,
+  regionCapabilities: string[],
+  image: string,
+  imageCapabilities: string[],
+): { ok: true } | { ok: false; why: string } {
   if (!hasMetadata(regionCapabilities)) return { ok: false, why: `the Linode API reports no ${METADATA_CAPABILITY} capability for region ${region}` };
-  if (!imageCapabilities.includes(CLOUD_INIT_CAPABILITY)) return { ok: false, why: `the Linode API reports no ${CLOUD_INIT_CAPABILITY} capability for image ${image}` };
+  if (!imageCapabilities.includes(CLOUD_INIT_CAPABILITY))
+    return { ok: false, why: `the Linode API reports no ${CLOUD_INIT_CAPABILITY} capability for image ${image}` };
   return { ok: true };
 }

@@ -29,13 +29,13 @@ function stripSecure(key: string, v: unknown): unknown {
   return v;
 }
 
-export function renderOffline(
-  doc: Record<string, any>,
-  stack: string,
-  validate: (raw: Record<string, unknown>) => VpnConfig,
-): OfflineRegion[] {
+export function renderOffline(doc: Record<string, any>, stack: string, validate: (raw: Record<string, unknown>) => VpnConfig): OfflineRegion[] {
   const block: Record<string, unknown> = doc.config && typeof doc.config === "object" ? doc.config : doc;
-  const raw = Object.fromEntries(Object.entries(block).filter(([k]) => k !== "render").map(([k, v]) => [k, stripSecure(k, v)]));
+  const raw = Object.fromEntries(
+    Object.entries(block)
+      .filter(([k]) => k !== "render")
+      .map(([k, v]) => [k, stripSecure(k, v)]),
+  );
   const config = validate(raw);
   const addresses = renderAddresses(doc.render ?? block.render ?? {}, config);
   const passwords = Object.fromEntries(config.users.map((u) => [u.name, config.passwords[u.name] ?? GENERATED_PLACEHOLDER]));
@@ -43,7 +43,9 @@ export function renderOffline(
   // render is for review and diffing, so every profile leaves the password out and the
   // device asks for it (model/placeholders.ts). The server files keep theirs: they show
   // where each secret goes.
-  const noPasswords = Object.fromEntries(config.users.map((u) => [u.name, config.passwords[u.name] === undefined ? GENERATED_PLACEHOLDER : SECRET_PLACEHOLDER]));
+  const noPasswords = Object.fromEntries(
+    config.users.map((u) => [u.name, config.passwords[u.name] === undefined ? GENERATED_PLACEHOLDER : SECRET_PLACEHOLDER]),
+  );
   // Unsigned only: signing needs the certificate, which exists after deployment.
   const profiles = renderProfiles({ stack, config, passwords: noPasswords });
   return config.regions.map((region) => ({
@@ -65,7 +67,7 @@ export class RenderMapError extends Error {
 
 const FIELDS = ["ipv4", "ipv6", "ipv6Range"] as const;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const shown = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : v === undefined ? "nothing" : JSON.stringify(v) ?? String(v));
+const shown = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : v === undefined ? "nothing" : (JSON.stringify(v) ?? String(v)));
 
 /** Checks the `render:` map: known regions only, each with exactly ipv4, ipv6 and ipv6Range, all valid. */
 function renderAddresses(map: unknown, config: VpnConfig): Record<string, RegionAddresses> {

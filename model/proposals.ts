@@ -157,11 +157,17 @@ export const CLIENT_SUITES = {
 /** strongSwan proposal strings for a client suite (what the Android/Linux profiles carry). */
 export function clientIkeString(s: ClientSuite): string {
   const aead = "aead" in s.ike.encr && s.ike.encr.aead;
-  return [s.ike.encr, aead ? undefined : s.ike.integ, s.ike.prf, s.ike.dh].filter(Boolean).map((a) => a!.swan).join("-");
+  return [s.ike.encr, aead ? undefined : s.ike.integ, s.ike.prf, s.ike.dh]
+    .filter(Boolean)
+    .map((a) => a!.swan)
+    .join("-");
 }
 
 export function clientEspString(s: ClientSuite, withPfs = true): string {
-  return [s.esp.encr, s.esp.integ, withPfs ? s.esp.pfs : undefined].filter(Boolean).map((a) => a!.swan).join("-");
+  return [s.esp.encr, s.esp.integ, withPfs ? s.esp.pfs : undefined]
+    .filter(Boolean)
+    .map((a) => a!.swan)
+    .join("-");
 }
 
 // Lifetimes and who rekeys: model/rekey.ts (the rekey policy, derived from the same client suites).

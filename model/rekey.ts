@@ -91,22 +91,57 @@ export const CLIENT_LIFETIMES = {
    * (apple/device-management mdm/profiles/com.apple.vpn.managed.yaml: 10..1440, default 1440).
    * The IKE lifetime stays below 1440 minutes: macOS drops the tunnel at an IKE rekey at 1440.
    */
-  apple: { platform: "Apple (iOS, iPadOS, macOS)", ikeRekeySeconds: 1380 * MIN, childRekeySeconds: 480 * MIN, setByProfile: true, pfs: CLIENT_SUITES.apple.esp.pfs.swan, source: "LifeTimeInMinutes in the .mobileconfig" },
+  apple: {
+    platform: "Apple (iOS, iPadOS, macOS)",
+    ikeRekeySeconds: 1380 * MIN,
+    childRekeySeconds: 480 * MIN,
+    setByProfile: true,
+    pfs: CLIENT_SUITES.apple.esp.pfs.swan,
+    source: "LifeTimeInMinutes in the .mobileconfig",
+  },
   /**
    * Windows has no lifetime setting we can script: Set-VpnConnectionIPsecConfiguration takes
    * only the six transform/group parameters (learn.microsoft.com, VpnClient module). The
    * built-in client rekeys CHILD_SAs about hourly and the IKE_SA after a few hours by itself.
    */
-  windows: { platform: "Windows 10/11 (built-in client)", ikeRekeySeconds: 8 * H, childRekeySeconds: 1 * H, setByProfile: false, pfs: CLIENT_SUITES.windows.esp.pfs.swan, source: "built in (no lifetime parameter in Set-VpnConnectionIPsecConfiguration)" },
+  windows: {
+    platform: "Windows 10/11 (built-in client)",
+    ikeRekeySeconds: 8 * H,
+    childRekeySeconds: 1 * H,
+    setByProfile: false,
+    pfs: CLIENT_SUITES.windows.esp.pfs.swan,
+    source: "built in (no lifetime parameter in Set-VpnConnectionIPsecConfiguration)",
+  },
   /**
    * The .sswan format has no lifetime keys (docs.strongswan.org "Android VPN client profiles");
    * the app's charon uses fixed values (android_service.c: IKE rekey 10 h, CHILD rekey 50 min).
    */
-  android: { platform: "Android (strongSwan app)", ikeRekeySeconds: 10 * H, childRekeySeconds: 50 * MIN, setByProfile: false, pfs: CLIENT_SUITES.strongswan.esp.pfs.swan, source: "built into the app (android_service.c)" },
+  android: {
+    platform: "Android (strongSwan app)",
+    ikeRekeySeconds: 10 * H,
+    childRekeySeconds: 50 * MIN,
+    setByProfile: false,
+    pfs: CLIENT_SUITES.strongswan.esp.pfs.swan,
+    source: "built into the app (android_service.c)",
+  },
   /** NetworkManager-strongswan has no lifetime settings; charon-nm (nm_service.c) uses IKE 10 h, CHILD 2 h 50 min. */
-  linuxNm: { platform: "Linux NetworkManager", ikeRekeySeconds: 10 * H, childRekeySeconds: 170 * MIN, setByProfile: false, pfs: CLIENT_SUITES.strongswan.esp.pfs.swan, source: "built into charon-nm (nm_service.c)" },
+  linuxNm: {
+    platform: "Linux NetworkManager",
+    ikeRekeySeconds: 10 * H,
+    childRekeySeconds: 170 * MIN,
+    setByProfile: false,
+    pfs: CLIENT_SUITES.strongswan.esp.pfs.swan,
+    source: "built into charon-nm (nm_service.c)",
+  },
   /** Our swanctl client profile sets strongSwan's usual values explicitly. */
-  linuxSwanctl: { platform: "Linux swanctl", ikeRekeySeconds: 4 * H, childRekeySeconds: 1 * H, setByProfile: true, pfs: CLIENT_SUITES.strongswan.esp.pfs.swan, source: "rekey_time in the swanctl profile" },
+  linuxSwanctl: {
+    platform: "Linux swanctl",
+    ikeRekeySeconds: 4 * H,
+    childRekeySeconds: 1 * H,
+    setByProfile: true,
+    pfs: CLIENT_SUITES.strongswan.esp.pfs.swan,
+    source: "rekey_time in the swanctl profile",
+  },
 } as const satisfies Record<string, ClientLifetimes>;
 
 /** Apple's LifeTimeInMinutes values (whole minutes, checked against the schema's range). */

@@ -47,5 +47,10 @@ export function renderRegion(input: RegionRenderInput): RegionRender {
     certificate: input.certificate ?? PLACEHOLDER_CERTIFICATE,
     radiusSecret: input.radiusSecret,
   });
-  return { region: input.region.region, addresses, files, steps: renderSteps(files, { aaa: aaaEnabled(input.config), shareLinks: shareLinksEnabled(input.config) }) };
+  return {
+    region: input.region.region,
+    addresses,
+    files,
+    steps: renderSteps(files, { aaa: aaaEnabled(input.config), shareLinks: shareLinksEnabled(input.config) }),
+  };
 }

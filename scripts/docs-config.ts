@@ -15,7 +15,8 @@ export const DOC_PATH = process.env.DOCS_CONFIG_PATH || join(__dirname, "..", "d
  * (which Pulumi.yaml repeats). Each must name a key of the contract (the test checks).
  */
 export const NOTES: Readonly<Record<string, string>> = {
-  "vpn:sshAllowedCidrs": "Must include every machine that runs `pulumi up`; the workflows add their runner's address for the run only (see [GitOps](gitops.md)).",
+  "vpn:sshAllowedCidrs":
+    "Must include every machine that runs `pulumi up`; the workflows add their runner's address for the run only (see [GitOps](gitops.md)).",
   "vpn:dnsServers": "To use a public resolver instead: e.g. `[9.9.9.9, 149.112.112.112, 2620:fe::fe, 2620:fe::9]`.",
   "vpn:acmeEmail": "A change is sent to the CA's account on the next `up` (no new certificate).",
   "vpn:revokeOnDestroy": "Also when a region is removed from the config. Never on renewal ([Revocation](certificate.md#revocation)).",
@@ -25,19 +26,23 @@ export const NOTES: Readonly<Record<string, string>> = {
 
 /** Keys of the providers, not of this program (the table's last rows). */
 export const PROVIDER_KEYS: readonly { key: string; type: string; default: string; text: string }[] = [
-  { key: "linode:token", type: "string (secret)", default: "`$LINODE_TOKEN`", text: "Linode API token (provider config). Scopes: see the README's prerequisites." },
-  { key: "linode:url", type: "string", default: "`$LINODE_URL`, else Linode's API", text: "Linode API base URL (provider config; a bare host gets `/v4`). The sandbox sets it through `LINODE_URL`." },
+  {
+    key: "linode:token",
+    type: "string (secret)",
+    default: "`$LINODE_TOKEN`",
+    text: "Linode API token (provider config). Scopes: see the README's prerequisites.",
+  },
+  {
+    key: "linode:url",
+    type: "string",
+    default: "`$LINODE_URL`, else Linode's API",
+    text: "Linode API base URL (provider config; a bare host gets `/v4`). The sandbox sets it through `LINODE_URL`.",
+  },
 ];
 
 function typeOf(k: ConfigKey): string {
   const base =
-    k.type === "list"
-      ? "list of strings"
-      : k.type === "structured"
-        ? k.default !== undefined && !Array.isArray(k.default)
-          ? "map"
-          : "list"
-        : k.type;
+    k.type === "list" ? "list of strings" : k.type === "structured" ? (k.default !== undefined && !Array.isArray(k.default) ? "map" : "list") : k.type;
   return k.secret ? `${base} (secret)` : base;
 }
 

@@ -72,7 +72,9 @@ function main(opts: Record<string, string | true>): void {
       for (const [name, content] of Object.entries(files)) profiles[`${region.region}/profiles/${user}/${name}`] = content;
     }
     writeProfileTree(out, profiles);
-    console.log(`${region.region}: ${region.files.length} server files, ${region.steps.length} steps, ${Object.keys(region.profiles).length} users' profiles -> ${base}`);
+    console.log(
+      `${region.region}: ${region.files.length} server files, ${region.steps.length} steps, ${Object.keys(region.profiles).length} users' profiles -> ${base}`,
+    );
   }
 }
 

@@ -34,7 +34,8 @@ if (files.length === 0) {
 }
 const grepAt = process.argv.indexOf("--grep");
 const args = [
-  "--require", "ts-node/register/transpile-only",
+  "--require",
+  "ts-node/register/transpile-only",
   "--test",
   "--test-reporter=spec",
   `--test-concurrency=${tier === "unit" ? 2 : 1}`,

@@ -74,7 +74,8 @@ export function parseConnectArgs(argv: string[]): ConnectArgs {
 /** The sandbox's exports (`export K='v'` lines of <dir>/env, as `start` prints them). */
 export function readSandboxEnv(dir: string): Record<string, string> {
   const file = join(dir, "env");
-  if (!existsSync(join(dir, "ready")) || !existsSync(file)) throw new UsageError('the sandbox is not running: start it with eval "$(scripts/sandbox.sh start)"');
+  if (!existsSync(join(dir, "ready")) || !existsSync(file))
+    throw new UsageError('the sandbox is not running: start it with eval "$(scripts/sandbox.sh start)"');
   const env: Record<string, string> = {};
   for (const line of readFileSync(file, "utf8").split("\n")) {
     const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
@@ -88,7 +89,10 @@ export function describeProfile(text: string): { child: string; user: string; se
   const child = /\n\s*children\s*\{\s*\n\s*([A-Za-z0-9_.-]+)\s*\{/.exec(text)?.[1];
   const user = /\n\s*eap_id\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))/.exec(text);
   const server = /\n\s*remote_addrs\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))/.exec(text);
-  if (!child || !user || !server) throw new UsageError("not a swanctl client profile (no connection with children, eap_id and remote_addrs): use the <user>.swanctl.conf that npm run profiles writes");
+  if (!child || !user || !server)
+    throw new UsageError(
+      "not a swanctl client profile (no connection with children, eap_id and remote_addrs): use the <user>.swanctl.conf that npm run profiles writes",
+    );
   const unquote = (m: RegExpExecArray) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]);
   return { child, user: unquote(user), server: unquote(server), hasSecret: /^\s*secrets\s*\{/m.test(text) };
 }
@@ -108,7 +112,8 @@ function profileFromStack(user: string, stack: string, region: string | undefine
 
 /** A client namespace on the world's bridge whose resolver is the world's DNS: the first free vs-k<N>. */
 async function addClientNamespace(): Promise<ClientHost> {
-  if (!existsSync(`/sys/class/net/${BRIDGE}`)) throw new UsageError(`the sandbox's network (${BRIDGE}) does not exist: is the world running? (scripts/sandbox.sh status)`);
+  if (!existsSync(`/sys/class/net/${BRIDGE}`))
+    throw new UsageError(`the sandbox's network (${BRIDGE}) does not exist: is the world running? (scripts/sandbox.sh status)`);
   for (let n = 1; n <= MAX_CLIENTS; n++) {
     const ns = nsName(n);
     // `ip netns add` refuses a name that exists: that is the lock between concurrent connects.
@@ -146,7 +151,10 @@ const WHY: [RegExp, string][] = [
 ];
 
 export function whyNotConnected(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim().replace(/^\[\w+\]\s*/, "")).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim().replace(/^\[\w+\]\s*/, ""))
+    .filter(Boolean);
   for (const [re, summary] of WHY) {
     const line = lines.find((l) => re.test(l));
     if (line) return `${summary} (${line})`;
@@ -162,7 +170,9 @@ function runInNamespace(ns: string, command: string[] | undefined): Promise<numb
       say(`cannot run ${argv[0]}: ${err.message}`);
       done(127);
     });
-    child.on("exit", (code, signal) => done(code ?? 128 + (signal ? ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0 : 0)));
+    child.on("exit", (code, signal) =>
+      done(code ?? 128 + (signal ? (({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0) : 0)),
+    );
   });
 }
 
@@ -190,15 +200,24 @@ async function main(argv: string[]): Promise<number> {
   }
   const p = describeProfile(profile);
   if (!p.hasSecret) {
-    throw new UsageError(`${args.target} has no password (no secrets block: an offline render): connect with the user name, or use the file npm run profiles -- --stack ${args.stack} --out <dir> writes`);
+    throw new UsageError(
+      `${args.target} has no password (no secrets block: an offline render): connect with the user name, or use the file npm run profiles -- --stack ${args.stack} --out <dir> writes`,
+    );
   }
-  if (!env.SANDBOX_CA || !existsSync(env.SANDBOX_CA)) throw new UsageError(`the sandbox's CA (${env.SANDBOX_CA ?? "SANDBOX_CA"}) is missing: restart it (scripts/sandbox.sh stop, then start)`);
+  if (!env.SANDBOX_CA || !existsSync(env.SANDBOX_CA))
+    throw new UsageError(`the sandbox's CA (${env.SANDBOX_CA ?? "SANDBOX_CA"}) is missing: restart it (scripts/sandbox.sh stop, then start)`);
 
   const host = await addClientNamespace();
   const work = mkdtempSync(join(tmpdir(), "vpn-sandbox-client-")); // 0700: the profile holds the password
   trackDir(work);
   const topology = { removeClientHost: async () => removeClientNamespace(host) } as unknown as Topology;
-  const client = new VpnClient(topology, host, work, { user: p.user, password: "", swanctlConf: profile, childName: p.child, trustedRootPem: readFileSync(env.SANDBOX_CA, "utf8") }, await detectEspBackend());
+  const client = new VpnClient(
+    topology,
+    host,
+    work,
+    { user: p.user, password: "", swanctlConf: profile, childName: p.child, trustedRootPem: readFileSync(env.SANDBOX_CA, "utf8") },
+    await detectEspBackend(),
+  );
   try {
     say(`connecting as ${p.user} to ${p.server} from namespace ${host.ns} (${host.v4}, ${host.v6})`);
     await client.start();

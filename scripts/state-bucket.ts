@@ -118,7 +118,8 @@ async function main(opts: Record<string, string | true>): Promise<number> {
   const token = process.env.LINODE_TOKEN;
   if (!token) throw new UsageError("LINODE_TOKEN is not set (a Linode token with object_storage:read_write)");
   const bucket = String(opts.bucket);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new UsageError(`--bucket ${bucket}: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new UsageError(`--bucket ${bucket}: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit`);
   const r = await createStateBucket({ bucket, region: String(opts.region), token, apiUrl: process.env.LINODE_URL || "https://api.linode.com" });
   process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : render(r));
   return EXIT_OK;

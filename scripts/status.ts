@@ -73,7 +73,15 @@ export interface StatusOptions extends RemoteOptions {
 /** Status of one region: SSH, run, parse, report. Every failure becomes reachable: false with the reason. */
 async function regionOf(region: string, view: StackView, opts: StatusOptions): Promise<RegionStatus> {
   const unpinned = view.unpinned?.[region];
-  if (unpinned) return withUsage(unreachableRegion({ region, host: unpinned.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? unpinned.hostname }, unpinned.reason), undefined, opts);
+  if (unpinned)
+    return withUsage(
+      unreachableRegion(
+        { region, host: unpinned.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? unpinned.hostname },
+        unpinned.reason,
+      ),
+      undefined,
+      opts,
+    );
   const access = view.servers[region];
   const stackRegion = { region, host: access.host, ...view.regions[region], hostname: view.regions[region]?.hostname ?? access.hostname };
   const r = await runRemote(access, opts.script ?? renderStatusScript({ usage: opts.usage }), opts);
@@ -83,7 +91,14 @@ async function regionOf(region: string, view: StackView, opts: StatusOptions): P
     return withUsage(regionStatus(stackRegion, facts, { renewalWindowMs: (nb, na) => renewalWindowMs(nb, na) }), facts, opts);
   } catch (err) {
     const tail = r.stderr.trim().split("\n").pop();
-    return withUsage(unreachableRegion(stackRegion, `unreadable status output from ${access.host}: ${(err as Error).message}${tail ? ` (stderr: ${tail.slice(0, 200)})` : ""}`), undefined, opts);
+    return withUsage(
+      unreachableRegion(
+        stackRegion,
+        `unreadable status output from ${access.host}: ${(err as Error).message}${tail ? ` (stderr: ${tail.slice(0, 200)})` : ""}`,
+      ),
+      undefined,
+      opts,
+    );
   }
 }
 
@@ -96,7 +111,10 @@ export function withUsage(s: RegionStatus, facts: ReturnType<typeof parseStatusO
     const quotas = Object.fromEntries((opts.stackUsers?.users ?? []).map((x) => [x.user, x.monthlyQuotaGB]));
     return { ...s, usage: regionUsage(u, facts.now, quotas) };
   }
-  const why = u?.state === "failed" ? `could not read the usage kept on this server (${u.reason})` : "this server keeps no usage: the stack uses no expires, maxDevices, monthlyQuotaGB, disabled, vpn:maxDevicesPerUser or vpn:accounting";
+  const why =
+    u?.state === "failed"
+      ? `could not read the usage kept on this server (${u.reason})`
+      : "this server keeps no usage: the stack uses no expires, maxDevices, monthlyQuotaGB, disabled, vpn:maxDevicesPerUser or vpn:accounting";
   return { ...s, usage: null, warnings: [...s.warnings, why] };
 }
 
@@ -184,7 +202,9 @@ function usersOfConfig(args: Args, now: Date): Pick<StatusOptions, "stackUsers" 
   try {
     if (args.configFile) {
       const doc = readOutputsFile(args.configFile);
-      const values = Object.fromEntries(Object.entries(doc).map(([k, e]) => [k, (e as { objectValue?: unknown; value?: unknown }).objectValue ?? (e as { value?: unknown }).value]));
+      const values = Object.fromEntries(
+        Object.entries(doc).map(([k, e]) => [k, (e as { objectValue?: unknown; value?: unknown }).objectValue ?? (e as { value?: unknown }).value]),
+      );
       return { stackUsers: stackUsers(values, now) };
     }
     return { stackUsers: stackUsers(readStackConfig(pulumiRun(), args.stack!).values, now) };
@@ -199,7 +219,14 @@ async function main(opts: Record<string, string | true>): Promise<number> {
   const outputs = args.outputsFile ? readOutputsFile(args.outputsFile) : readStackOutputs(args.stack!);
   const view = stackView(outputs, args.outputsFile ?? `stack ${args.stack}`);
   const now = new Date();
-  const doc = await statusOf(view, { stack: args.stack ?? null, region: args.region, connectTimeoutSeconds: args.connectTimeoutSeconds, usage: args.usage, now, ...usersOfConfig(args, now) });
+  const doc = await statusOf(view, {
+    stack: args.stack ?? null,
+    region: args.region,
+    connectTimeoutSeconds: args.connectTimeoutSeconds,
+    usage: args.usage,
+    now,
+    ...usersOfConfig(args, now),
+  });
   process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusTable(doc, now));
   return allHealthy(doc) ? 0 : 1;
 }

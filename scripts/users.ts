@@ -122,7 +122,10 @@ function wholePasswordMap(ctx: Context): Record<string, unknown> {
 
 function configSet(ctx: Context, args: string[], input?: string): void {
   const r = pulumiCapture(ctx.run, ["config", "set", ...args, "--stack", ctx.stack], ctx.stack, "pulumi config set", input);
-  if (r.status !== 0) throw new Error(`pulumi config set ${args.find((a) => a.startsWith("vpn:"))} failed for stack ${ctx.stack}: ${pulumiError(r.stderr) || `exit ${r.status}`}`);
+  if (r.status !== 0)
+    throw new Error(
+      `pulumi config set ${args.find((a) => a.startsWith("vpn:"))} failed for stack ${ctx.stack}: ${pulumiError(r.stderr) || `exit ${r.status}`}`,
+    );
 }
 
 function rotate(ctx: Context, user: string, yes: boolean): number {
@@ -131,7 +134,9 @@ function rotate(ctx: Context, user: string, yes: boolean): number {
     throw new UsageError("set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), the passphrase of the stack's secrets, as for pulumi up");
   }
   if (!yes && !(process.stdin.isTTY && process.stdout.isTTY)) {
-    throw new UsageError(`not a terminal, so pulumi up cannot show the preview and ask: run this in a terminal, or update without asking with 'npm run users -- rotate ${user} --stack ${ctx.stack} --yes'`);
+    throw new UsageError(
+      `not a terminal, so pulumi up cannot show the preview and ask: run this in a terminal, or update without asking with 'npm run users -- rotate ${user} --stack ${ctx.stack} --yes'`,
+    );
   }
   const cfg = readStackConfig(ctx.run, ctx.stack);
   const su = stackUsers(cfg.values, new Date());
@@ -156,7 +161,9 @@ function rotate(ctx: Context, user: string, yes: boolean): number {
   const up = spawnSync(ctx.run.pulumi, ["up", ...(yes ? ["--yes"] : []), "--stack", ctx.stack], { cwd: ctx.run.cwd, env: ctx.run.env, stdio: "inherit" });
   if (up.error) throw new Error(`cannot run ${ctx.run.pulumi}: ${up.error.message}`);
   if (up.status !== 0) {
-    throw new Error(`pulumi up did not complete for stack ${ctx.stack} (declined, or failed: its output is above); the new password is in the stack config, so ${user}'s old one still works until an update completes: 'PULUMI_BACKEND_URL=${ctx.backend} pulumi up --stack ${ctx.stack}'`);
+    throw new Error(
+      `pulumi up did not complete for stack ${ctx.stack} (declined, or failed: its output is above); the new password is in the stack config, so ${user}'s old one still works until an update completes: 'PULUMI_BACKEND_URL=${ctx.backend} pulumi up --stack ${ctx.stack}'`,
+    );
   }
   process.stdout.write(
     [

@@ -13,7 +13,13 @@ export function template(name: string): Template {
   let t = cache.get(name);
   if (!t) {
     const text = readFileSync(join(__dirname, name), "utf8");
-    const compiled = ejs.compile(text, { filename: name, strict: false, escape: () => { throw new Error(`${name}: use <%- with an explicit escaper`); } });
+    const compiled = ejs.compile(text, {
+      filename: name,
+      strict: false,
+      escape: () => {
+        throw new Error(`${name}: use <%- with an explicit escaper`);
+      },
+    });
     t = (data) => compiled(data) as string;
     cache.set(name, t);
   }

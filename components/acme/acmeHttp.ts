@@ -75,9 +75,15 @@ export function acmeAgent(extraCaPem?: string): Agent {
 
 // An array, not a Set: module constants are serialized by value with the provider.
 const TLS_TRUST_CODES = [
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "CERT_UNTRUSTED", "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_UNTRUSTED",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
 ];
 
 /** Turns a socket/TLS error into a sentence with what to do. */
@@ -86,11 +92,14 @@ export function describeNetworkError(err: NodeJS.ErrnoException, url: string, ti
   const where = `${u.hostname}:${u.port || 443}`;
   const code = err.code ?? "";
   if (code === "ECONNREFUSED") return `connection refused by ${where} (nothing listens there): check vpn:acmeServer`;
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host name ${u.hostname} does not resolve (${code}): check vpn:acmeServer and this machine's DNS`;
-  if (code === "ETIMEDOUT" || code === "ECONNABORTED" || code === "TIMEOUT") return `no answer from ${where} within ${Math.round(timeoutMs / 1000)} s: check vpn:acmeServer and outbound HTTPS from this machine`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return `the host name ${u.hostname} does not resolve (${code}): check vpn:acmeServer and this machine's DNS`;
+  if (code === "ETIMEDOUT" || code === "ECONNABORTED" || code === "TIMEOUT")
+    return `no answer from ${where} within ${Math.round(timeoutMs / 1000)} s: check vpn:acmeServer and outbound HTTPS from this machine`;
   if (code === "ECONNRESET" || code === "EPIPE") return `${where} closed the connection (${code}); retry later`;
   if (code === "EHOSTUNREACH" || code === "ENETUNREACH") return `${where} is unreachable (${code}): check the network`;
-  if (TLS_TRUST_CODES.includes(code)) return `the TLS certificate of ${where} is not trusted (${code}: ${err.message}); for a private ACME CA pass its root certificate as acmeServerCaPem`;
+  if (TLS_TRUST_CODES.includes(code))
+    return `the TLS certificate of ${where} is not trusted (${code}: ${err.message}); for a private ACME CA pass its root certificate as acmeServerCaPem`;
   return `${err.message}${code ? ` (${code})` : ""}`;
 }
 

@@ -20,7 +20,8 @@ type Client = import("acme-client").Client;
 type Order = import("acme-client").Order;
 
 const PROBLEM_HINTS: Record<string, string> = {
-  rateLimited: "Wait until the limit resets (Let's Encrypt: 5 certificates per exact hostname per week, 5 failed validations per hostname per hour); use vpn:acmeServer staging for experiments.",
+  rateLimited:
+    "Wait until the limit resets (Let's Encrypt: 5 certificates per exact hostname per week, 5 failed validations per hostname per hour); use vpn:acmeServer staging for experiments.",
   badCSR: "The CSR was rejected: the certificate key must be RSA 2048/3072/4096 or ECDSA P-256/P-384.",
   rejectedIdentifier: "The CA will not issue for this hostname (check vpn:hostname).",
   unauthorized: "The CA did not accept the DNS-01 proof: check that the zone is delegated to the name servers that received the TXT record.",
@@ -99,7 +100,10 @@ function newClient(acme: Acme, inputs: Pick<AcmeCertificateInputs, "directoryUrl
 }
 
 /** Runs `fn` with acme-client's HTTP bounded and explained; checks the directory first. */
-async function withAcme<T>(inputs: Pick<AcmeCertificateInputs, "directoryUrl" | "acmeServerCaPem" | "timeouts">, fn: (acme: Acme, ctx: AcmeHttpContext) => Promise<T>): Promise<T> {
+async function withAcme<T>(
+  inputs: Pick<AcmeCertificateInputs, "directoryUrl" | "acmeServerCaPem" | "timeouts">,
+  fn: (acme: Acme, ctx: AcmeHttpContext) => Promise<T>,
+): Promise<T> {
   const acme = require("acme-client") as Acme;
   const state = acmeHttpState(acme);
   const ctx: AcmeHttpContext = { agent: acmeAgent(inputs.acmeServerCaPem), timeoutMs: (inputs.timeouts?.requestSeconds ?? 30) * 1000 };
@@ -108,7 +112,9 @@ async function withAcme<T>(inputs: Pick<AcmeCertificateInputs, "directoryUrl" | 
       try {
         await probeDirectory(inputs.directoryUrl, ctx.agent, ctx.timeoutMs);
       } catch (err) {
-        throw new Error(`ACME (${directoryHost(inputs.directoryUrl)}): cannot use the ACME server ${inputs.directoryUrl}: ${(err as Error).message}. Nothing was changed.`);
+        throw new Error(
+          `ACME (${directoryHost(inputs.directoryUrl)}): cannot use the ACME server ${inputs.directoryUrl}: ${(err as Error).message}. Nothing was changed.`,
+        );
       }
       return fn(acme, ctx);
     });
@@ -121,7 +127,8 @@ async function withAcme<T>(inputs: Pick<AcmeCertificateInputs, "directoryUrl" | 
 async function challengeProblem(client: Client, order: Order, hostname: string): Promise<string> {
   try {
     const authzs = await client.getAuthorizations(order);
-    const ch = authzs.find((a) => a.identifier.value === hostname)?.challenges.find((c) => c.type === "dns-01") as { error?: { type?: string; detail?: string } } | undefined;
+    const ch = authzs.find((a) => a.identifier.value === hostname)?.challenges.find((c) => c.type === "dns-01") as
+      { error?: { type?: string; detail?: string } } | undefined;
     if (ch?.error) return `${problemName(ch.error.type)}: ${ch.error.detail ?? ""}`;
   } catch {
     // fall through: the caller still has acme-client's message
@@ -139,7 +146,10 @@ async function solveDns01(client: Client, ctx: AcmeHttpContext, order: Order, in
       continue;
     }
     const challenge = authz.challenges.find((c) => c.type === "dns-01");
-    if (!challenge) throw new Error(`ACME (${directoryHost(inputs.directoryUrl)}): the CA offers no dns-01 challenge for ${authz.identifier.value} (offered: ${authz.challenges.map((c) => c.type).join(", ")})`);
+    if (!challenge)
+      throw new Error(
+        `ACME (${directoryHost(inputs.directoryUrl)}): the CA offers no dns-01 challenge for ${authz.identifier.value} (offered: ${authz.challenges.map((c) => c.type).join(", ")})`,
+      );
     const value = await client.getChallengeKeyAuthorization(challenge);
     const fqdn = `_acme-challenge.${authz.identifier.value}`;
     const base = makeSolver(inputs.dns, inputs.dnsCredential, log, dnsTimeoutMs);
@@ -156,8 +166,14 @@ async function solveDns01(client: Client, ctx: AcmeHttpContext, order: Order, in
       } catch (err) {
         const host = directoryHost(inputs.directoryUrl);
         const problem = await challengeProblem(client, order, authz.identifier.value);
-        if (problem) throw new Error(`ACME (${host}): the CA rejected the dns-01 challenge for ${authz.identifier.value}: ${problem}. ${PROBLEM_HINTS.unauthorized} (Let's Encrypt allows 5 failed validations per hostname per hour.)`);
-        if (/pending|processing/i.test((err as Error)?.message ?? "")) throw new Error(`ACME (${host}): the CA did not finish validating ${authz.identifier.value} within ${inputs.timeouts?.validationSeconds ?? 120} s; retry later.`);
+        if (problem)
+          throw new Error(
+            `ACME (${host}): the CA rejected the dns-01 challenge for ${authz.identifier.value}: ${problem}. ${PROBLEM_HINTS.unauthorized} (Let's Encrypt allows 5 failed validations per hostname per hour.)`,
+          );
+        if (/pending|processing/i.test((err as Error)?.message ?? ""))
+          throw new Error(
+            `ACME (${host}): the CA did not finish validating ${authz.identifier.value} within ${inputs.timeouts?.validationSeconds ?? 120} s; retry later.`,
+          );
         throw await explainAcmeError(err, "learn the result of the dns-01 validation", ctx, inputs.directoryUrl);
       }
       log(`ACME: ${authz.identifier.value} validated`);
@@ -175,7 +191,9 @@ async function solveDns01(client: Client, ctx: AcmeHttpContext, order: Order, in
     try {
       await solver.cleanup(record);
     } catch (cleanupErr) {
-      throw new Error(`DNS-01: the certificate was validated, but the challenge record ${fqdn} could not be removed (${(cleanupErr as Error).message}); delete it by hand.`);
+      throw new Error(
+        `DNS-01: the certificate was validated, but the challenge record ${fqdn} could not be removed (${(cleanupErr as Error).message}); delete it by hand.`,
+      );
     }
   }
 }
@@ -189,7 +207,10 @@ export async function issueCertificate(inputs: AcmeCertificateInputs, deps: Issu
     const accountUrl = client.getAccountUrl();
     log(`ACME: account ${accountUrl}`);
     const order = await s("create the order", () =>
-      client.createOrder({ identifiers: [{ type: "dns", value: inputs.hostname }], ...(inputs.profile ? { profile: inputs.profile } : {}) } as Parameters<Client["createOrder"]>[0]));
+      client.createOrder({ identifiers: [{ type: "dns", value: inputs.hostname }], ...(inputs.profile ? { profile: inputs.profile } : {}) } as Parameters<
+        Client["createOrder"]
+      >[0]),
+    );
     log(`ACME: order ${order.url} for ${inputs.hostname}${inputs.profile ? ` (profile ${inputs.profile})` : ""}`);
     await solveDns01(client, ctx, order, inputs, deps);
     const finalized = await s("finalize the order with the CSR", () => client.finalizeOrder(order, inputs.csrPem));
@@ -230,7 +251,6 @@ export async function revokeCertificate(inputs: RevokeInputs, log: Logger): Prom
     }
   });
 }
-
 
 export interface ContactInputs extends Pick<AcmeCertificateInputs, "directoryUrl" | "accountKeyPem" | "acmeServerCaPem" | "timeouts" | "email"> {
   accountUrl: string;

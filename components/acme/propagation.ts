@@ -41,14 +41,18 @@ async function findNameServers(zone: string, resolvers: string[] | undefined): P
   try {
     names = await r.resolveNs(zone);
   } catch (err) {
-    throw new Error(`DNS-01: cannot find the authoritative name servers of ${zone} (NS lookup${resolvers?.length ? ` via ${resolvers.join(", ")}` : ""} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Is the zone delegated?`);
+    throw new Error(
+      `DNS-01: cannot find the authoritative name servers of ${zone} (NS lookup${resolvers?.length ? ` via ${resolvers.join(", ")}` : ""} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Is the zone delegated?`,
+    );
   }
-  return Promise.all(names.sort().map(async (name) => {
-    if (net.isIP(name)) return { name, addresses: [name], served: false, status: "not asked yet" };
-    const [v4, v6] = await Promise.allSettled([r.resolve4(name), r.resolve6(name)]);
-    const addresses = [...(v4.status === "fulfilled" ? v4.value : []), ...(v6.status === "fulfilled" ? v6.value : [])];
-    return { name, addresses, served: false, status: addresses.length ? "not asked yet" : "no address" };
-  }));
+  return Promise.all(
+    names.sort().map(async (name) => {
+      if (net.isIP(name)) return { name, addresses: [name], served: false, status: "not asked yet" };
+      const [v4, v6] = await Promise.allSettled([r.resolve4(name), r.resolve6(name)]);
+      const addresses = [...(v4.status === "fulfilled" ? v4.value : []), ...(v6.status === "fulfilled" ? v6.value : [])];
+      return { name, addresses, served: false, status: addresses.length ? "not asked yet" : "no address" };
+    }),
+  );
 }
 
 /** Asks one name server (any of its addresses) for the TXT values of fqdn. */
@@ -79,7 +83,9 @@ export async function waitForAuthoritative(req: PropagationRequest): Promise<voi
   const servers = all.filter((n) => n.addresses.length > 0);
   for (const n of all.filter((x) => x.addresses.length === 0)) req.log(`DNS-01: name server ${n.name} of ${req.zone} has no address; skipping it`);
   if (servers.length === 0) throw new Error(`DNS-01: none of the name servers of ${req.zone} (${all.map((n) => n.name).join(", ")}) has an address`);
-  req.log(`DNS-01: waiting until all ${servers.length} name servers of ${req.zone} (${servers.map((n) => n.name).join(", ")}) serve TXT ${req.fqdn} (up to ${timeoutMs / 1000} s)`);
+  req.log(
+    `DNS-01: waiting until all ${servers.length} name servers of ${req.zone} (${servers.map((n) => n.name).join(", ")}) serve TXT ${req.fqdn} (up to ${timeoutMs / 1000} s)`,
+  );
   let lastReport = started;
   for (;;) {
     await Promise.all(servers.filter((n) => !n.served).map((n) => check(n, req.fqdn, req.value, port)));
@@ -91,7 +97,9 @@ export async function waitForAuthoritative(req: PropagationRequest): Promise<voi
     }
     const summary = waiting.map((n) => `${n.name} (${n.status})`).join(", ");
     if (elapsed + intervalMs > timeoutMs) {
-      throw new Error(`DNS-01: after ${Math.round(elapsed / 1000)} s the TXT record ${req.fqdn} is still not served by ${summary}. ${req.providerName} accepted the record, but these authoritative servers do not have it yet; check that they receive updates of ${req.zone} (zone transfer/NOTIFY), or raise the propagation timeout.`);
+      throw new Error(
+        `DNS-01: after ${Math.round(elapsed / 1000)} s the TXT record ${req.fqdn} is still not served by ${summary}. ${req.providerName} accepted the record, but these authoritative servers do not have it yet; check that they receive updates of ${req.zone} (zone transfer/NOTIFY), or raise the propagation timeout.`,
+      );
     }
     if (Date.now() - lastReport >= 15000) {
       req.log(`DNS-01: still waiting (${Math.round(elapsed / 1000)} s of ${timeoutMs / 1000} s) for ${summary}`);

@@ -46,7 +46,11 @@ function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(v ?? null);
 }
@@ -82,7 +86,8 @@ export function checkInputs(news: Partial<AcmeCertificateInputs>): CheckFailure[
     try {
       const acme = require("acme-client") as typeof import("acme-client");
       const d = acme.crypto.readCsrDomains(String(csrPem));
-      if (validHost && (d.commonName !== hostname || !d.altNames.includes(hostname))) fail("csrPem", `the CSR must name ${hostname} as CN and SAN, it has CN ${d.commonName} and SAN ${d.altNames.join(", ") || "none"}`);
+      if (validHost && (d.commonName !== hostname || !d.altNames.includes(hostname)))
+        fail("csrPem", `the CSR must name ${hostname} as CN and SAN, it has CN ${d.commonName} and SAN ${d.altNames.join(", ") || "none"}`);
     } catch (err) {
       fail("csrPem", `is not a PEM certificate signing request (${(err as Error).message})`);
     }
@@ -91,20 +96,24 @@ export function checkInputs(news: Partial<AcmeCertificateInputs>): CheckFailure[
     try {
       const crypto = require("node:crypto") as typeof import("node:crypto");
       const key = crypto.createPrivateKey(String(accountKeyPem));
-      if (key.asymmetricKeyType !== "ec" && key.asymmetricKeyType !== "rsa") fail("accountKeyPem", `must be an ECDSA or RSA key (acme-client cannot sign with ${key.asymmetricKeyType})`);
+      if (key.asymmetricKeyType !== "ec" && key.asymmetricKeyType !== "rsa")
+        fail("accountKeyPem", `must be an ECDSA or RSA key (acme-client cannot sign with ${key.asymmetricKeyType})`);
     } catch {
       fail("accountKeyPem", "is not a PEM private key");
     }
   }
-  if (renewBeforeDays !== undefined && known(renewBeforeDays) && !(Number.isInteger(renewBeforeDays) && (renewBeforeDays as number) >= 0)) fail("renewBeforeDays", "must be a whole number of days (0: the default window)");
+  if (renewBeforeDays !== undefined && known(renewBeforeDays) && !(Number.isInteger(renewBeforeDays) && (renewBeforeDays as number) >= 0))
+    fail("renewBeforeDays", "must be a whole number of days (0: the default window)");
   if (known(dns)) {
     if (!dns || (dns.provider !== "linode" && dns.provider !== "rfc2136")) fail("dns.provider", "must be linode or rfc2136");
     else {
-      if (known(dns.zone) && validHost && hostname !== dns.zone && !hostname.endsWith(`.${dns.zone}`)) fail("dns.zone", `${hostname} is not inside the zone ${dns.zone}`);
+      if (known(dns.zone) && validHost && hostname !== dns.zone && !hostname.endsWith(`.${dns.zone}`))
+        fail("dns.zone", `${hostname} is not inside the zone ${dns.zone}`);
       if (dns.provider === "rfc2136") {
         if (!dns.server) fail("dns.server", "is required for rfc2136");
         if (!dns.keyName) fail("dns.keyName", "is required for rfc2136");
-        if (dns.algorithm && !["hmac-sha256", "hmac-sha384", "hmac-sha512"].includes(dns.algorithm)) fail("dns.algorithm", "must be hmac-sha256, hmac-sha384 or hmac-sha512");
+        if (dns.algorithm && !["hmac-sha256", "hmac-sha384", "hmac-sha512"].includes(dns.algorithm))
+          fail("dns.algorithm", "must be hmac-sha256, hmac-sha384 or hmac-sha512");
       }
     }
   }

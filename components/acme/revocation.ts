@@ -70,7 +70,17 @@ export type RevocationProvider = ReturnType<typeof createRevocationProvider>;
 export type CertificateRevocationArgs = { [K in keyof RevocationInputs]: pulumi.Input<RevocationInputs[K]> };
 
 export class CertificateRevocation extends pulumi.dynamic.Resource {
-  constructor(name: string, args: CertificateRevocationArgs, opts: pulumi.CustomResourceOptions = {}, provider: RevocationProvider = createRevocationProvider()) {
-    super(provider, name, { ...args, accountKeyPem: pulumi.secret(args.accountKeyPem) }, { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "accountKeyPem"] });
+  constructor(
+    name: string,
+    args: CertificateRevocationArgs,
+    opts: pulumi.CustomResourceOptions = {},
+    provider: RevocationProvider = createRevocationProvider(),
+  ) {
+    super(
+      provider,
+      name,
+      { ...args, accountKeyPem: pulumi.secret(args.accountKeyPem) },
+      { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "accountKeyPem"] },
+    );
   }
 }

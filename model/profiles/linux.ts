@@ -67,8 +67,20 @@ export function renderNetworkManagerProfile(input: LinuxProfileInput): string {
     ],
     ...(password === undefined ? [] : [["vpn-secrets", [["password", password]]] as [string, Array<[string, string]>]]),
     // A negative DNS priority makes the tunnel's DNS servers the only ones used while it is up.
-    ["ipv4", [["method", "auto"], ["dns-priority", "-50"]]],
-    ["ipv6", [["method", "auto"], ["dns-priority", "-50"]]],
+    [
+      "ipv4",
+      [
+        ["method", "auto"],
+        ["dns-priority", "-50"],
+      ],
+    ],
+    [
+      "ipv6",
+      [
+        ["method", "auto"],
+        ["dns-priority", "-50"],
+      ],
+    ],
   ]);
   return password === undefined ? `${NM_NO_PASSWORD_COMMENT.join("\n")}\n${text}` : text;
 }
@@ -97,14 +109,7 @@ export function renderSwanctlProfile(input: LinuxProfileInput): string {
           "# for an EAP password. Add one with the password from the stack (the deployed",
           `# stack's profiles have it): secrets { eap-${name} { id = <user>  secret = <password> } }`,
         ]
-      : [
-          "secrets {",
-          `  eap-${name} {`,
-          `    id = ${swanString(input.user)}`,
-          `    secret = ${swanSecret(password)}`,
-          "  }",
-          "}",
-        ];
+      : ["secrets {", `  eap-${name} {`, `    id = ${swanString(input.user)}`, `    secret = ${swanSecret(password)}`, "  }", "}"];
   return [
     "# IKEv2 VPN client (strongSwan swanctl). Generated file: do not edit.",
     "connections {",

@@ -32,10 +32,7 @@ export function signAppleProfile(profileXml: string, material: SigningMaterial):
     key,
     certificate: leaf,
     digestAlgorithm: forge.pki.oids.sha256,
-    authenticatedAttributes: [
-      { type: forge.pki.oids.contentType, value: forge.pki.oids.data },
-      { type: forge.pki.oids.messageDigest },
-    ],
+    authenticatedAttributes: [{ type: forge.pki.oids.contentType, value: forge.pki.oids.data }, { type: forge.pki.oids.messageDigest }],
   });
   p7.sign();
   return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary");

@@ -86,7 +86,9 @@ namespace LinodeIkev2Vpn {
 }`;
 
 export function renderWindowsScript(input: WindowsScriptInput): string {
-  const ipsec = windowsIpsecParameters().map(([k, v]) => `-${k} ${v}`).join(" ");
+  const ipsec = windowsIpsecParameters()
+    .map(([k, v]) => `-${k} ${v}`)
+    .join(" ");
   const password = storablePassword(input.password);
   const header =
     password === undefined
@@ -120,7 +122,7 @@ export function renderWindowsScript(input: WindowsScriptInput): string {
           "$Result = [LinodeIkev2Vpn.Ras]::Store($Name, $User, $Password)",
           "Remove-Variable Password",
           "if ($Result -ne 0) {",
-          "  Write-Warning \"Could not store the credentials (RAS error $Result): Windows asks for them on the first connection.\"",
+          '  Write-Warning "Could not store the credentials (RAS error $Result): Windows asks for them on the first connection."',
           "}",
           "Write-Output \"VPN connection '$Name' is ready: connect from the network menu (or: rasdial.exe '$Name').\"",
         ];

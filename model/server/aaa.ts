@@ -127,11 +127,21 @@ export interface AaaFile {
 export function renderAaaFiles(config: VpnConfig, passwords: Record<string, string>, radiusSecret: string): AaaFile[] {
   const p = AAA_PATHS;
   return [
-    { path: p.radiusdConf, mode: "644", secret: false, content: template("aaa/radiusd.conf.ejs")({ dir: AAA_DIR, dataDir: AAA_DATA_DIR, authPort: RADIUS.authPort, acctPort: RADIUS.acctPort }) },
+    {
+      path: p.radiusdConf,
+      mode: "644",
+      secret: false,
+      content: template("aaa/radiusd.conf.ejs")({ dir: AAA_DIR, dataDir: AAA_DATA_DIR, authPort: RADIUS.authPort, acctPort: RADIUS.acctPort }),
+    },
     { path: p.clientsConf, mode: "640", secret: true, content: template("aaa/clients.conf.ejs")({ secret: radiusSingleQuoted(radiusSecret) }) },
     { path: p.dictionary, mode: "644", secret: false, content: template("aaa/dictionary.ejs")({}) },
     { path: p.radiusUsers, mode: "640", secret: true, content: renderRadiusUsers(config.users, passwords, config.maxDevicesPerUser) },
-    { path: p.radiusAcctUsers, mode: "644", secret: false, content: "# Managed by Pulumi (vpn:index:VpnRegion). Nothing: accounting needs no per-user rules.\n" },
+    {
+      path: p.radiusAcctUsers,
+      mode: "644",
+      secret: false,
+      content: "# Managed by Pulumi (vpn:index:VpnRegion). Nothing: accounting needs no per-user rules.\n",
+    },
     { path: p.schema, mode: "644", secret: false, content: template("aaa/schema.sql")({}) },
     { path: p.policy, mode: "644", secret: false, content: renderPolicy(config.users) },
     { path: p.daeSecret, mode: "600", secret: true, content: `${radiusSecret}\n` },

@@ -136,7 +136,15 @@ export function renderServerFiles(input: ServerRenderInput): ServerFile[] {
       }),
     },
     { path: PATHS.sysctlConf, mode: "644", secret: false, content: template("sysctl.conf.ejs")({ uplink: UPLINK }) },
-    { path: PATHS.usersFile, mode: "600", secret: false, content: config.users.filter((u) => !u.disabled).map((u) => `${u.name}\n`).join("") },
+    {
+      path: PATHS.usersFile,
+      mode: "600",
+      secret: false,
+      content: config.users
+        .filter((u) => !u.disabled)
+        .map((u) => `${u.name}\n`)
+        .join(""),
+    },
     { path: PATHS.sshdDropIn, mode: "644", secret: false, content: renderSshdDropIn() },
     { path: PATHS.unattendedUpgrades, mode: "644", secret: false, content: renderUnattendedUpgrades(config.image) },
     { path: PATHS.upgradeTimer, mode: "644", secret: false, content: renderUpgradeTimer(config.maintenanceWindow) },

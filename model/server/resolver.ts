@@ -10,7 +10,6 @@ export const RESOLVER_PATHS = {
   resolverAddressUnit: "/etc/systemd/system/vpn-resolver-address.service",
 } as const;
 
-
 /** What clients get as DNS: vpn:dnsServers when set, else the server's own resolver (v4, v6). */
 export function pushedDnsServers(dnsServers: string[], poolV4: string, poolV6: string): string[] {
   if (dnsServers.length > 0) return dnsServers;

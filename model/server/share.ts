@@ -99,6 +99,11 @@ export function renderShareFiles(config: Pick<VpnConfig, "shareLinks">, region: 
     { path: SHARE_PATHS.script, mode: "755", secret: false, content: template("share/vpn-share.sh.ejs")({ ...common, prefixLength: TOKEN_PREFIX_LENGTH }) },
     { path: SHARE_PATHS.tmpfiles, mode: "644", secret: false, content: template("share/tmpfiles.conf.ejs")(common) },
     { path: SHARE_PATHS.sweepService, mode: "644", secret: false, content: template("share/vpn-share-sweep.service.ejs")(common) },
-    { path: SHARE_PATHS.sweepTimer, mode: "644", secret: false, content: template("share/vpn-share-sweep.timer.ejs")({ calendar: SHARE_LIMITS.sweepCalendar }) },
+    {
+      path: SHARE_PATHS.sweepTimer,
+      mode: "644",
+      secret: false,
+      content: template("share/vpn-share-sweep.timer.ejs")({ calendar: SHARE_LIMITS.sweepCalendar }),
+    },
   ];
 }

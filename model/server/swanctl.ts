@@ -93,11 +93,13 @@ export function renderSwanctlConf(input: SwanctlInput): string {
   const sharedNames = layout.shared.map((p) => p.name);
   const v6 = layout.shared.filter((p) => p.name === "pool-v6").map((p) => p.name);
   const connections = [...staticConnections(input.users, layout.staticByUser, v6), { name: "rw", pools: sharedNames }];
-  const users = input.radius ? [] : input.users.map((u) => {
-    const password = input.passwords[u.name];
-    if (password === undefined) throw new Error(`no password for user ${u.name}`);
-    return { name: u.name, password };
-  });
+  const users = input.radius
+    ? []
+    : input.users.map((u) => {
+        const password = input.passwords[u.name];
+        if (password === undefined) throw new Error(`no password for user ${u.name}`);
+        return { name: u.name, password };
+      });
   return template("swanctl.conf.ejs")({
     connections,
     pools: [...layout.shared, ...layout.staticByUser.values()],

@@ -110,14 +110,23 @@ export function linkOffers(user: string, hostname: string, region: string, set: 
 }
 
 /** The page for one variant: that platform's offers first, the others below. Every value HTML-escaped. */
-export function renderLinkPage(variant: (typeof PAGE_VARIANTS)[number], page: { user: string; hostname: string; region: string; expires: Date }, offers: Offer[]): string {
+export function renderLinkPage(
+  variant: (typeof PAGE_VARIANTS)[number],
+  page: { user: string; hostname: string; region: string; expires: Date },
+  offers: Offer[],
+): string {
   const rank = (p: Platform) => (p === variant ? -1 : ORDER.indexOf(p));
   const sorted = [...offers].sort((a, b) => rank(a.platform) - rank(b.platform));
   return template("share/page.html.ejs")({
     user: escapeXML(page.user),
     hostname: escapeXML(page.hostname),
     region: escapeXML(page.region),
-    expires: escapeXML(`${page.expires.toISOString().replace(/:\d\d\.\d{3}Z$/, "").replace("T", " ")} UTC`),
+    expires: escapeXML(
+      `${page.expires
+        .toISOString()
+        .replace(/:\d\d\.\d{3}Z$/, "")
+        .replace("T", " ")} UTC`,
+    ),
     sections: sorted.map((o) => ({
       title: escapeXML(o.title),
       href: escapeXML(encodeURIComponent(o.file)),

@@ -176,7 +176,13 @@ export function parseStatusOutput(output: string): ServerFacts {
         const p = parseHex(value.slice(sp + 1), `vici ${label}`);
         if (label === "version" && p.type === PACKET.CMD_RESPONSE) {
           const v = p.message;
-          facts.version = { daemon: str(v.daemon) ?? "", version: str(v.version) ?? "", sysname: str(v.sysname), release: str(v.release), machine: str(v.machine) };
+          facts.version = {
+            daemon: str(v.daemon) ?? "",
+            version: str(v.version) ?? "",
+            sysname: str(v.sysname),
+            release: str(v.release),
+            machine: str(v.machine),
+          };
         } else if (label === "stats" && p.type === PACKET.CMD_RESPONSE) {
           const ike = section(p.message.ikesas);
           facts.stats = { runningSince: str(section(p.message.uptime).since), ikeSas: num(ike.total), halfOpen: num(ike["half-open"]) };

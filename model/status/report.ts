@@ -240,7 +240,11 @@ function usersOf(sas: IkeSaFacts[], nowMs: number): UserStatus[] {
     .map(([user, sessions]) => {
       sessions.sort((a, b) => (b.connectedSeconds ?? 0) - (a.connectedSeconds ?? 0));
       const t = (k: "bytesIn" | "bytesOut" | "packetsIn" | "packetsOut") => sessions.reduce((n, s) => n + s[k], 0);
-      return { user, sessions, totals: { sessions: sessions.length, bytesIn: t("bytesIn"), bytesOut: t("bytesOut"), packetsIn: t("packetsIn"), packetsOut: t("packetsOut") } };
+      return {
+        user,
+        sessions,
+        totals: { sessions: sessions.length, bytesIn: t("bytesIn"), bytesOut: t("bytesOut"), packetsIn: t("packetsIn"), packetsOut: t("packetsOut") },
+      };
     });
 }
 
@@ -261,7 +265,8 @@ function logMessage(line: string): string {
 function kernelReboot(f: ServerFacts): string | undefined {
   const newest = f.kernelsInstalled[f.kernelsInstalled.length - 1];
   // Only when the running kernel is one of the installed ones: a provider-supplied kernel says nothing.
-  if (newest && f.kernelRunning && f.kernelsInstalled.includes(f.kernelRunning) && newest !== f.kernelRunning) return `kernel ${newest} (running ${f.kernelRunning})`;
+  if (newest && f.kernelRunning && f.kernelsInstalled.includes(f.kernelRunning) && newest !== f.kernelRunning)
+    return `kernel ${newest} (running ${f.kernelRunning})`;
   return undefined;
 }
 
@@ -281,7 +286,10 @@ export function regionStatus(r: StackRegion, f: ServerFacts, opts: ReportOptions
   if (!charonRunning) warnings.push(`charon does not answer (${f.viciError}); strongswan service: ${f.service}`);
 
   // Certificate: what charon presents (the loaded X.509 with a private key), else the file.
-  const loaded = f.loadedCerts.filter((c) => c.hasPrivateKey).map((c) => parseCert(c.der)).find((c): c is X509Certificate => !!c);
+  const loaded = f.loadedCerts
+    .filter((c) => c.hasPrivateKey)
+    .map((c) => parseCert(c.der))
+    .find((c): c is X509Certificate => !!c);
   const file = f.certFilePem ? parseCert(f.certFilePem) : undefined;
   const served = loaded ?? file;
   let certificate: RegionStatus["certificate"] = null;
@@ -303,22 +311,31 @@ export function regionStatus(r: StackRegion, f: ServerFacts, opts: ReportOptions
     if (!info) warnings.push(`no server certificate found (neither loaded in charon nor ${PATHS.serverCert})`);
     else {
       if (info.daysLeft < 0) warnings.push(`the served certificate EXPIRED on ${info.notAfter}`);
-      else if (certificate.inRenewalWindow) warnings.push(`the served certificate expires in ${info.daysLeft} days (${info.notAfter}): inside the renewal window, run \`pulumi up\``);
-      if (matchesStack === false) warnings.push(`the server serves a certificate valid until ${info.notAfter}, the stack holds one valid until ${certificate.stackNotAfter}: run \`pulumi up\``);
-      if (r.hostname && !info.dnsNames.includes(r.hostname)) warnings.push(`the served certificate does not name ${r.hostname} (it names ${info.dnsNames.join(", ") || "no DNS name"})`);
+      else if (certificate.inRenewalWindow)
+        warnings.push(`the served certificate expires in ${info.daysLeft} days (${info.notAfter}): inside the renewal window, run \`pulumi up\``);
+      if (matchesStack === false)
+        warnings.push(
+          `the server serves a certificate valid until ${info.notAfter}, the stack holds one valid until ${certificate.stackNotAfter}: run \`pulumi up\``,
+        );
+      if (r.hostname && !info.dnsNames.includes(r.hostname))
+        warnings.push(`the served certificate does not name ${r.hostname} (it names ${info.dnsNames.join(", ") || "no DNS name"})`);
       if (fileMatchesLoaded === false) warnings.push("the certificate file differs from the one charon loaded: a reload is pending or failed");
     }
   }
 
   // Updates.
   const aptKnown = f.apt.state === "ok";
-  const security = f.apt.upgradable.filter((p) => p.security).map((p) => p.name).sort();
+  const security = f.apt.upgradable
+    .filter((p) => p.security)
+    .map((p) => p.name)
+    .sort();
   const kernel = kernelReboot(f);
   const rebootReasons = [...f.rebootPackages, ...(kernel ? [kernel] : [])];
   const rebootRequired = f.rebootRequiredFile === true || kernel !== undefined ? true : f.rebootRequiredFile === false ? false : null;
   const uu = f.unattendedUpgrades;
   const lastRun = uu.startLine ? logTimestamp(uu.startLine, f.tz) : null;
-  if (aptKnown && security.length) warnings.push(`${security.length} security update(s) pending: ${security.slice(0, 8).join(", ")}${security.length > 8 ? ", ..." : ""}`);
+  if (aptKnown && security.length)
+    warnings.push(`${security.length} security update(s) pending: ${security.slice(0, 8).join(", ")}${security.length > 8 ? ", ..." : ""}`);
   if (rebootRequired) warnings.push(`reboot required${rebootReasons.length ? ` (${rebootReasons.join(", ")})` : ""}`);
 
   return {

@@ -102,7 +102,7 @@ export function renderStatusScript(opts: StatusScriptOptions = {}): string {
   return [
     "set -u",
     "export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "say() { printf '@@%s %s\\n' \"$1\" \"$2\"; }",
+    'say() { printf \'@@%s %s\\n\' "$1" "$2"; }',
     `say format ${STATUS_FORMAT}`,
     'say now "$(date -u +%s)"',
     'say tz "$(date +%z)"',
@@ -117,7 +117,7 @@ export function renderStatusScript(opts: StatusScriptOptions = {}): string {
     "if command -v apt-get >/dev/null 2>&1; then",
     "  if sim=$(timeout 60 apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>/dev/null); then",
     "    say apt ok",
-    "    printf '%s\\n' \"$sim\" | awk '/^Inst /{ print \"@@inst \" $2 \" \" (($0 ~ /-[Ss]ecurity/) ? \"security\" : \"other\") }'",
+    '    printf \'%s\\n\' "$sim" | awk \'/^Inst /{ print "@@inst " $2 " " (($0 ~ /-[Ss]ecurity/) ? "security" : "other") }\'',
     "  else say apt failed; fi",
     "  say apt-lists \"$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -printf '%T@\\n' 2>/dev/null | sort -n | tail -n1 | cut -d. -f1)\"",
     "else say apt absent; fi",

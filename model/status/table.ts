@@ -32,7 +32,12 @@ export function formatDuration(seconds: number | null): string {
 /** Columns padded to their widest cell (the last column is not padded). */
 export function columns(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 const unknown = (v: unknown) => (v === null || v === undefined ? "unknown" : String(v));
@@ -54,7 +59,17 @@ function userRows(users: UserStatus[]): string[][] {
         traffic(s.bytesOut, s.packetsOut),
       ]);
     }
-    if (u.sessions.length > 1) rows.push([`${u.user} (total)`, `${u.totals.sessions} sessions`, "", "", "", "", traffic(u.totals.bytesIn, u.totals.packetsIn), traffic(u.totals.bytesOut, u.totals.packetsOut)]);
+    if (u.sessions.length > 1)
+      rows.push([
+        `${u.user} (total)`,
+        `${u.totals.sessions} sessions`,
+        "",
+        "",
+        "",
+        "",
+        traffic(u.totals.bytesIn, u.totals.packetsIn),
+        traffic(u.totals.bytesOut, u.totals.packetsOut),
+      ]);
   }
   return rows;
 }
@@ -68,11 +83,22 @@ export function renderRegion(r: RegionStatus): string {
   }
   if (r.system?.os || r.system?.kernel) out.push(`  ${r.system.os ?? "unknown OS"}, kernel ${r.system.kernel ?? "?"}`);
   const sw = r.strongswan;
-  if (sw) out.push(`  strongSwan ${sw.version ?? "?"}: charon ${sw.charonRunning ? "running" : "NOT ANSWERING"} (service ${unknown(sw.service)})${sw.ikeSas !== null ? `, ${sw.ikeSas} IKE_SA(s)` : ""}${sw.halfOpenIkeSas ? `, ${sw.halfOpenIkeSas} half-open` : ""}`);
-  if (r.pools) out.push(`  pools: ${r.pools.map((p) => `${p.name} ${p.online}/${p.size} in use${p.offline ? ` (${p.offline} offline)` : ""}`).join(", ") || "none loaded"}`);
+  if (sw)
+    out.push(
+      `  strongSwan ${sw.version ?? "?"}: charon ${sw.charonRunning ? "running" : "NOT ANSWERING"} (service ${unknown(sw.service)})${sw.ikeSas !== null ? `, ${sw.ikeSas} IKE_SA(s)` : ""}${sw.halfOpenIkeSas ? `, ${sw.halfOpenIkeSas} half-open` : ""}`,
+    );
+  if (r.pools)
+    out.push(
+      `  pools: ${r.pools.map((p) => `${p.name} ${p.online}/${p.size} in use${p.offline ? ` (${p.offline} offline)` : ""}`).join(", ") || "none loaded"}`,
+    );
   const c = r.certificate;
   if (c?.served) {
-    const stack = c.matchesStack === null ? `stack: ${c.stackNotAfter ? day(c.stackNotAfter) : "unknown"}` : c.matchesStack ? "same as the stack" : `stack holds one until ${day(c.stackNotAfter)}`;
+    const stack =
+      c.matchesStack === null
+        ? `stack: ${c.stackNotAfter ? day(c.stackNotAfter) : "unknown"}`
+        : c.matchesStack
+          ? "same as the stack"
+          : `stack holds one until ${day(c.stackNotAfter)}`;
     out.push(`  certificate: ${c.served.subject}, issuer ${c.served.issuer}; until ${day(c.served.notAfter)} (${c.served.daysLeft} days left); ${stack}`);
   } else if (c) out.push(`  certificate: none found on the server; stack: ${day(c.stackNotAfter)}`);
   const up = r.updates;
@@ -80,7 +106,10 @@ export function renderRegion(r: RegionStatus): string {
     const pending = up.pending === null ? "updates: unknown" : `updates: ${up.pending} pending (${up.security} security)`;
     const reboot = `reboot required: ${up.rebootRequired === null ? "unknown" : up.rebootRequired ? "YES" : "no"}`;
     const uu = up.unattendedUpgrades;
-    const auto = uu.installed === false ? "unattended-upgrades: not installed" : `unattended-upgrades last run: ${uu.lastRun ? `${day(uu.lastRun)}${uu.lastRunResult ? ` (${uu.lastRunResult})` : ""}` : "unknown"}`;
+    const auto =
+      uu.installed === false
+        ? "unattended-upgrades: not installed"
+        : `unattended-upgrades last run: ${uu.lastRun ? `${day(uu.lastRun)}${uu.lastRunResult ? ` (${uu.lastRunResult})` : ""}` : "unknown"}`;
     out.push(`  ${pending}; ${reboot}; ${auto}`);
   }
   if (r.users === null) out.push("  users: unknown (charon did not answer)");
@@ -106,7 +135,8 @@ function usageLines(u: RegionUsage | null): string[] {
   const t = (x: UsageTotals) => [formatBytes(x.bytesIn), formatBytes(x.bytesOut), formatDuration(x.seconds)];
   const rows = [["USER", "DEVICES", "TODAY IN", "TODAY OUT", "TODAY TIME", "MONTH IN", "MONTH OUT", "MONTH TIME", "MONTHLY QUOTA"]];
   for (const x of u.users) {
-    const quota = x.monthlyQuotaBytes === null ? "-" : `${formatGB(x.month.bytesIn + x.month.bytesOut)} of ${formatGB(x.monthlyQuotaBytes)} (${x.quotaUsedPercent}%)`;
+    const quota =
+      x.monthlyQuotaBytes === null ? "-" : `${formatGB(x.month.bytesIn + x.month.bytesOut)} of ${formatGB(x.monthlyQuotaBytes)} (${x.quotaUsedPercent}%)`;
     rows.push([x.user, String(x.sessions), ...t(x.today), ...t(x.month), quota]);
   }
   return [`  usage (UTC, today ${u.today}, month ${u.month}; IN: from the devices, TIME: summed over devices):`, ...columns(rows).map((l) => `    ${l}`)];
@@ -125,7 +155,14 @@ export function renderUsersTable(users: UserConfigStatus[], now: Date, opts: Use
     const left = u.expires === null ? 0 : Date.parse(u.expires) - now.getTime();
     const expires = u.expires === null ? "-" : `${utcMinute(u.expires)} (${u.expired ? "passed" : timeUntil(left)})`;
     const state = u.disabled ? "disabled" : u.expired ? "EXPIRED" : "active";
-    rows.push([u.user, expires, u.maxDevices === null ? "unlimited" : String(u.maxDevices), u.monthlyQuotaGB === null ? "-" : `${u.monthlyQuotaGB} GB`, state, ...(opts.password ? [opts.password(u.user)] : [])]);
+    rows.push([
+      u.user,
+      expires,
+      u.maxDevices === null ? "unlimited" : String(u.maxDevices),
+      u.monthlyQuotaGB === null ? "-" : `${u.monthlyQuotaGB} GB`,
+      state,
+      ...(opts.password ? [opts.password(u.user)] : []),
+    ]);
   }
   return `${columns(rows).join("\n")}\n`;
 }
@@ -133,7 +170,16 @@ export function renderUsersTable(users: UserConfigStatus[], now: Date, opts: Use
 export function renderStatusTable(doc: StatusDocument, now: Date = new Date()): string {
   const regions = `${doc.regions.map(renderRegion).join("\n\n")}\n`;
   if (doc.users === undefined && doc.warnings === undefined) return regions;
-  const users = doc.users === undefined ? [] : ["users (stack config, times in UTC):", ...renderUsersTable(doc.users, now).trimEnd().split("\n").map((l) => `  ${l}`)];
+  const users =
+    doc.users === undefined
+      ? []
+      : [
+          "users (stack config, times in UTC):",
+          ...renderUsersTable(doc.users, now)
+            .trimEnd()
+            .split("\n")
+            .map((l) => `  ${l}`),
+        ];
   const warnings = (doc.warnings ?? []).map((w) => `  ! ${w}`);
   return `${regions}\n${[...users, ...warnings].join("\n")}\n`;
 }

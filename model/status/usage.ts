@@ -65,10 +65,19 @@ export function parseUsageJson(text: string): UsageFacts & { state: "ok" } {
     throw new UsageParseError("vpn-aaa usage did not print JSON");
   }
   const d = doc as { days?: unknown; sessions?: unknown } | null;
-  if (!d || !Array.isArray(d.days) || typeof d.sessions !== "object" || d.sessions === null || Array.isArray(d.sessions)) throw new UsageParseError("vpn-aaa usage: expected {days: [...], sessions: {...}}");
+  if (!d || !Array.isArray(d.days) || typeof d.sessions !== "object" || d.sessions === null || Array.isArray(d.sessions))
+    throw new UsageParseError("vpn-aaa usage: expected {days: [...], sessions: {...}}");
   const days = d.days.map((row: unknown, i: number): DailyUsage => {
     const r = row as Record<string, unknown> | null;
-    if (!r || typeof r.user !== "string" || typeof r.day !== "string" || !/^\d{4}-\d\d-\d\d$/.test(r.day) || !isCount(r.bytesIn) || !isCount(r.bytesOut) || !isCount(r.seconds)) {
+    if (
+      !r ||
+      typeof r.user !== "string" ||
+      typeof r.day !== "string" ||
+      !/^\d{4}-\d\d-\d\d$/.test(r.day) ||
+      !isCount(r.bytesIn) ||
+      !isCount(r.bytesOut) ||
+      !isCount(r.seconds)
+    ) {
       throw new UsageParseError(`vpn-aaa usage: days[${i}] is not {user, day, bytesIn, bytesOut, seconds}`);
     }
     return { user: r.user, day: r.day, bytesIn: r.bytesIn, bytesOut: r.bytesOut, seconds: r.seconds };

@@ -13,7 +13,16 @@
 // operator's machine, on hex the server printed, so nothing needs to be installed.
 
 /** Packet types (README "Packet layer"). */
-export const PACKET = { CMD_REQUEST: 0, CMD_RESPONSE: 1, CMD_UNKNOWN: 2, EVENT_REGISTER: 3, EVENT_UNREGISTER: 4, EVENT_CONFIRM: 5, EVENT_UNKNOWN: 6, EVENT: 7 } as const;
+export const PACKET = {
+  CMD_REQUEST: 0,
+  CMD_RESPONSE: 1,
+  CMD_UNKNOWN: 2,
+  EVENT_REGISTER: 3,
+  EVENT_UNREGISTER: 4,
+  EVENT_CONFIRM: 5,
+  EVENT_UNKNOWN: 6,
+  EVENT: 7,
+} as const;
 const NAMED = new Set<number>([PACKET.CMD_REQUEST, PACKET.EVENT_REGISTER, PACKET.EVENT_UNREGISTER, PACKET.EVENT]);
 
 /** Message element types (README "Message format"). */

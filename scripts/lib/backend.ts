@@ -16,7 +16,9 @@ export function projectBackend(projectDir: string, env: NodeJS.ProcessEnv = proc
   const given = env.PULUMI_BACKEND_URL ?? "";
   if (given !== "") {
     if (recorded !== "" && given !== recorded) {
-      throw new UsageError(`PULUMI_BACKEND_URL is ${given} but the stacks of this project are in ${recorded} (recorded in ${BACKEND_RECORD} by ./scripts/up.sh): 'unset PULUMI_BACKEND_URL' to use that, or move the stacks first and delete ${BACKEND_RECORD}`);
+      throw new UsageError(
+        `PULUMI_BACKEND_URL is ${given} but the stacks of this project are in ${recorded} (recorded in ${BACKEND_RECORD} by ./scripts/up.sh): 'unset PULUMI_BACKEND_URL' to use that, or move the stacks first and delete ${BACKEND_RECORD}`,
+      );
     }
     return given;
   }

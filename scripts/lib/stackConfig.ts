@@ -24,7 +24,10 @@ export function pulumiRun(env: NodeJS.ProcessEnv = process.env, cwd?: string): P
 
 /** pulumi's stderr as one line: the error line, without its "error: " prefix. */
 export function pulumiError(stderr: string): string {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return (lines.find((l) => /error/i.test(l)) ?? lines[0] ?? "").replace(/^error:\s*/i, "");
 }
 
@@ -33,11 +36,19 @@ export function pulumiError(stderr: string): string {
  * echoed). `input` goes to its stdin. A stack that does not exist is a UsageError.
  */
 export function pulumiCapture(run: PulumiRun, args: string[], stack: string, what: string, input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(run.pulumi, args, { cwd: run.cwd, env: run.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, input: input ?? "", stdio: ["pipe", "pipe", "pipe"] });
+  const r = spawnSync(run.pulumi, args, {
+    cwd: run.cwd,
+    env: run.env,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    input: input ?? "",
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   if (r.error) throw new Error(`cannot run ${run.pulumi}: ${r.error.message}`);
   const msg = pulumiError(r.stderr ?? "");
   if (r.status !== 0 && /no stack named|stack .* not found/i.test(msg)) throw new UsageError(`stack ${stack} does not exist (pulumi: ${msg})`);
-  if (r.status !== 0 && /passphrase/i.test(msg)) throw new UsageError(`${what} failed for stack ${stack}: ${msg} (set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE as for pulumi up)`);
+  if (r.status !== 0 && /passphrase/i.test(msg))
+    throw new UsageError(`${what} failed for stack ${stack}: ${msg} (set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE as for pulumi up)`);
   return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 

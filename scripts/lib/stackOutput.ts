@@ -16,13 +16,21 @@ export const NO_PULUMI_CLI =
 export function pulumiStackOutput(stack: string, args: string[]): string {
   const pulumi = findPulumi();
   if (!pulumi) throw new Error(NO_PULUMI_CLI);
-  const r = spawnSync(pulumi, ["stack", "output", ...args, "--json", "--stack", stack], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(pulumi, ["stack", "output", ...args, "--json", "--stack", stack], {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (r.error) throw new Error(`cannot run ${pulumi}: ${r.error.message}`);
   if (r.status !== 0) {
-    const lines = (r.stderr ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = (r.stderr ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     const msg = (lines.find((l) => /error/i.test(l)) ?? lines[0] ?? "").replace(/^error:\s*/i, "");
     if (/no stack named|stack .* not found/i.test(msg)) throw new UsageError(`stack ${stack} does not exist (pulumi: ${msg})`);
-    if (/does not have output property/i.test(msg)) throw new Error(`stack ${stack} has no \`${args[0]}\` output: run \`pulumi up\` with this version of the program first`);
+    if (/does not have output property/i.test(msg))
+      throw new Error(`stack ${stack} has no \`${args[0]}\` output: run \`pulumi up\` with this version of the program first`);
     throw new Error(`pulumi stack output failed for stack ${stack}: ${msg || `exit ${r.status}`}`);
   }
   return r.stdout;

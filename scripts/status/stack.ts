@@ -40,7 +40,8 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object
 
 /** Validates the outputs' shape; errors name the field. `where` names the source (stack or file). */
 export function stackView(outputs: Record<string, unknown>, where: string): StackView {
-  if (!isObj(outputs.servers)) throw new Error(`${where} has no \`servers\` output (SSH access per region): run \`pulumi up\` with this version of the program first`);
+  if (!isObj(outputs.servers))
+    throw new Error(`${where} has no \`servers\` output (SSH access per region): run \`pulumi up\` with this version of the program first`);
   const servers: Record<string, ServerAccess> = {};
   const unpinned: NonNullable<StackView["unpinned"]> = {};
   for (const [region, v] of Object.entries(outputs.servers)) {
@@ -48,7 +49,11 @@ export function stackView(outputs: Record<string, unknown>, where: string): Stac
     if (!isObj(v)) throw new Error(`${where}: servers.${region} is not an object`);
     if (v.hostKey === undefined || v.hostKey === null || v.hostKey === "") {
       // A region whose host key is not known yet (e.g. recorded on the first connection): never connect unpinned.
-      unpinned[region] = { host: typeof v.host === "string" ? v.host : "?", ...(typeof v.hostname === "string" ? { hostname: v.hostname } : {}), reason: `the stack holds no host key for ${region} (${field("hostKey")} is empty): refusing to connect unpinned; run \`pulumi up\`` };
+      unpinned[region] = {
+        host: typeof v.host === "string" ? v.host : "?",
+        ...(typeof v.hostname === "string" ? { hostname: v.hostname } : {}),
+        reason: `the stack holds no host key for ${region} (${field("hostKey")} is empty): refusing to connect unpinned; run \`pulumi up\``,
+      };
       continue;
     }
     const s = (k: string, ok: (x: string) => boolean, what: string): string => {

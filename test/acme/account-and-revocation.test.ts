@@ -82,7 +82,10 @@ describe("ACME account contact and revocation against pebble", { timeout: 120_00
     assert.equal(await w.pebble.certStatus(serialOf(second.outs.certPem)), "Revoked");
     assert.equal(await w.pebble.certStatus(serialOf(first.outs.certPem)), "Valid");
     await revocation.delete(rev.id, updated); // already revoked: still succeeds
-    assert.ok(logs.some((l) => /already revoked/.test(l)), logs.join("\n"));
+    assert.ok(
+      logs.some((l) => /already revoked/.test(l)),
+      logs.join("\n"),
+    );
   });
 
   it("with vpn:revokeOnDestroy false, destroy revokes nothing", async () => {

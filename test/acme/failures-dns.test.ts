@@ -56,13 +56,19 @@ describe("DNS-01 failures", { timeout: 120_000 }, () => {
       propagation: { ...w.propagation, timeoutSeconds: 1.5, intervalSeconds: 0.25 },
     });
     await assert.rejects(provider.create(inputs), (e: Error) => {
-      assert.match(e.message, new RegExp(`TXT record ${fqdn.replace(/\./g, "\\.")} is still not served by ns2\\.${LAG_ZONE.replace(/\./g, "\\.")} \\(no TXT record yet\\)`));
+      assert.match(
+        e.message,
+        new RegExp(`TXT record ${fqdn.replace(/\./g, "\\.")} is still not served by ns2\\.${LAG_ZONE.replace(/\./g, "\\.")} \\(no TXT record yet\\)`),
+      );
       assert.doesNotMatch(e.message, /ns1\./, "ns1 has the record and must not be blamed");
       assert.match(e.message, /was removed/);
       return true;
     });
     assert.ok(Date.now() - start < 8000, `${Date.now() - start} ms`);
-    assert.ok(logs.some((l) => l.includes(`all 2 name servers of ${LAG_ZONE}`)), logs.join("\n"));
+    assert.ok(
+      logs.some((l) => l.includes(`all 2 name servers of ${LAG_ZONE}`)),
+      logs.join("\n"),
+    );
     assert.deepEqual(await txtValues("127.0.0.1", w.bind.port, fqdn), []);
   });
 });

@@ -45,7 +45,16 @@ describe("ACME issuance against pebble (rfc2136 solver, BIND)", { timeout: 120_0
     writeFileSync(join(w.dir, "root.pem"), await w.pebble.rootPem());
     writeFileSync(join(w.dir, "chain.pem"), outs.chainPem);
     writeFileSync(join(w.dir, "leaf.pem"), outs.certPem);
-    const out = await run("openssl", ["verify", "-CAfile", join(w.dir, "root.pem"), "-untrusted", join(w.dir, "chain.pem"), "-purpose", "sslserver", join(w.dir, "leaf.pem")]);
+    const out = await run("openssl", [
+      "verify",
+      "-CAfile",
+      join(w.dir, "root.pem"),
+      "-untrusted",
+      join(w.dir, "chain.pem"),
+      "-purpose",
+      "sslserver",
+      join(w.dir, "leaf.pem"),
+    ]);
     assert.match(out, /leaf\.pem: OK/);
   });
 
@@ -59,7 +68,10 @@ describe("ACME issuance against pebble (rfc2136 solver, BIND)", { timeout: 120_0
 
   it("removed the challenge record and logged the propagation wait", async () => {
     assert.deepEqual(await w.challengeTxt(), []);
-    assert.ok(logs.some((l) => /all name servers serve the challenge/.test(l)), logs.join("\n"));
+    assert.ok(
+      logs.some((l) => /all name servers serve the challenge/.test(l)),
+      logs.join("\n"),
+    );
     assert.ok(logs.some((l) => /rfc2136: removed TXT/.test(l)));
   });
 

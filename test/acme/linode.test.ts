@@ -26,7 +26,10 @@ describe("linode solver against a Linode API double", { timeout: 120_000 }, () =
     bindAdmin = rfc2136Client({ provider: "rfc2136", zone: ZONE, server: "127.0.0.1", port: w.bind.port, keyName: w.adminKey.name }, w.adminKey.secret, 5000);
     api = await startLinodeDouble({
       token: TOKEN,
-      domains: [{ id: 7, domain: "other.example" }, { id: DOMAIN_ID, domain: ZONE }],
+      domains: [
+        { id: 7, domain: "other.example" },
+        { id: DOMAIN_ID, domain: ZONE },
+      ],
       onCreate: (domain, r) => bindAdmin.update([{ op: "add", name: `${r.name}.${domain}`, value: r.target }]),
       onDelete: (domain, r) => bindAdmin.update([{ op: "delete", name: `${r.name}.${domain}`, value: r.target }]),
     });
@@ -47,17 +50,22 @@ describe("linode solver against a Linode API double", { timeout: 120_000 }, () =
     const solver = linodeSolver({ provider: "linode", zone: ZONE, apiUrl: api.url }, TOKEN, quiet, 5000);
     const other = await solver.present(CHALLENGE, "someone-elses");
     const ours = await solver.present(CHALLENGE, "ours");
-    assert.deepEqual(api.records(DOMAIN_ID).map((r) => r.target), ["someone-elses", "ours"]);
+    assert.deepEqual(
+      api.records(DOMAIN_ID).map((r) => r.target),
+      ["someone-elses", "ours"],
+    );
     await solver.cleanup(ours);
-    assert.deepEqual(api.records(DOMAIN_ID).map((r) => r.target), ["someone-elses"]);
+    assert.deepEqual(
+      api.records(DOMAIN_ID).map((r) => r.target),
+      ["someone-elses"],
+    );
     await solver.cleanup(other);
     const oursId = (ours.handle as { recordId: number }).recordId;
     const r = api.requests.slice(2, 5); // the second present and its cleanup
-    assert.deepEqual(r.map((x) => `${x.method} ${x.path} ${x.status}`), [
-      "GET /v4/domains 200",
-      `POST /v4/domains/${DOMAIN_ID}/records 200`,
-      `DELETE /v4/domains/${DOMAIN_ID}/records/${oursId} 200`,
-    ]);
+    assert.deepEqual(
+      r.map((x) => `${x.method} ${x.path} ${x.status}`),
+      ["GET /v4/domains 200", `POST /v4/domains/${DOMAIN_ID}/records 200`, `DELETE /v4/domains/${DOMAIN_ID}/records/${oursId} 200`],
+    );
     assert.equal(r[0].filter, JSON.stringify({ domain: ZONE }));
     assert.deepEqual(r[1].body, { type: "TXT", name: "_acme-challenge.vpn", target: "ours", ttl_sec: 300 });
     assert.ok(api.requests.every((x) => x.authorization === `Bearer ${TOKEN}`));
@@ -82,17 +90,28 @@ describe("linode solver against a Linode API double", { timeout: 120_000 }, () =
   it("wrong token: names the provider and the cause, creates nothing, fast", async () => {
     api.requests.length = 0;
     const start = Date.now();
-    await assert.rejects(createAcmeCertificateProvider({ log: quiet }).create(inputs({ dnsCredential: "wrong-token" })),
-      /DNS provider linode \(http:\/\/127\.0\.0\.1:\d+\/v4\): GET \/domains: HTTP 401 Invalid Token \(the API token was rejected: check linode:token\)/);
+    await assert.rejects(
+      createAcmeCertificateProvider({ log: quiet }).create(inputs({ dnsCredential: "wrong-token" })),
+      /DNS provider linode \(http:\/\/127\.0\.0\.1:\d+\/v4\): GET \/domains: HTTP 401 Invalid Token \(the API token was rejected: check linode:token\)/,
+    );
     assert.ok(Date.now() - start < 5000);
-    assert.deepEqual(api.requests.map((r) => `${r.method} ${r.status}`), ["GET 401"]);
+    assert.deepEqual(
+      api.requests.map((r) => `${r.method} ${r.status}`),
+      ["GET 401"],
+    );
     assert.deepEqual(api.records(DOMAIN_ID), []);
   });
 
   it("zone missing from the account, and API unreachable: clear errors", async () => {
     const p = createAcmeCertificateProvider({ log: quiet });
-    await assert.rejects(p.create(inputs({ dns: { provider: "linode", zone: "example.org", apiUrl: api.url }, hostname: HOSTNAME })), /has no domain example\.org/);
+    await assert.rejects(
+      p.create(inputs({ dns: { provider: "linode", zone: "example.org", apiUrl: api.url }, hostname: HOSTNAME })),
+      /has no domain example\.org/,
+    );
     const closed = `http://127.0.0.1:${await freePort()}/v4`;
-    await assert.rejects(p.create(inputs({ dns: { provider: "linode", zone: ZONE, apiUrl: closed } })), /DNS provider linode .*GET \/domains failed: ECONNREFUSED/);
+    await assert.rejects(
+      p.create(inputs({ dns: { provider: "linode", zone: ZONE, apiUrl: closed } })),
+      /DNS provider linode .*GET \/domains failed: ECONNREFUSED/,
+    );
   });
 });

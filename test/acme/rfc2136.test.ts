@@ -12,7 +12,13 @@ import { CHALLENGE, startWorld, World, ZONE } from "./lib/world";
 describe("rfc2136 solver against BIND", { timeout: 120_000 }, () => {
   let w: World;
   const settings = (key: TsigKeySpec, over: Partial<Rfc2136DnsSettings> = {}): Rfc2136DnsSettings => ({
-    provider: "rfc2136", zone: ZONE, server: "127.0.0.1", port: w.bind.port, keyName: key.name, algorithm: key.algorithm, ...over,
+    provider: "rfc2136",
+    zone: ZONE,
+    server: "127.0.0.1",
+    port: w.bind.port,
+    keyName: key.name,
+    algorithm: key.algorithm,
+    ...over,
   });
   const quiet = () => undefined;
 
@@ -47,14 +53,22 @@ describe("rfc2136 solver against BIND", { timeout: 120_000 }, () => {
 
   it("wrong TSIG secret: BADSIG, naming the provider and the config key", async () => {
     const c = rfc2136Client(settings(w.challengeKey), newTsigKey("x").secret, 5000);
-    await assert.rejects(c.update([{ op: "add", name: CHALLENGE, value: "v" }]),
-      /^Error: DNS provider rfc2136 \(127\.0\.0\.1:\d+, key acme-test\): the server rejected the TSIG key: BADSIG \(the TSIG secret is wrong: check vpn:rfc2136Secret\)$/);
+    await assert.rejects(
+      c.update([{ op: "add", name: CHALLENGE, value: "v" }]),
+      /^Error: DNS provider rfc2136 \(127\.0\.0\.1:\d+, key acme-test\): the server rejected the TSIG key: BADSIG \(the TSIG secret is wrong: check vpn:rfc2136Secret\)$/,
+    );
     assert.deepEqual(await w.challengeTxt(), []);
   });
 
   it("unknown key name or algorithm: BADKEY", async () => {
-    await assert.rejects(rfc2136Client(settings(w.challengeKey, { keyName: "no-such-key" }), w.challengeKey.secret, 5000).update([{ op: "add", name: CHALLENGE, value: "v" }]), /BADKEY .*vpn:rfc2136\.keyName/);
-    await assert.rejects(rfc2136Client(settings(w.challengeKey, { algorithm: "hmac-sha384" }), w.challengeKey.secret, 5000).update([{ op: "add", name: CHALLENGE, value: "v" }]), /BADKEY/);
+    await assert.rejects(
+      rfc2136Client(settings(w.challengeKey, { keyName: "no-such-key" }), w.challengeKey.secret, 5000).update([{ op: "add", name: CHALLENGE, value: "v" }]),
+      /BADKEY .*vpn:rfc2136\.keyName/,
+    );
+    await assert.rejects(
+      rfc2136Client(settings(w.challengeKey, { algorithm: "hmac-sha384" }), w.challengeKey.secret, 5000).update([{ op: "add", name: CHALLENGE, value: "v" }]),
+      /BADKEY/,
+    );
   });
 
   it("a name outside the key's update-policy: REFUSED with the grant to add", async () => {

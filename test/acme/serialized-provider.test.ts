@@ -45,7 +45,10 @@ describe("the serialized provider against pebble", { timeout: 120_000 }, () => {
       console.error = original;
     }
     assert.equal(new X509Certificate(outs.certPem).subjectAltName, "DNS:vpn.example.com");
-    assert.ok(stderr.some((l) => l.startsWith("DNS-01: waiting until all 1 name servers")), stderr.join("\n"));
+    assert.ok(
+      stderr.some((l) => l.startsWith("DNS-01: waiting until all 1 name servers")),
+      stderr.join("\n"),
+    );
     assert.ok(stderr.some((l) => l.startsWith("ACME: issued vpn.example.com")));
     assert.ok(!stderr.join("\n").includes(w.challengeKey.secret));
     assert.deepEqual(await w.challengeTxt(), []);
@@ -54,7 +57,16 @@ describe("the serialized provider against pebble", { timeout: 120_000 }, () => {
   it("the serialized revocation provider revokes the current certificate on delete", async () => {
     const revocation = createRevocationProvider();
     const rev = loadProvider<RevocationProvider>((await pulumi.runtime.serializeFunction(() => revocation, { allowSecrets: true })).text);
-    const inputs = { enabled: true, hostname: outs.hostname, directoryUrl: outs.directoryUrl, accountKeyPem: w.accountKey, accountUrl: outs.accountUrl, certPem: outs.certPem, notAfter: outs.notAfter, acmeServerCaPem: w.ca.caPem };
+    const inputs = {
+      enabled: true,
+      hostname: outs.hostname,
+      directoryUrl: outs.directoryUrl,
+      accountKeyPem: w.accountKey,
+      accountUrl: outs.accountUrl,
+      certPem: outs.certPem,
+      notAfter: outs.notAfter,
+      acmeServerCaPem: w.ca.caPem,
+    };
     const created = await rev.create(inputs);
     const serial = new X509Certificate(outs.certPem).serialNumber.toLowerCase().replace(/^0+/, "");
     assert.equal(await w.pebble.certStatus(serial), "Valid");

@@ -70,7 +70,8 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
         assert.ok(setup.ok, `the new client connects during the flood:\n${setup.output.slice(-3000)}`);
 
         assert.ok(await ping(steady.ns, NET.upstreamV4), "the established tunnel passes traffic during the flood");
-        const children = childSas(steady), rekeys = ikeRekeys(steady);
+        const children = childSas(steady),
+          rekeys = ikeRekeys(steady);
         const rekeyIke = await swanctl(steady, ["--rekey", "--ike", "vpn"], 15_000);
         assert.equal(rekeyIke.code, 0, rekeyIke.stdout + rekeyIke.stderr);
         await waitFor(() => ikeRekeys(steady) > rekeys, { timeoutMs: 10_000, what: `the IKE_SA rekeyed during the flood\n${steady.log().slice(-2000)}` });
@@ -96,7 +97,8 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
         // The 1 s bound is the requirement's, for the cookie-echoing flood (the one that costs charon DH
         // work). Under the spoofed flood only the connection is required: one run here (CI,
         // 2 shared cores) lost one exchange and the client retransmitted after strongSwan's 4 s.
-        if (kind === "cookie-echo") assert.ok(setup.ms <= SETUP_BOUND_MS, `a new client connected in ${setup.ms} ms during the ${kind} flood (bound ${SETUP_BOUND_MS} ms)`);
+        if (kind === "cookie-echo")
+          assert.ok(setup.ms <= SETUP_BOUND_MS, `a new client connected in ${setup.ms} ms during the ${kind} flood (bound ${SETUP_BOUND_MS} ms)`);
         assert.ok(maxRss < RSS_BOUND_KIB, `charon's RSS peaked at ${maxRss} KiB (bound ${RSS_BOUND_KIB})`);
         await vpn.drop(newcomer);
       } finally {

@@ -80,10 +80,7 @@ describe("forwarding, default config: clients reach the Internet, not each other
   });
 
   it("the upstream cannot open connections into the pools (IPv4 and IPv6); only answers come back", async () => {
-    const [v4, v6] = await Promise.all([
-      probeTcp(vpn.topology.upstream, a.vips.v4!, QUICK),
-      probeTcp(vpn.topology.upstream, a.vips.v6!, QUICK),
-    ]);
+    const [v4, v6] = await Promise.all([probeTcp(vpn.topology.upstream, a.vips.v4!, QUICK), probeTcp(vpn.topology.upstream, a.vips.v6!, QUICK)]);
     assert.deepEqual([v4.answer, v6.answer], ["TIMEOUT", "TIMEOUT"]);
   });
 
@@ -166,4 +163,3 @@ describe("forwarding with vpn:clientToClient and a tunnel address in vpn:sshAllo
     assert.equal((await probeTcp(a.ns, NET.serverUpV4, { ...QUICK, port: SSH })).answer, "TIMEOUT", "alice's dynamic address may not");
   });
 });
-

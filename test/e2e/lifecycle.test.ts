@@ -27,9 +27,12 @@ async function applySessionsPart(vpn: Vpn): Promise<string> {
   const part = /# ---- sessions: begin[^\n]*\n([\s\S]*?)# ---- sessions: end/.exec(script);
   assert.ok(part, "the apply step marks its sessions part");
   const text = rewriteAaaPaths(part[1], vpn.server.aaa)
-    .split(PATHS.usersFile).join(join(vpn.server.dir, "users"))
-    .split(`${PATHS.stateDir}/credential-digests`).join(join(vpn.server.dir, "credential-digests"))
-    .split(PATHS.swanctlConf).join(join(vpn.server.swanctlDir, "swanctl.conf"));
+    .split(PATHS.usersFile)
+    .join(join(vpn.server.dir, "users"))
+    .split(`${PATHS.stateDir}/credential-digests`)
+    .join(join(vpn.server.dir, "credential-digests"))
+    .split(PATHS.swanctlConf)
+    .join(join(vpn.server.swanctlDir, "swanctl.conf"));
   const r = await run(inNs(vpn.server.ns, ["sh", "-euc", text]), { env: swanctlEnv(vpn.server), timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;
@@ -90,7 +93,10 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
     await a.c.disconnect();
     await vpn.drop(a.c);
     // The Stop closes the accounting row: the slot is free again.
-    await waitFor(async () => (await query(vpn.server.aaa, "SELECT COUNT(*) AS n FROM radacct WHERE username = 'alice' AND acctstoptime IS NULL"))[0].n === 1, { timeoutMs: 10_000, what: "alice's first session closed in accounting" });
+    await waitFor(async () => (await query(vpn.server.aaa, "SELECT COUNT(*) AS n FROM radacct WHERE username = 'alice' AND acctstoptime IS NULL"))[0].n === 1, {
+      timeoutMs: 10_000,
+      what: "alice's first session closed in accounting",
+    });
     const again = await login("alice");
     assert.equal(again.ok, true, "a new device gets in once one left");
     await vpn.drop(again.c);
@@ -107,11 +113,20 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
     await d.c.disconnect();
     await vpn.drop(d.c);
     const expected = count * (size + 28);
-    const rows = await waitFor(async () => {
-      const q = await query<{ bytes_in: number; bytes_out: number; seconds: number }>(vpn.server.aaa, "SELECT bytes_in, bytes_out, seconds FROM vpn_usage_daily WHERE username = 'dave'");
-      return q.length && q[0].bytes_in > 0 ? q : undefined;
-    }, { timeoutMs: 10_000, what: "dave's usage after the Stop" });
-    for (const [dir, got] of [["in", rows[0].bytes_in], ["out", rows[0].bytes_out]] as const) {
+    const rows = await waitFor(
+      async () => {
+        const q = await query<{ bytes_in: number; bytes_out: number; seconds: number }>(
+          vpn.server.aaa,
+          "SELECT bytes_in, bytes_out, seconds FROM vpn_usage_daily WHERE username = 'dave'",
+        );
+        return q.length && q[0].bytes_in > 0 ? q : undefined;
+      },
+      { timeoutMs: 10_000, what: "dave's usage after the Stop" },
+    );
+    for (const [dir, got] of [
+      ["in", rows[0].bytes_in],
+      ["out", rows[0].bytes_out],
+    ] as const) {
       assert.ok(Math.abs(got - expected) / expected <= 0.05, `bytes ${dir}: ${got}, expected ${expected} within 5 %`);
     }
   });
@@ -166,7 +181,10 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
     const before = await vpn.server.vpnAaa(["enforce"]);
     assert.doesNotMatch(before.stdout, /erin/, "not before the date");
     const sas = await vpn.server.listSas();
-    assert.ok(sas.some((x) => x.remoteUser === "erin"), `${JSON.stringify(sas)}\n${vpn.server.log().slice(-2500)}`);
+    assert.ok(
+      sas.some((x) => x.remoteUser === "erin"),
+      `${JSON.stringify(sas)}\n${vpn.server.log().slice(-2500)}`,
+    );
     await waitFor(() => Date.now() > Date.parse(expires) + 1000 || undefined, { timeoutMs: 15_000, what: "erin's expiry passed" });
     const r = await vpn.server.vpnAaa(["enforce"]);
     assert.equal(r.code, 0, r.stderr);
@@ -204,7 +222,10 @@ describe("user lifecycle (FreeRADIUS on loopback)", { timeout: 300_000 }, () => 
   it("vpn-aaa usage prints the documented JSON", async () => {
     const r = await vpn.server.vpnAaa(["usage"]);
     assert.equal(r.code, 0, r.stderr);
-    const u = JSON.parse(r.stdout) as { days: Array<{ user: string; day: string; bytesIn: number; bytesOut: number; seconds: number }>; sessions: Record<string, number> };
+    const u = JSON.parse(r.stdout) as {
+      days: Array<{ user: string; day: string; bytesIn: number; bytesOut: number; seconds: number }>;
+      sessions: Record<string, number>;
+    };
     const dave = u.days.find((x) => x.user === "dave");
     assert.ok(dave && dave.bytesIn > 0 && dave.bytesOut > 0 && /^\d{4}-\d{2}-\d{2}$/.test(dave.day));
     assert.deepEqual(u.sessions, {});
@@ -249,7 +270,8 @@ describe("device slots and usage across failures", { timeout: 180_000 }, () => {
   after(async () => {
     await vpn?.teardown();
   });
-  const open = async () => (await query<{ n: number }>(vpn.server.aaa, "SELECT COUNT(*) AS n FROM radacct WHERE username = 'frank' AND acctstoptime IS NULL"))[0].n;
+  const open = async () =>
+    (await query<{ n: number }>(vpn.server.aaa, "SELECT COUNT(*) AS n FROM radacct WHERE username = 'frank' AND acctstoptime IS NULL"))[0].n;
 
   it("a device that vanished without a DELETE frees its slot once dead peer detection clears it", async () => {
     const gone = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
@@ -270,7 +292,8 @@ describe("device slots and usage across failures", { timeout: 180_000 }, () => {
     const c = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
     const r = await c.exec(["ping", "-n", "-q", "-c", "50", "-i", "0.01", "-s", "1000", NET.upstreamV4]);
     assert.equal(r.code, 0);
-    const sum = async () => (await query<{ b: number }>(vpn.server.aaa, "SELECT COALESCE(SUM(bytes_in + bytes_out), 0) AS b FROM vpn_usage_daily WHERE username = 'frank'"))[0].b;
+    const sum = async () =>
+      (await query<{ b: number }>(vpn.server.aaa, "SELECT COALESCE(SUM(bytes_in + bytes_out), 0) AS b FROM vpn_usage_daily WHERE username = 'frank'"))[0].b;
     const before = await sum();
     await vpn.server.restartCharon();
     await waitFor(async () => (await open()) === 0, { timeoutMs: 10_000, what: "the restart's Accounting-Stop closed frank's row" });
@@ -286,7 +309,10 @@ describe("device slots and usage across failures", { timeout: 180_000 }, () => {
   it("after a crash (no Accounting-Stop), the restart frees the slot at once", async () => {
     const c = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });
     await vpn.server.restartCharon(true);
-    const rows = await query<{ cause: string }>(vpn.server.aaa, "SELECT acctterminatecause AS cause FROM radacct WHERE username = 'frank' ORDER BY radacctid DESC LIMIT 1");
+    const rows = await query<{ cause: string }>(
+      vpn.server.aaa,
+      "SELECT acctterminatecause AS cause FROM radacct WHERE username = 'frank' ORDER BY radacctid DESC LIMIT 1",
+    );
     assert.equal(rows[0].cause, "NAS-Reboot", "closed by vpn-aaa close-open, not by a Stop");
     await vpn.drop(c);
     const again = await vpn.connect({ user: "frank", password: "frank-passw0rd", identity: "frank" });

@@ -106,7 +106,13 @@ describe("client profiles against the rendered server", () => {
   it("(a) a strongSwan client connects with the Linux swanctl profile as is, as its static user", async () => {
     const region = Object.keys(profiles.alice)[0];
     const child = swanctlConnectionName(region);
-    const spec: ClientSpec = { user: "alice", password: USERS[0].password, swanctlConf: profiles.alice[region].linuxSwanctl, childName: child, trustedRootPem: pki.rootPem };
+    const spec: ClientSpec = {
+      user: "alice",
+      password: USERS[0].password,
+      swanctlConf: profiles.alice[region].linuxSwanctl,
+      childName: child,
+      trustedRootPem: pki.rootPem,
+    };
     const host = await topology.addClientHost();
     const client = new HostnameClient(topology, host, join(topology.dir, "profile-client-swanctl"), spec, await detectEspBackend());
     clients.push(client);
@@ -161,7 +167,13 @@ describe("client profiles against the rendered server", () => {
   }
 
   it("control: a suite the server does not offer is refused (the checks above can fail)", async () => {
-    const r = await connectClient(topology, { user: "bob", password: USERS[1].password, ike: "aes256-sha1-modp1024", esp: "aes256-sha1", trustedRootPem: pki.rootPem }).then(
+    const r = await connectClient(topology, {
+      user: "bob",
+      password: USERS[1].password,
+      ike: "aes256-sha1-modp1024",
+      esp: "aes256-sha1",
+      trustedRootPem: pki.rootPem,
+    }).then(
       (cl) => {
         clients.push(cl);
         return true;

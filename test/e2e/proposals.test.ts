@@ -29,12 +29,38 @@ const STOCK_WINDOWS_ESP = "aes256-aes128-3des-sha1";
 const CLIENTS: Emulated[] = [
   { client: "stock Windows 10", ike: STOCK_WINDOWS_IKE, esp: STOCK_WINDOWS_ESP, modern: false, dh: "MODP_1024" },
   // Windows 11 adds AES-GCM, still only with modp1024.
-  { client: "stock Windows 11", ike: `${STOCK_WINDOWS_IKE}, aes128gcm16-aes256gcm16-prfsha256-prfsha384-modp1024`, esp: `aes256gcm16-aes128gcm16, ${STOCK_WINDOWS_ESP}`, modern: false, dh: "MODP_1024" },
-  { client: "Windows with our PowerShell profile", ike: clientIkeString(CLIENT_SUITES.windows), esp: clientEspString(CLIENT_SUITES.windows), modern: true, dh: "ECP_384" },
+  {
+    client: "stock Windows 11",
+    ike: `${STOCK_WINDOWS_IKE}, aes128gcm16-aes256gcm16-prfsha256-prfsha384-modp1024`,
+    esp: `aes256gcm16-aes128gcm16, ${STOCK_WINDOWS_ESP}`,
+    modern: false,
+    dh: "MODP_1024",
+  },
+  {
+    client: "Windows with our PowerShell profile",
+    ike: clientIkeString(CLIENT_SUITES.windows),
+    esp: clientEspString(CLIENT_SUITES.windows),
+    modern: true,
+    dh: "ECP_384",
+  },
   { client: "iOS/macOS defaults", ike: "aes256-sha256-modp2048", esp: "aes256-sha256", identity: USER.name, modern: true, dh: "MODP_2048" },
-  { client: "iOS/macOS with our profile", ike: clientIkeString(CLIENT_SUITES.apple), esp: clientEspString(CLIENT_SUITES.apple), identity: USER.name, modern: true, dh: "ECP_384" },
+  {
+    client: "iOS/macOS with our profile",
+    ike: clientIkeString(CLIENT_SUITES.apple),
+    esp: clientEspString(CLIENT_SUITES.apple),
+    identity: USER.name,
+    modern: true,
+    dh: "ECP_384",
+  },
   { client: "the Android strongSwan app (strongSwan defaults)", ike: "default", esp: "default", identity: USER.name, modern: true, dh: "CURVE_25519" },
-  { client: "our Linux profile", ike: clientIkeString(CLIENT_SUITES.strongswan), esp: clientEspString(CLIENT_SUITES.strongswan), identity: USER.name, modern: true, dh: "CURVE_25519" },
+  {
+    client: "our Linux profile",
+    ike: clientIkeString(CLIENT_SUITES.strongswan),
+    esp: clientEspString(CLIENT_SUITES.strongswan),
+    identity: USER.name,
+    modern: true,
+    dh: "CURVE_25519",
+  },
 ];
 
 describe("client proposal sets", { timeout: 180_000 }, () => {

@@ -124,7 +124,14 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
     const clients = await Promise.all(
       platforms.map((p) =>
         // The rekey proposal carries the platform's PFS group; strongSwan drops it for the first CHILD_SA.
-        vpn.connect({ user: USER.name, password: USER.password, identity: p.identity, ike: p.suite.ike, esp: p.suite.espPfs ?? p.suite.esp, rekey: CLIENT_REKEY }),
+        vpn.connect({
+          user: USER.name,
+          password: USER.password,
+          identity: p.identity,
+          ike: p.suite.ike,
+          esp: p.suite.espPfs ?? p.suite.esp,
+          rekey: CLIENT_REKEY,
+        }),
       ),
     );
     // A client that never rekeys anything (both rekey times 0, no client-side lifetimes).
@@ -197,7 +204,10 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
     const total = clients.map(rekeysDone).reduce((a, r) => ({ ike: a.ike + r.ike, child: a.child + r.child }), { ike: 0, child: 0 });
     const childRe = /parsed CREATE_CHILD_SA request \d+ \[ N\(REKEY_SA\)/g;
     const ikeRe = /parsed CREATE_CHILD_SA request \d+ \[ SA No KE \]/g;
-    await waitFor(() => count(vpn.server.log(), childRe) >= total.child && count(vpn.server.log(), ikeRe) >= total.ike, { timeoutMs: 5_000, what: "the server's log showing every rekey" }).catch(() => undefined);
+    await waitFor(() => count(vpn.server.log(), childRe) >= total.child && count(vpn.server.log(), ikeRe) >= total.ike, {
+      timeoutMs: 5_000,
+      what: "the server's log showing every rekey",
+    }).catch(() => undefined);
     const log = vpn.server.log();
     const childRekeyRequests = count(log, childRe);
     const ikeRekeyRequests = count(log, ikeRe);
@@ -213,7 +223,11 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
     // its DELETE completed; that is printed, not failed: it is a recreate, not a rekey.
     const initiated = [...new Set([...log.matchAll(/^.*<([^>]+)> generating CREATE_CHILD_SA request.*$/gm)].map((m) => m[1]))];
     const expired = [...new Set([...log.matchAll(/^.*<([^>]+)> closing expired CHILD_SA.*$/gm)].map((m) => m[1]))];
-    assert.deepEqual(initiated.filter((n) => !expired.includes(n)), [], `the server started a CREATE_CHILD_SA that no hard expiry explains (expired: ${expired})`);
+    assert.deepEqual(
+      initiated.filter((n) => !expired.includes(n)),
+      [],
+      `the server started a CREATE_CHILD_SA that no hard expiry explains (expired: ${expired})`,
+    );
     assert.ok(expired.includes(lazyLogName), `the non-rekeying client's CHILD_SA expired on the server (expired: ${expired})`);
     const others = expired.filter((n) => n !== lazyLogName);
     if (others.length) console.log(`# note: CHILD_SAs of rekeying clients also reached the test-only hard lifetime on the server: ${others.join(", ")}`);
@@ -221,7 +235,7 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
     for (const sa of await vpn.server.listSas()) {
       assert.equal(sa.raw["rekey-time"], undefined, `server IKE_SA ${sa.name} has a rekey time`);
       assert.equal(sa.raw["reauth-time"], undefined, `server IKE_SA ${sa.name} has a reauth time`);
-      for (const ch of (Object.values((sa.raw["child-sas"] ?? {}) as Record<string, Record<string, unknown>>))) {
+      for (const ch of Object.values((sa.raw["child-sas"] ?? {}) as Record<string, Record<string, unknown>>)) {
         assert.equal(ch["rekey-time"], undefined, `server CHILD_SA of ${sa.name} has a rekey time`);
         assert.ok(ch["life-time"] !== undefined, `server CHILD_SA of ${sa.name} has a hard lifetime`);
       }
@@ -229,10 +243,15 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
 
     // The lazy client: cut at the server's hard lifetime, not before (its tunnel carried traffic until then).
     const cutAfter = lazyCutAt! - lazyUp;
-    console.log(`# non-rekeying client: CHILD_SA cut after ${(cutAfter / 1000).toFixed(1)} s (server life_time ${SERVER_CHILD_LIFE} s), last ping ${((lazyLastPing - lazyUp) / 1000).toFixed(1)} s`);
+    console.log(
+      `# non-rekeying client: CHILD_SA cut after ${(cutAfter / 1000).toFixed(1)} s (server life_time ${SERVER_CHILD_LIFE} s), last ping ${((lazyLastPing - lazyUp) / 1000).toFixed(1)} s`,
+    );
     assert.ok(cutAfter >= (SERVER_CHILD_LIFE - 1) * 1000, `cut after ${cutAfter} ms, before the ${SERVER_CHILD_LIFE} s hard lifetime`);
     assert.ok(cutAfter <= (SERVER_CHILD_LIFE + 10) * 1000, `cut only after ${cutAfter} ms`);
-    assert.ok(lazyLastPing - lazyUp >= (SERVER_CHILD_LIFE - 4) * 1000, "the non-rekeying client's tunnel carried traffic until shortly before the hard lifetime");
+    assert.ok(
+      lazyLastPing - lazyUp >= (SERVER_CHILD_LIFE - 4) * 1000,
+      "the non-rekeying client's tunnel carried traffic until shortly before the hard lifetime",
+    );
     assert.equal(count(lazy.log(), /generating CREATE_CHILD_SA request/g), 0, "the lazy client did not rekey");
   });
 });

@@ -78,7 +78,10 @@ describe("the server's resolver (vpn:dnsServers empty, the default)", { timeout:
         query(vpn.topology.upstream, resolver.v6, TEST_DNS.good, "A", { timeoutMs: 1500 }),
         query(vpn.topology.upstream, NET.serverUpV4, TEST_DNS.good, "A", { timeoutMs: 1500 }),
       ]);
-      assert.deepEqual(attempts.map((r) => r.error ?? `rcode ${r.rcode}`), ["TIMEOUT", "TIMEOUT", "TIMEOUT", "TIMEOUT", "TIMEOUT", "TIMEOUT"]);
+      assert.deepEqual(
+        attempts.map((r) => r.error ?? `rcode ${r.rcode}`),
+        ["TIMEOUT", "TIMEOUT", "TIMEOUT", "TIMEOUT", "TIMEOUT", "TIMEOUT"],
+      );
     } finally {
       await vpn.topology.removeClientHost(outside);
     }

@@ -48,7 +48,11 @@ describe("traffic through the tunnel", { timeout: 120_000 }, () => {
       ping(host.ns, NET.upstreamV4, 1).then((ok) => ["ping4", ok] as const),
       ping(host.ns, NET.upstreamV6, 1).then((ok) => ["ping6", ok] as const),
     ]);
-    assert.deepEqual(attempts.filter(([, ok]) => ok), [], "no attempt may succeed");
+    assert.deepEqual(
+      attempts.filter(([, ok]) => ok),
+      [],
+      "no attempt may succeed",
+    );
     assert.equal(await watch.total(), before, `packets reached the upstream: ${JSON.stringify(await watch.counts())}`);
     assert.deepEqual(vpn.whoami!.connections(), []);
     await vpn.topology.removeClientHost(host);
@@ -119,10 +123,10 @@ describe("traffic through the tunnel", { timeout: 120_000 }, () => {
     await runOk(inNs(client.ns, ["ip", "addr", "add", `${moved}/24`, "dev", "eth0"]));
     await runOk(inNs(client.ns, ["ip", "addr", "del", `${client.host.v4}/24`, "dev", "eth0"]));
     await runOk(inNs(client.ns, ["ip", "route", "replace", "default", "via", NET.serverV4]));
-    const after = await waitFor(
-      async () => (await vpn.server.listSas()).find((s) => s.uniqueId === before.uniqueId && s.remoteHost === moved),
-      { timeoutMs: 15_000, what: `the server's SA to follow the client to ${moved}` },
-    );
+    const after = await waitFor(async () => (await vpn.server.listSas()).find((s) => s.uniqueId === before.uniqueId && s.remoteHost === moved), {
+      timeoutMs: 15_000,
+      what: `the server's SA to follow the client to ${moved}`,
+    });
     assert.deepEqual(after.remoteVips.sort(), before.remoteVips.sort(), "same virtual addresses");
     await vpn.assertReaches(client.ns, NET.upstreamV6, client.vips.v6);
     await vpn.assertReaches(client.ns, NET.upstreamV4, NET.serverUpV4);

@@ -80,7 +80,10 @@ test("`config set --secret --path` marks vpn:passwords secret; a plain --path va
   const p = scratchProject(projectYaml, exampleStack);
   try {
     assert.equal(p.pulumi(["config", "set", "--secret", "--path", "vpn:passwords.alice", "correct horse battery"]).status, 0);
-    const secretKeys = (r: { out: string }) => Object.entries(JSON.parse(r.out) as Record<string, { secret: boolean }>).filter(([, v]) => v.secret).map(([k]) => k);
+    const secretKeys = (r: { out: string }) =>
+      Object.entries(JSON.parse(r.out) as Record<string, { secret: boolean }>)
+        .filter(([, v]) => v.secret)
+        .map(([k]) => k);
     assert.ok(secretKeys(p.pulumi(["config", "--json"])).includes("vpn:passwords"));
     assert.ok(!readFileSync(join(p.dir, "Pulumi.dev.yaml"), "utf8").includes("correct horse battery"), "the password is stored encrypted");
     assert.equal(p.pulumi(["config", "rm", "vpn:passwords"]).status, 0);

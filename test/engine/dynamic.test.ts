@@ -18,10 +18,13 @@ import { startWorld, World } from "./world/world";
 const FIXTURE = join(__dirname, "fixtures", "dynamic");
 const inv = inventory();
 const missing =
-  process.getuid?.() !== 0 ? "needs root (the world's namespaces and servers)"
-  : !inv.pulumi ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
-  : !inv.languageHost ? `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs)`
-  : undefined;
+  process.getuid?.() !== 0
+    ? "needs root (the world's namespaces and servers)"
+    : !inv.pulumi
+      ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
+      : !inv.languageHost
+        ? `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs)`
+        : undefined;
 if (missing) console.log(`engine: SKIPPED dynamic — ${missing}`);
 
 const WRITES = new Set(["POST", "PUT", "DELETE"]);
@@ -74,7 +77,10 @@ describe("the dynamic providers under the real engine, against the local Linode 
     });
     return (await res.json()) as any;
   };
-  const txtRecords = () => Object.values(world.records()).flat().filter((r) => r.type === "TXT");
+  const txtRecords = () =>
+    Object.values(world.records())
+      .flat()
+      .filter((r) => r.type === "TXT");
 
   before(async () => {
     world = await startWorld({ log: (m) => console.log(m) });
@@ -118,14 +124,23 @@ describe("the dynamic providers under the real engine, against the local Linode 
       assert.notEqual(r.status, 0);
       assert.match(r.out, /dyn\./);
       assert.match(r.out, /192\.0\.2\.99/);
-      assert.deepEqual(world.requests.slice(before).filter((q) => WRITES.has(q.method)), []);
+      assert.deepEqual(
+        world.requests.slice(before).filter((q) => WRITES.has(q.method)),
+        [],
+      );
     } finally {
       await api("DELETE", `/domains/${domainId}/records/${rec.id}`);
     }
   });
 
   test("a record pointing at this stack's own Linode (found by its label) is not refused", async () => {
-    const vm = await api("POST", "/linode/instances", { label: OWN_LABEL, region: "us-ord", type: "g6-nanode-1", image: "linode/debian12", root_pass: `Own-${process.pid}-p4ssw0rd!x` });
+    const vm = await api("POST", "/linode/instances", {
+      label: OWN_LABEL,
+      region: "us-ord",
+      type: "g6-nanode-1",
+      image: "linode/debian12",
+      root_pass: `Own-${process.pid}-p4ssw0rd!x`,
+    });
     assert.ok(vm.id, JSON.stringify(vm));
     const rec = await api("POST", `/domains/${domainId}/records`, { type: "A", name: "dyn", target: vm.ipv4[0], ttl_sec: 300 });
     try {
@@ -140,7 +155,13 @@ describe("the dynamic providers under the real engine, against the local Linode 
   test("preview writes nothing and publishes no TXT record", async () => {
     const before = world.requests.length;
     await timed("preview", () => ok(["preview"]));
-    assert.deepEqual(world.requests.slice(before).filter((q) => WRITES.has(q.method)).map((q) => `${q.method} ${q.path}`), []);
+    assert.deepEqual(
+      world.requests
+        .slice(before)
+        .filter((q) => WRITES.has(q.method))
+        .map((q) => `${q.method} ${q.path}`),
+      [],
+    );
     assert.deepEqual(txtRecords(), []);
   });
 
@@ -152,10 +173,16 @@ describe("the dynamic providers under the real engine, against the local Linode 
     writeFileSync(leaf, out.certPem);
     writeFileSync(chain, out.chainPem);
     execFileSync("openssl", ["verify", "-CAfile", world.caFile, "-untrusted", chain, leaf]);
-    assert.match(execFileSync("openssl", ["x509", "-in", leaf, "-noout", "-ext", "subjectAltName"], { encoding: "utf8" }), new RegExp(`DNS:${hostname.replace(/\./g, "\\.")}`));
+    assert.match(
+      execFileSync("openssl", ["x509", "-in", leaf, "-noout", "-ext", "subjectAltName"], { encoding: "utf8" }),
+      new RegExp(`DNS:${hostname.replace(/\./g, "\\.")}`),
+    );
     assert.deepEqual(txtRecords(), []);
     const txtWrites = world.requests.filter((q) => q.path.startsWith(`/v4/domains/${domainId}/records`) && WRITES.has(q.method));
-    assert.ok(txtWrites.some((q) => q.method === "POST") && txtWrites.some((q) => q.method === "DELETE"), "the TXT record was made and removed through the API");
+    assert.ok(
+      txtWrites.some((q) => q.method === "POST") && txtWrites.some((q) => q.method === "DELETE"),
+      "the TXT record was made and removed through the API",
+    );
   });
 
   test("a second up finds no change (the serialized providers are stable)", async () => {
@@ -166,6 +193,9 @@ describe("the dynamic providers under the real engine, against the local Linode 
     await timed("destroy", () => ok(["destroy", "--yes", "--skip-preview"]));
     assert.deepEqual(txtRecords(), []);
     const left = JSON.parse((await ok(["stack", "export"])).stdout).deployment.resources ?? [];
-    assert.deepEqual(left.filter((r: any) => r.type === "pulumi-nodejs:dynamic:Resource"), []);
+    assert.deepEqual(
+      left.filter((r: any) => r.type === "pulumi-nodejs:dynamic:Resource"),
+      [],
+    );
   });
 });

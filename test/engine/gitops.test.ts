@@ -81,7 +81,13 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     return new Promise((resolve) => {
       const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
         cwd: dev.dir,
-        env: { ...base, ...step.env, GITHUB_STEP_SUMMARY: join(tmp, "summary.md"), ...extra, PATH: `${join(tmp, "bin")}:${dirname(inv.pulumi!)}:${process.env.PATH}` },
+        env: {
+          ...base,
+          ...step.env,
+          GITHUB_STEP_SUMMARY: join(tmp, "summary.md"),
+          ...extra,
+          PATH: `${join(tmp, "bin")}:${dirname(inv.pulumi!)}:${process.env.PATH}`,
+        },
       });
       let out = "";
       child.stdout.on("data", (d) => (out += d));
@@ -144,17 +150,40 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     };
     // Only what a runner has besides the workflow's env: the CLI's own settings and the
     // sandbox's endpoints; no AWS setup of this machine.
-    base = cliEnv({ LINODE_URL: world.url, LINODE_EVENT_POLL_MS: "500", NODE_EXTRA_CA_CERTS: world.httpsCaFile, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" });
+    base = cliEnv({
+      LINODE_URL: world.url,
+      LINODE_EVENT_POLL_MS: "500",
+      NODE_EXTRA_CA_CERTS: world.httpsCaFile,
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    });
     for (const k of ["LINODE_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) delete base[k];
     // The operator's own commands (config set, outputs) use the same backend with the read-write key.
     const operator: Record<string, string> = s3
-      ? { PULUMI_BACKEND_URL: s3.backendUrl, AWS_ACCESS_KEY_ID: READ_WRITE.accessKey, AWS_SECRET_ACCESS_KEY: READ_WRITE.secretKey, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" }
+      ? {
+          PULUMI_BACKEND_URL: s3.backendUrl,
+          AWS_ACCESS_KEY_ID: READ_WRITE.accessKey,
+          AWS_SECRET_ACCESS_KEY: READ_WRITE.secretKey,
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        }
       : {};
     dev = new EngineStack(inv.pulumi!, "dev", { world, env: operator });
     // A snapshot of the sources and scripts instead of EngineStack's links into the
     // checkout: an edit to the checkout while this runs would be a code change, which
     // the drift check rightly reports too.
-    for (const f of ["index.ts", "program.ts", "config", "model", "components", "templates", "package.json", "tsconfig.json", "tsconfig.program.json", "scripts"]) {
+    for (const f of [
+      "index.ts",
+      "program.ts",
+      "config",
+      "model",
+      "components",
+      "templates",
+      "package.json",
+      "tsconfig.json",
+      "tsconfig.program.json",
+      "scripts",
+    ]) {
       rmSync(join(dev.dir, f), { force: true });
       cpSync(join(ROOT, f), join(dev.dir, f), { recursive: true, dereference: true });
     }
@@ -173,7 +202,10 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     });
     mkdirSync(join(tmp, "bin"));
     // A fake GitHub CLI: records its argv; `issue list` answers FAKE_GH_OPEN (an open issue's number) or nothing.
-    writeFileSync(join(tmp, "bin", "gh"), `#!/bin/sh\nprintf '%s\\n' "$*" >> "${ghLog}"\n[ "$1 $2" = "issue list" ] && [ -n "$FAKE_GH_OPEN" ] && echo "$FAKE_GH_OPEN"\nexit 0\n`);
+    writeFileSync(
+      join(tmp, "bin", "gh"),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> "${ghLog}"\n[ "$1 $2" = "issue list" ] && [ -n "$FAKE_GH_OPEN" ] && echo "$FAKE_GH_OPEN"\nexit 0\n`,
+    );
     chmodSync(join(tmp, "bin", "gh"), 0o755);
   });
 
@@ -193,7 +225,11 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     const p = await runStep(preview);
     assert.equal(p.status, 0, p.out);
     assert.match(p.out, /\+\s+.*linode:index\/instance:Instance/);
-    assert.deepEqual(world.api.requests.slice(before).filter((r) => WRITES.has(r.method)), [], "the preview sent no write");
+    assert.deepEqual(
+      world.api.requests.slice(before).filter((r) => WRITES.has(r.method)),
+      [],
+      "the preview sent no write",
+    );
     assert.match(readFileSync(join(tmp, "summary.md"), "utf8"), /### pulumi preview/);
     const up = workflowStep("pulumi.yml", "up", (s) => /gitops\/up\.sh/.test(s.run), secrets);
     const u = await runStep(up, { GITHUB_SHA: "0123abc" });
@@ -201,7 +237,10 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     assert.equal(world.instances().length, 1);
     if (s3) {
       const keys = [...(await s3.objects()).keys()];
-      assert.ok(keys.some((k) => /\/\.pulumi\/stacks\/[^/]+\/dev\.json$/.test(k)), `the stack's state is in the bucket: ${keys.join(", ")}`);
+      assert.ok(
+        keys.some((k) => /\/\.pulumi\/stacks\/[^/]+\/dev\.json$/.test(k)),
+        `the stack's state is in the bucket: ${keys.join(", ")}`,
+      );
     }
   });
 
@@ -231,7 +270,11 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     assert.match(report, /linode:index\/firewall:Firewall \S*-fw`/, report);
     assert.match(report, /linode:index\/domainRecord:DomainRecord \S*-a`/, report);
     assert.doesNotMatch(report, /Instance|Ipv6Range|-aaaa`/, "only what was changed");
-    assert.deepEqual(world.api.requests.slice(before + handMade).filter((q) => WRITES.has(q.method)), [], "the check only reads");
+    assert.deepEqual(
+      world.api.requests.slice(before + handMade).filter((q) => WRITES.has(q.method)),
+      [],
+      "the check only reads",
+    );
 
     // The issue step: no open issue yet -> one is created; the next night adds to it.
     const first = await runStep(issue);
@@ -239,10 +282,10 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
     const second = await runStep(issue, { FAKE_GH_OPEN: "12" });
     assert.equal(second.status, 0, second.out);
     const calls = readFileSync(ghLog, "utf8").trim().split("\n");
-    assert.deepEqual(calls.filter((c) => !c.startsWith("issue list")), [
-      "issue create --title Drift on stack dev --body-file drift-report.md",
-      "issue comment 12 --body-file drift-report.md",
-    ]);
+    assert.deepEqual(
+      calls.filter((c) => !c.startsWith("issue list")),
+      ["issue create --title Drift on stack dev --body-file drift-report.md", "issue comment 12 --body-file drift-report.md"],
+    );
 
     // `up` compares with the state, which still has the old values: --refresh reads Linode first.
     await dev.ok(["up", "--yes", "--skip-preview", "--refresh"]);
@@ -285,7 +328,11 @@ describe("the workflows' run: steps against the local Linode", { skip: missing, 
       const quiet = await runStep(renew);
       assert.equal(quiet.status, 0, quiet.out);
       assert.match(quiet.out, /up: nothing to do/);
-      assert.deepEqual(world.api.requests.slice(quietFrom).filter((q) => WRITES.has(q.method)), [], "nothing changed");
+      assert.deepEqual(
+        world.api.requests.slice(quietFrom).filter((q) => WRITES.has(q.method)),
+        [],
+        "nothing changed",
+      );
       const check = workflowStep("renew.yml", "renew", (s) => /certificateNotAfter/.test(s.run), secrets);
       const c = await runStep(check);
       assert.equal(c.status, 0, c.out);

@@ -9,7 +9,11 @@ import { inventory } from "./lib/cli";
 import { EngineStack } from "./lib/stack";
 
 const inv = inventory();
-const missing = !inv.pulumi ? "no pulumi CLI on PATH or in ~/.pulumi/bin" : !inv.languageHost ? `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs) next to it or on PATH` : undefined;
+const missing = !inv.pulumi
+  ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
+  : !inv.languageHost
+    ? `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs) next to it or on PATH`
+    : undefined;
 if (missing) console.log(`engine: SKIPPED program-config — ${missing}`);
 
 const GOOD = { "vpn:zone": "example.com", "vpn:hostname": "vpn.example.com", "vpn:users[0]": "alice" };

@@ -72,7 +72,11 @@ interface Run {
 /** One checkout of the project (a pipeline's or a laptop's), with its own PULUMI_HOME. */
 class Checkout {
   readonly dir: string;
-  constructor(readonly name: string, readonly base: string, private readonly backend: string) {
+  constructor(
+    readonly name: string,
+    readonly base: string,
+    private readonly backend: string,
+  ) {
     this.dir = join(base, name);
     mkdirSync(join(this.dir, "home"), { recursive: true });
     writeFileSync(join(this.dir, "Pulumi.yaml"), "name: s3-lock-proof\nruntime: nodejs\ndescription: throwaway project for the shared-state tests\n");
@@ -171,7 +175,10 @@ describe("shared state on an S3-compatible store (SeaweedFS), the real CLI", { s
     const out = JSON.parse(await pipelineB.ok(["stack", "output", "--json", "--show-secrets"]));
     assert.deepEqual(out, { greeting: "hello", apiToken: SECRET, run: "first" }, "the first run's outputs, none of the second's");
     const state = JSON.parse(await pipelineB.ok(["stack", "export"]));
-    assert.ok(state.deployment.resources.some((x: any) => x.type === "proof:index:Box"), "the component is in the state");
+    assert.ok(
+      state.deployment.resources.some((x: any) => x.type === "proof:index:Box"),
+      "the component is in the state",
+    );
     assert.equal(state.deployment.pending_operations ?? undefined, undefined, "no pending operations");
   });
 
@@ -218,7 +225,10 @@ describe("shared state on an S3-compatible store (SeaweedFS), the real CLI", { s
     assert.equal((await locks()).length, 1, "the killed run left its lock");
     const next = await pipelineB.run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(next.status, 0);
-    assert.match(next.out, /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`/);
+    assert.match(
+      next.out,
+      /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`/,
+    );
     // The recovery docs/gitops.md gives: make sure no run is alive (the lock names
     // user@host and pid), then cancel, then run again.
     await pipelineB.ok(["cancel", "--yes"]);

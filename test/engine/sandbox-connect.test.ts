@@ -80,7 +80,11 @@ describe("sandbox.sh connect", { skip: missing, concurrency: false }, () => {
 
   test("with the file npm run profiles writes; the default command is a shell; connect exits with the command's status", async () => {
     const out = join(dir, "profiles");
-    const p = await run([process.execPath, "--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", STACK, "--out", out], { cwd: ROOT, env: { ...process.env, ...env }, timeoutMs: 120_000 });
+    const p = await run([process.execPath, "--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", STACK, "--out", out], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      timeoutMs: 120_000,
+    });
     assert.equal(p.code, 0, p.stderr);
     const file = join(out, "us-ord", "profiles", "bob", "bob.swanctl.conf");
     // A shell reading its commands from stdin, as a terminal would give them.
@@ -104,7 +108,8 @@ describe("sandbox.sh connect", { skip: missing, concurrency: false }, () => {
     const errors = sandboxLines(r.stderr).filter((l) => /could not connect/.test(l));
     assert.equal(errors.length, 1, r.stderr);
     assert.match(errors[0], /^sandbox: alice could not connect to vpn\.\S+: the server refused the user name or password \(.*EAP.*\)$/, r.stderr);
-    for (const s of [wrong, PASSWORD, Buffer.from(wrong).toString("hex"), Buffer.from(PASSWORD).toString("hex")]) assert.ok(!(r.stdout + r.stderr).includes(s), `printed a secret: ${s}`);
+    for (const s of [wrong, PASSWORD, Buffer.from(wrong).toString("hex"), Buffer.from(PASSWORD).toString("hex")])
+      assert.ok(!(r.stdout + r.stderr).includes(s), `printed a secret: ${s}`);
     assert.deepEqual(connectNamespaces(), []);
   });
 

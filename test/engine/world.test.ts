@@ -41,15 +41,29 @@ async function ssh(o: { ns?: string; addr: string; keyFile: string; hostKey: str
   const known = join(o.dir, `known-${Math.random().toString(36).slice(2)}`);
   writeFileSync(known, `${o.addr} ${o.hostKey}\n`);
   const argv = [
-    "ssh", "-i", o.keyFile, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
-    "-o", `UserKnownHostsFile=${known}`, "-o", "ConnectTimeout=5", `root@${o.addr}`, o.command,
+    "ssh",
+    "-i",
+    o.keyFile,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${known}`,
+    "-o",
+    "ConnectTimeout=5",
+    `root@${o.addr}`,
+    o.command,
   ];
   return run(o.ns ? ["ip", "netns", "exec", o.ns, ...argv] : argv, { timeoutMs: 60_000 });
 }
 
 /** Sends one UDP datagram from namespace `ns` to addr:port; true when the echo comes back within 2 s. */
 async function udpEcho(ns: string, addr: string, port: number): Promise<boolean> {
-  const script = `const s=require("node:dgram").createSocket("${addr.includes(":") ? "udp6" : "udp4"}");` +
+  const script =
+    `const s=require("node:dgram").createSocket("${addr.includes(":") ? "udp6" : "udp4"}");` +
     `s.on("message",()=>{console.log("echo");process.exit(0)});s.send("ping",${port},"${addr}");setTimeout(()=>process.exit(1),2000);`;
   return (await run(["ip", "netns", "exec", ns, process.execPath, "-e", script], { timeoutMs: 10_000 })).code === 0;
 }
@@ -89,21 +103,32 @@ describe("local Linode world (plain API calls)", { skip }, () => {
       "ssh_genkeytypes: []",
       "ssh_keys:",
       "  ed25519_private: |",
-      ...host.priv.trimEnd().split("\n").map((l) => `    ${l}`),
+      ...host.priv
+        .trimEnd()
+        .split("\n")
+        .map((l) => `    ${l}`),
       `  ed25519_public: ${host.pub}`,
       "",
     ].join("\n");
     const started = Date.now();
     const created = await api(w, "POST", "linode/instances", {
-      label: "world-test-1", region: "us-ord", type: "g6-nanode-1", image: "linode/debian12",
-      root_pass: "Zq8#vLp2!mRt9xWk-world", authorized_keys: [client.pub],
+      label: "world-test-1",
+      region: "us-ord",
+      type: "g6-nanode-1",
+      image: "linode/debian12",
+      root_pass: "Zq8#vLp2!mRt9xWk-world",
+      authorized_keys: [client.pub],
       metadata: { user_data: Buffer.from(userData).toString("base64") },
     });
     assert.equal(created.status, 200, JSON.stringify(created.json));
     const id: number = created.json.id;
     const ipv4: string = created.json.ipv4[0];
     const ipv6: string = created.json.ipv6.split("/")[0];
-    await waitFor(async () => (await api(w, "GET", `linode/instances/${id}`)).json.status === "running", { timeoutMs: 180_000, intervalMs: 200, what: "status running" });
+    await waitFor(async () => (await api(w, "GET", `linode/instances/${id}`)).json.status === "running", {
+      timeoutMs: 180_000,
+      intervalMs: 200,
+      what: "status running",
+    });
     log(`figure: instance create -> running ${Date.now() - started} ms`);
     const c = await w.addClient();
 
@@ -111,7 +136,13 @@ describe("local Linode world (plain API calls)", { skip }, () => {
     const scan = await run(["ssh-keyscan", "-t", "ed25519", ipv4], { timeoutMs: 20_000 });
     const scanned = (scan.stdout.split("\n").find((l) => l.startsWith(`${ipv4} `)) ?? "").split(/\s+/).slice(1, 3).join(" ");
     assert.equal(scanned, keyOf(host.pub));
-    const ok = await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: "cloud-init status --wait >/dev/null; cloud-init status; ls /etc/ssh/ | grep -c '^ssh_host_.*_key$'" });
+    const ok = await ssh({
+      addr: ipv4,
+      keyFile: client.file,
+      hostKey: keyOf(host.pub),
+      dir,
+      command: "cloud-init status --wait >/dev/null; cloud-init status; ls /etc/ssh/ | grep -c '^ssh_host_.*_key$'",
+    });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /status: done/);
     assert.equal(ok.stdout.trim().split("\n").pop(), "1", "only the user data's ed25519 host key exists");
@@ -125,9 +156,13 @@ describe("local Linode world (plain API calls)", { skip }, () => {
 
     // Listeners on the instance, reachable while no firewall is attached.
     const listen = await ssh({
-      addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir,
-      command: "systemd-run -q --unit=udp-echo python3 -c \"import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); s.bind(('::', 500))\n" +
-        "while True:\n d, a = s.recvfrom(100); s.sendto(d, a)\" && systemd-run -q --unit=tcp-8080 python3 -m http.server 8080",
+      addr: ipv4,
+      keyFile: client.file,
+      hostKey: keyOf(host.pub),
+      dir,
+      command:
+        "systemd-run -q --unit=udp-echo python3 -c \"import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); s.bind(('::', 500))\n" +
+        'while True:\n d, a = s.recvfrom(100); s.sendto(d, a)" && systemd-run -q --unit=tcp-8080 python3 -m http.server 8080',
     });
     assert.equal(listen.code, 0, listen.stderr);
     await waitFor(() => udpEcho(c.name, ipv4, 500), { timeoutMs: 15_000, intervalMs: 200, what: "udp echo on 500 before the firewall" });
@@ -136,25 +171,38 @@ describe("local Linode world (plain API calls)", { skip }, () => {
     const fw = await api(w, "POST", "networking/firewalls", {
       label: "world-test-fw",
       rules: {
-        inbound_policy: "DROP", outbound_policy: "ACCEPT", outbound: [],
+        inbound_policy: "DROP",
+        outbound_policy: "ACCEPT",
+        outbound: [],
         inbound: [{ action: "ACCEPT", protocol: "TCP", ports: "22", addresses: { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] }, label: "ssh" }],
       },
       devices: { linodes: [id] },
     });
     assert.equal(fw.status, 200, JSON.stringify(fw.json));
     await w.api.idle();
-    assert.deepEqual(w.firewalls().map((f) => f.label), ["world-test-fw"]);
+    assert.deepEqual(
+      w.firewalls().map((f) => f.label),
+      ["world-test-fw"],
+    );
     assert.equal(await udpEcho(c.name, ipv4, 500), false, "500/udp must be closed by the firewall (IPv4)");
     assert.equal(await udpEcho(c.name, ipv6, 500), false, "500/udp must be closed by the firewall (IPv6)");
     assert.equal(await tcpOpenFrom(c.name, ipv4, 8080), false, "8080/tcp must be closed by the firewall");
     assert.equal(await tcpOpenFrom(c.name, ipv4, 22), true, "22/tcp stays open");
     // Outbound is ACCEPT and stateful: the instance reaches the upstream and gets the answer.
-    const out = await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: `python3 -c "import socket; s=socket.create_connection(('${w.upstream.v4}', ${w.upstream.port}), 5); print(s.recv(100).decode().strip())"` });
+    const out = await ssh({
+      addr: ipv4,
+      keyFile: client.file,
+      hostKey: keyOf(host.pub),
+      dir,
+      command: `python3 -c "import socket; s=socket.create_connection(('${w.upstream.v4}', ${w.upstream.port}), 5); print(s.recv(100).decode().strip())"`,
+    });
     assert.equal(out.stdout.trim(), ipv4, out.stderr);
 
     // Opening 500/udp by a rule update opens it for real.
     const upd = await api(w, "PUT", `networking/firewalls/${fw.json.id}/rules`, {
-      inbound_policy: "DROP", outbound_policy: "ACCEPT", outbound: [],
+      inbound_policy: "DROP",
+      outbound_policy: "ACCEPT",
+      outbound: [],
       inbound: [
         { action: "ACCEPT", protocol: "TCP", ports: "22", addresses: { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] }, label: "ssh" },
         { action: "ACCEPT", protocol: "UDP", ports: "500,4500", addresses: { ipv4: ["0.0.0.0/0"] }, label: "ike" },
@@ -179,11 +227,16 @@ describe("local Linode world (plain API calls)", { skip }, () => {
 
     // A reboot from inside brings the instance back, as on Linode: same disk, same host
     // key, a new boot, and its routed range still routes to it.
-    const bootId = async () => (await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: "cat /proc/sys/kernel/random/boot_id" })).stdout.trim();
+    const bootId = async () =>
+      (await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: "cat /proc/sys/kernel/random/boot_id" })).stdout.trim();
     const firstBoot = await bootId();
     const rebootAt = Date.now();
     await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: "systemctl reboot" });
-    await waitFor(async () => w.instance(id)!.reboots === 1 && w.instance(id)!.status === "running", { timeoutMs: 120_000, intervalMs: 200, what: "the instance booted again after its reboot" });
+    await waitFor(async () => w.instance(id)!.reboots === 1 && w.instance(id)!.status === "running", {
+      timeoutMs: 120_000,
+      intervalMs: 200,
+      what: "the instance booted again after its reboot",
+    });
     const secondBoot = await bootId();
     assert.ok(secondBoot && secondBoot !== firstBoot, `a new boot with the pinned host key (${firstBoot} -> ${secondBoot})`);
     await ssh({ addr: ipv4, keyFile: client.file, hostKey: keyOf(host.pub), dir, command: `ip -6 addr add ${inRange}/128 dev lo` });
@@ -213,15 +266,28 @@ describe("local Linode world (plain API calls)", { skip }, () => {
     assert.ok(domain, `zone ${zone} listed: ${JSON.stringify(domains.json)}`);
     const a = await api(w, "POST", `domains/${domain.id}/records`, { type: "A", name: "vpn", target: "203.0.113.99", ttl_sec: 300 });
     assert.equal(a.status, 200, JSON.stringify(a.json));
-    const txt = await api(w, "POST", `domains/${domain.id}/records`, { type: "TXT", name: "_acme-challenge.vpn", target: "token \"quoted\" value", ttl_sec: 300 });
+    const txt = await api(w, "POST", `domains/${domain.id}/records`, {
+      type: "TXT",
+      name: "_acme-challenge.vpn",
+      target: 'token "quoted" value',
+      ttl_sec: 300,
+    });
     assert.equal(txt.status, 200, JSON.stringify(txt.json));
     await w.api.idle();
     assert.deepEqual(await w.resolve(`vpn.${zone}`), ["203.0.113.99"]);
     const c = await w.addClient();
     const got = await run(["ip", "netns", "exec", c.name, "getent", "hosts", `vpn.${zone}`]);
     assert.match(got.stdout, /^203\.0\.113\.99\s/, got.stderr);
-    const dig = await run(["ip", "netns", "exec", c.name, process.execPath, "-e", `require("node:dns").promises.resolveTxt("_acme-challenge.vpn.${zone}").then((r) => console.log(JSON.stringify(r)))`]);
-    assert.deepEqual(JSON.parse(dig.stdout), [["token \"quoted\" value"]], dig.stderr);
+    const dig = await run([
+      "ip",
+      "netns",
+      "exec",
+      c.name,
+      process.execPath,
+      "-e",
+      `require("node:dns").promises.resolveTxt("_acme-challenge.vpn.${zone}").then((r) => console.log(JSON.stringify(r)))`,
+    ]);
+    assert.deepEqual(JSON.parse(dig.stdout), [['token "quoted" value']], dig.stderr);
     await api(w, "DELETE", `domains/${domain.id}/records/${a.json.id}`);
     await api(w, "DELETE", `domains/${domain.id}/records/${txt.json.id}`);
     await w.api.idle();

@@ -37,10 +37,27 @@ function passwordLogin(dir: string, address: string, user: string, password: str
   const askpass = join(dir, "askpass.sh");
   writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' '${password}'\n`, { mode: 0o700 });
   const argv = [
-    "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "IdentitiesOnly=yes", "-o", "IdentityFile=/dev/null",
-    "-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "NumberOfPasswordPrompts=1",
-    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5",
-    "-T", `${user}@${address}`, "echo logged-in",
+    "-o",
+    "BatchMode=no",
+    "-o",
+    "PubkeyAuthentication=no",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "IdentityFile=/dev/null",
+    "-o",
+    "PreferredAuthentications=password,keyboard-interactive",
+    "-o",
+    "NumberOfPasswordPrompts=1",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=5",
+    "-T",
+    `${user}@${address}`,
+    "echo logged-in",
   ];
   return new Promise((resolve) => {
     // setsid: no controlling terminal, so ssh must use the askpass program.
@@ -62,7 +79,12 @@ function passwordLogin(dir: string, address: string, user: string, password: str
 /** `sshd -T` as a keyword -> value map (lower-case keywords, as sshd prints them). */
 async function sshdEffective(host: TestHost): Promise<Record<string, string>> {
   const out = await host.sshOk("sshd -T");
-  return Object.fromEntries(out.split("\n").filter(Boolean).map((l) => [l.split(" ")[0], l.slice(l.indexOf(" ") + 1)]));
+  return Object.fromEntries(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => [l.split(" ")[0], l.slice(l.indexOf(" ") + 1)]),
+  );
 }
 
 describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in the maintenance window", { timeout: 600_000 }, () => {
@@ -101,7 +123,19 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
     assert.match(runs.find((r) => r.name === "apply")!.output, /^sshd$/m);
     const eff = await sshdEffective(host);
     assert.deepEqual(
-      Object.fromEntries(["permitrootlogin", "authenticationmethods", "passwordauthentication", "kbdinteractiveauthentication", "permitemptypasswords", "x11forwarding", "allowagentforwarding", "logingracetime", "maxauthtries"].map((k) => [k, eff[k]])),
+      Object.fromEntries(
+        [
+          "permitrootlogin",
+          "authenticationmethods",
+          "passwordauthentication",
+          "kbdinteractiveauthentication",
+          "permitemptypasswords",
+          "x11forwarding",
+          "allowagentforwarding",
+          "logingracetime",
+          "maxauthtries",
+        ].map((k) => [k, eff[k]]),
+      ),
       {
         permitrootlogin: "without-password", // sshd -T's name for prohibit-password
         authenticationmethods: "publickey",
@@ -134,7 +168,10 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
     assert.equal((await host.sshOk(`test -e ${PATHS.sshdDropIn} && echo present || echo absent`)).trim(), "absent");
     assert.equal((await host.sshOk("sshd -t && echo valid")).trim(), "valid", "what is left is a configuration sshd accepts");
     // The next `pulumi up` puts the rendered drop-in back.
-    await runStep(host, render.steps.find((s) => s.name === "push-files")!);
+    await runStep(
+      host,
+      render.steps.find((s) => s.name === "push-files")!,
+    );
     await runStep(host, apply);
     assert.equal((await sshdEffective(host)).passwordauthentication, "no");
   });
@@ -142,7 +179,10 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
   test("apt sees the rendered unattended-upgrades settings: exactly our origins, daily, reboot right after the run", async () => {
     const dump = await host.sshOk("apt-config dump");
     const values = (k: string) => [...dump.matchAll(new RegExp(`^${k.replace(/::/g, "::")}(?:::)? "([^"]*)";$`, "gm"))].map((m) => m[1]).filter(Boolean);
-    assert.deepEqual(values("Unattended-Upgrade::Origins-Pattern"), ["origin=Debian,codename=${distro_codename},label=Debian", "origin=Debian,codename=${distro_codename}-security,label=Debian-Security"]);
+    assert.deepEqual(values("Unattended-Upgrade::Origins-Pattern"), [
+      "origin=Debian,codename=${distro_codename},label=Debian",
+      "origin=Debian,codename=${distro_codename}-security,label=Debian-Security",
+    ]);
     assert.deepEqual(values("Unattended-Upgrade::Allowed-Origins"), [], "the package's own list is cleared");
     assert.deepEqual(values("APT::Periodic::Update-Package-Lists"), ["1"]);
     assert.deepEqual(values("APT::Periodic::Unattended-Upgrade"), ["1"]);
@@ -153,7 +193,9 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
     const dry = await host.sshOk("unattended-upgrade --dry-run --debug 2>&1", { timeoutMs: 300_000 });
     const allowed = /^Allowed origins are: (.*)$/m.exec(dry)?.[1];
     assert.equal(allowed, "origin=Debian,codename=bookworm,label=Debian, origin=Debian,codename=bookworm-security,label=Debian-Security", dry.slice(-2000));
-    log(`unattended-upgrade --dry-run: allowed origins ${allowed}; ${/^(No packages found that can be upgraded unattended.*|Packages that will be upgraded:.*)$/m.exec(dry)?.[1] ?? "(no summary line)"}`);
+    log(
+      `unattended-upgrade --dry-run: allowed origins ${allowed}; ${/^(No packages found that can be upgraded unattended.*|Packages that will be upgraded:.*)$/m.exec(dry)?.[1] ?? "(no summary line)"}`,
+    );
   });
 
   test("the upgrade timer is enabled and next runs at 04:00 UTC (vpn:maintenanceWindow's default), with no catch-up at boot", async () => {
@@ -203,7 +245,11 @@ describe("a provisioned Debian 12 host: SSH by key only, unattended upgrades in 
       query(lab.upstream.name, host.v6, "localhost", "A", { timeoutMs: 1500 }),
       query(lab.upstream.name, v6, "localhost", "A", { timeoutMs: 1500 }),
     ]);
-    assert.deepEqual(outside.map((r) => r.error ?? `rcode ${r.rcode}`), ["TIMEOUT", "TIMEOUT", "TIMEOUT"], "no answer from outside the tunnel");
+    assert.deepEqual(
+      outside.map((r) => r.error ?? `rcode ${r.rcode}`),
+      ["TIMEOUT", "TIMEOUT", "TIMEOUT"],
+      "no answer from outside the tunnel",
+    );
     log(`resolver: unbound on ${v4} and ${v6} only, pushed to clients, answers through the tunnel, not from outside`);
   });
 });

@@ -48,7 +48,10 @@ async function offeredKeys(address: string): Promise<string[]> {
 
 /** The push step's files ("<mode> <path> <base64>" lines): path and content. */
 function pushedFiles(push: RemoteStep): Array<{ path: string; content: Buffer }> {
-  return push.stdin!.trimEnd().split("\n").map((l) => ({ path: l.split(" ")[1], content: Buffer.from(l.split(" ")[2], "base64") }));
+  return push
+    .stdin!.trimEnd()
+    .split("\n")
+    .map((l) => ({ path: l.split(" ")[1], content: Buffer.from(l.split(" ")[2], "base64") }));
 }
 
 /** Whether the host has this file with exactly this content (read from this side, not over SSH). */
@@ -125,7 +128,10 @@ describe("SSH host key pinning on a host booted with the program's user data", {
     // The same step as @pulumi/command runs it without connection.hostKey: the impostor gets it all.
     const unpinned = await startSsh(key, host.v4, push.script, { input: push.stdin, timeoutMs: 60_000 }).done;
     assert.equal(unpinned.code, 0, unpinned.output);
-    assert.ok(files.every((f) => arrived(host, f)), "without the pin every file (server key, EAP secrets) arrives");
+    assert.ok(
+      files.every((f) => arrived(host, f)),
+      "without the pin every file (server key, EAP secrets) arrives",
+    );
   });
 
   test("trust on first use: the first connection records the key the host presents, then sshd offers only that one", async () => {
@@ -133,7 +139,10 @@ describe("SSH host key pinning on a host booted with the program's user data", {
     await runOk(["sh", "-c", `rm -f "$1"/etc/ssh/ssh_host_* && ssh-keygen -A -f "$1"`, "sh", host.root]);
     await host.sshOk("systemctl reload ssh");
     const own = hostKeyLine(readFileSync(join(host.root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8"));
-    await waitFor(async () => (await offeredKeys(host.v4)).length === 3 && (await offeredKeys(host.v4)).includes(own), { timeoutMs: 20_000, what: "sshd to offer the image's three keys" });
+    await waitFor(async () => (await offeredKeys(host.v4)).length === 3 && (await offeredKeys(host.v4)).includes(own), {
+      timeoutMs: 20_000,
+      what: "sshd to offer the image's three keys",
+    });
 
     const first = await startSsh(key, host.v4, RECORD_HOST_KEY_SCRIPT, { timeoutMs: 300_000 }).done;
     assert.equal(first.code, 0, first.output);

@@ -64,7 +64,9 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
   }
 
   async function installedState(host: TestHost): Promise<{ audit: string; missing: string[] }> {
-    const out = await host.sshOk(`dpkg --audit; for p in ${SERVER_PACKAGES.join(" ")}; do dpkg-query -W -f='\${Status}' $p 2>/dev/null | grep -q 'install ok installed' || echo "missing $p"; done`);
+    const out = await host.sshOk(
+      `dpkg --audit; for p in ${SERVER_PACKAGES.join(" ")}; do dpkg-query -W -f='\${Status}' $p 2>/dev/null | grep -q 'install ok installed' || echo "missing $p"; done`,
+    );
     const missing = [...out.matchAll(/^missing (\S+)$/gm)].map((m) => m[1]);
     return { audit: out.replace(/^missing .*\n?/gm, "").trim(), missing };
   }
@@ -116,7 +118,9 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
         assert.equal(r.code, 0, `the step succeeded once the lock was released:\n${r.output}`);
         const state = await installedState(host);
         assert.deepEqual(state, { audit: "", missing: [] }, "every package installed, dpkg clean");
-        log(`${holder}: the step reported "${waiting}", waited ${secs(released - waitingSince)}+ while it was held, finished ${secs(Date.now() - released)} after the release`);
+        log(
+          `${holder}: the step reported "${waiting}", waited ${secs(released - waitingSince)}+ while it was held, finished ${secs(Date.now() - released)} after the release`,
+        );
       } finally {
         await host.destroy();
       }
@@ -165,7 +169,9 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
       assert.ok(orphaned > 0, "the install goes on after the cut");
       const runs = await convergeAndConnect(host, render);
       const waited = /locked by another process; waiting|Waiting for cache lock/.test(runs[0].output);
-      log(`SSH cut while ${dpkg}...: ${orphaned} apt/dpkg processes went on without it; the re-run ${waited ? "waited for their locks and " : ""}converged (${summary(runs)})`);
+      log(
+        `SSH cut while ${dpkg}...: ${orphaned} apt/dpkg processes went on without it; the re-run ${waited ? "waited for their locks and " : ""}converged (${summary(runs)})`,
+      );
     } finally {
       await host.destroy();
     }
@@ -187,7 +193,9 @@ describe("the install step on a fresh host", { timeout: 600_000 }, () => {
       const broken = await installedState(host);
       assert.ok(broken.missing.length > 0 || broken.audit !== "", "the kill left the install unfinished");
       const runs = await convergeAndConnect(host, render);
-      log(`install killed while ${dpkg}...: ${broken.missing.length} of ${SERVER_PACKAGES.length} packages not installed${broken.audit ? ", dpkg --audit reported half-done packages" : ""}; re-run converged (${summary(runs)})`);
+      log(
+        `install killed while ${dpkg}...: ${broken.missing.length} of ${SERVER_PACKAGES.length} packages not installed${broken.audit ? ", dpkg --audit reported half-done packages" : ""}; re-run converged (${summary(runs)})`,
+      );
     } finally {
       await host.destroy();
     }

@@ -101,14 +101,20 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
     // The pools of the rendered layout (names from model/server/pools.ts): dynamic v4 ranges around bob's address, v6, bob's own.
     const names = s.pools?.map((p) => p.name) ?? [];
     assert.ok(names.includes("pool-v6") && names.includes("static-v4-50") && names.filter((n) => n.startsWith("pool-v4-")).length === 2, `pools: ${names}`);
-    assert.ok(s.pools?.every((p) => p.online === 0 && p.size > 0), "nobody holds an address");
+    assert.ok(
+      s.pools?.every((p) => p.online === 0 && p.size > 0),
+      "nobody holds an address",
+    );
     assert.equal(s.certificate?.servedFrom, "charon");
     assert.equal(s.certificate?.fileMatchesLoaded, true);
     assert.equal(s.certificate?.matchesStack, true, "the server serves the stack's certificate");
     assert.deepEqual(s.certificate?.served?.dnsNames, [HOSTNAME]);
     assert.equal(s.updates?.unattendedUpgrades.installed, true, "the image has unattended-upgrades");
     assert.notEqual(s.updates?.pending, null, "apt answered the simulation");
-    assert.deepEqual(s.warnings.filter((w) => !/security update|reboot required/.test(w)), []);
+    assert.deepEqual(
+      s.warnings.filter((w) => !/security update|reboot required/.test(w)),
+      [],
+    );
   });
 
   test("connected users with their addresses; counters grow after traffic", async () => {
@@ -117,7 +123,10 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
     await a.connectOrThrow();
     await b.connectOrThrow();
     const first = await status();
-    assert.deepEqual(first.users?.map((u) => u.user), ["alice", "bob"]);
+    assert.deepEqual(
+      first.users?.map((u) => u.user),
+      ["alice", "bob"],
+    );
     const sa = user(first, "alice")!.sessions[0];
     assert.equal(sa.remoteAddress, a.host.v4, "the device's public address");
     assert.ok(sa.remotePort, "and its port");
@@ -139,11 +148,17 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
   test("a disconnected client disappears", async () => {
     const b = clients.find((c) => c.spec.user === "bob")!;
     await b.disconnect();
-    const s = await waitFor(async () => {
-      const x = await status();
-      return user(x, "bob") === undefined ? x : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 500, what: "bob gone from the status" });
-    assert.deepEqual(s.users?.map((u) => u.user), ["alice"]);
+    const s = await waitFor(
+      async () => {
+        const x = await status();
+        return user(x, "bob") === undefined ? x : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, what: "bob gone from the status" },
+    );
+    assert.deepEqual(
+      s.users?.map((u) => u.user),
+      ["alice"],
+    );
   });
 
   test("a wrong host key is refused before anything runs", async () => {
@@ -166,64 +181,105 @@ describe("npm run status against a provisioned Debian 12 host with clients", { t
     const outputs = { servers: { ...view.servers, "us-down": down }, regions: view.regions };
     writeFileSync(file, JSON.stringify(outputs), { mode: 0o600 });
     const tmpBefore = readdirSync(tmpdir()).filter((f) => f.startsWith("vpn-status-"));
-    const cli = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--json", "--connect-timeout", "3"], {
-      cwd: REPO,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
+    const cli = spawnSync(
+      process.execPath,
+      ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--json", "--connect-timeout", "3"],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+        timeout: 120_000,
+      },
+    );
     assert.equal(cli.status, 1, `a region down: exit 1 (stderr: ${cli.stderr})`);
     const doc = JSON.parse(cli.stdout) as StatusDocument;
-    assert.deepEqual(doc.regions.map((r) => [r.region, r.reachable]), [["us-down", false], [REGION, true]]);
+    assert.deepEqual(
+      doc.regions.map((r) => [r.region, r.reachable]),
+      [
+        ["us-down", false],
+        [REGION, true],
+      ],
+    );
     assert.match(doc.regions[0].error ?? "", /^cannot reach 198\.51\.100\.19 over SSH: .*(timed out|No route|unreachable)/i);
-    assert.deepEqual(doc.regions[1].users?.map((u) => u.user), ["alice"]);
+    assert.deepEqual(
+      doc.regions[1].users?.map((u) => u.user),
+      ["alice"],
+    );
     for (const secret of [alice.password, bob.password, "PRIVATE KEY", readFileSync(key.privateKeyFile, "utf8").split("\n")[1]]) {
       assert.ok(!cli.stdout.includes(secret) && !cli.stderr.includes(secret), "no secret in the output");
     }
-    assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith("vpn-status-")), tmpBefore, "the key's temp dir is gone");
+    assert.deepEqual(
+      readdirSync(tmpdir()).filter((f) => f.startsWith("vpn-status-")),
+      tmpBefore,
+      "the key's temp dir is gone",
+    );
 
-    const only = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--region", REGION], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
+    const only = spawnSync(
+      process.execPath,
+      ["--require", "ts-node/register/transpile-only", "scripts/status.ts", "--outputs-json", file, "--region", REGION],
+      { cwd: REPO, encoding: "utf8", timeout: 120_000 },
+    );
     assert.equal(only.status, 0, only.stderr);
     assert.match(only.stdout, /^us-test {2}vpn\.hosts\.example\.test {2}198\.51\.100\.10 {2}reachable/m);
     assert.match(only.stdout, /^ {4}alice +198\.51\.100\.\d+:\d+ +10\.47\.83\.\d+ +2001:db8:/m);
     log(`the table:\n${only.stdout}`);
   });
 
-  test("--stack reads the outputs with the Pulumi CLI (a local-backend stack holding them; servers encrypted)", { skip: findPulumi() ? false : "no Pulumi CLI here" }, async () => {
-    // Not the project's stack: a throwaway project in a temp dir whose state is
-    // imported, so no program runs. Secret outputs use the engine's marker and
-    // are encrypted with the passphrase on import.
-    const pulumi = findPulumi()!;
-    const proj = join(dir, "pulumi-project");
-    mkdirSync(proj);
-    writeFileSync(join(proj, "Pulumi.yaml"), "name: status-cli-check\nruntime: nodejs\n");
-    const env = { ...process.env, PULUMI_BACKEND_URL: `file://${join(dir, "pulumi-backend")}`, PULUMI_CONFIG_PASSPHRASE: "status-test-passphrase", PULUMI_SKIP_UPDATE_CHECK: "1", TS_NODE_PROJECT: join(REPO, "tsconfig.json") };
-    mkdirSync(join(dir, "pulumi-backend"));
-    const cli = (args: string[]) => spawnSync(pulumi, args, { cwd: proj, env, encoding: "utf8" });
-    assert.equal(cli(["stack", "init", "t", "--non-interactive"]).status, 0);
-    const state = JSON.parse(cli(["stack", "export", "--stack", "t"]).stdout);
-    const SECRET = "1b47061264138c4ac30d75fd1eb44270"; // the engine's secret signature (sdk/go/common/resource/sig)
-    state.deployment.resources = [
-      {
-        urn: "urn:pulumi:t::status-cli-check::pulumi:pulumi:Stack::status-cli-check-t",
-        custom: false,
-        type: "pulumi:pulumi:Stack",
-        outputs: { servers: { "4dabf18193072939515e22adb298388d": SECRET, plaintext: JSON.stringify(view.servers) }, regions: view.regions, certificateNotAfter: { [REGION]: view.regions[REGION].certificateNotAfter } },
-      },
-    ];
-    writeFileSync(join(proj, "state.json"), JSON.stringify(state), { mode: 0o600 });
-    const imported = cli(["stack", "import", "--stack", "t", "--file", "state.json"]);
-    assert.equal(imported.status, 0, imported.stderr);
-    rmSync(join(proj, "state.json"));
-    const status = (args: string[]) => spawnSync(process.execPath, ["--require", join(REPO, "node_modules/ts-node/register/transpile-only"), join(REPO, "scripts/status.ts"), ...args], { cwd: proj, env, encoding: "utf8", timeout: 120_000 });
-    const ok = status(["--stack", "t", "--json"]);
-    assert.equal(ok.status, 0, ok.stderr);
-    const doc = JSON.parse(ok.stdout) as StatusDocument;
-    assert.equal(doc.stack, "t");
-    assert.equal(doc.regions[0].reachable, true, doc.regions[0].error ?? "");
-    assert.equal(doc.regions[0].certificate?.matchesStack, true);
-    const missing = status(["--stack", "nope"]);
-    assert.deepEqual([missing.status, missing.stderr.trim()], [2, "status: stack nope does not exist (pulumi: no stack named 'nope' found)"]);
-    const region = status(["--stack", "t", "--region", "eu-nowhere"]);
-    assert.deepEqual([region.status, region.stderr.trim()], [2, `status: region eu-nowhere is not in the stack (regions: ${REGION})`]);
-  });
+  test(
+    "--stack reads the outputs with the Pulumi CLI (a local-backend stack holding them; servers encrypted)",
+    { skip: findPulumi() ? false : "no Pulumi CLI here" },
+    async () => {
+      // Not the project's stack: a throwaway project in a temp dir whose state is
+      // imported, so no program runs. Secret outputs use the engine's marker and
+      // are encrypted with the passphrase on import.
+      const pulumi = findPulumi()!;
+      const proj = join(dir, "pulumi-project");
+      mkdirSync(proj);
+      writeFileSync(join(proj, "Pulumi.yaml"), "name: status-cli-check\nruntime: nodejs\n");
+      const env = {
+        ...process.env,
+        PULUMI_BACKEND_URL: `file://${join(dir, "pulumi-backend")}`,
+        PULUMI_CONFIG_PASSPHRASE: "status-test-passphrase",
+        PULUMI_SKIP_UPDATE_CHECK: "1",
+        TS_NODE_PROJECT: join(REPO, "tsconfig.json"),
+      };
+      mkdirSync(join(dir, "pulumi-backend"));
+      const cli = (args: string[]) => spawnSync(pulumi, args, { cwd: proj, env, encoding: "utf8" });
+      assert.equal(cli(["stack", "init", "t", "--non-interactive"]).status, 0);
+      const state = JSON.parse(cli(["stack", "export", "--stack", "t"]).stdout);
+      const SECRET = "1b47061264138c4ac30d75fd1eb44270"; // the engine's secret signature (sdk/go/common/resource/sig)
+      state.deployment.resources = [
+        {
+          urn: "urn:pulumi:t::status-cli-check::pulumi:pulumi:Stack::status-cli-check-t",
+          custom: false,
+          type: "pulumi:pulumi:Stack",
+          outputs: {
+            servers: { "4dabf18193072939515e22adb298388d": SECRET, plaintext: JSON.stringify(view.servers) },
+            regions: view.regions,
+            certificateNotAfter: { [REGION]: view.regions[REGION].certificateNotAfter },
+          },
+        },
+      ];
+      writeFileSync(join(proj, "state.json"), JSON.stringify(state), { mode: 0o600 });
+      const imported = cli(["stack", "import", "--stack", "t", "--file", "state.json"]);
+      assert.equal(imported.status, 0, imported.stderr);
+      rmSync(join(proj, "state.json"));
+      const status = (args: string[]) =>
+        spawnSync(process.execPath, ["--require", join(REPO, "node_modules/ts-node/register/transpile-only"), join(REPO, "scripts/status.ts"), ...args], {
+          cwd: proj,
+          env,
+          encoding: "utf8",
+          timeout: 120_000,
+        });
+      const ok = status(["--stack", "t", "--json"]);
+      assert.equal(ok.status, 0, ok.stderr);
+      const doc = JSON.parse(ok.stdout) as StatusDocument;
+      assert.equal(doc.stack, "t");
+      assert.equal(doc.regions[0].reachable, true, doc.regions[0].error ?? "");
+      assert.equal(doc.regions[0].certificate?.matchesStack, true);
+      const missing = status(["--stack", "nope"]);
+      assert.deepEqual([missing.status, missing.stderr.trim()], [2, "status: stack nope does not exist (pulumi: no stack named 'nope' found)"]);
+      const region = status(["--stack", "t", "--region", "eu-nowhere"]);
+      assert.deepEqual([region.status, region.stderr.trim()], [2, `status: region eu-nowhere is not in the stack (regions: ${REGION})`]);
+    },
+  );
 });

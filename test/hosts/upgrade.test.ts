@@ -35,7 +35,10 @@ const alice: User = { name: "alice", password: "alice-Passw0rd-for-upgrades" };
 /** Packages apt would upgrade from a security archive, as `apt list --upgradable` prints them ("name/suite version arch [upgradable from: v]"). */
 async function securityUpgradable(host: TestHost): Promise<string[]> {
   const out = await host.sshOk("apt list --upgradable 2>/dev/null");
-  return out.split("\n").filter((l) => /^\S+\/\S*-security[ ,]/.test(l)).map((l) => l.split("/")[0]);
+  return out
+    .split("\n")
+    .filter((l) => /^\S+\/\S*-security[ ,]/.test(l))
+    .map((l) => l.split("/")[0]);
 }
 
 /** apt's history: one "Start-Date:" per apt run that changed packages. */
@@ -105,7 +108,10 @@ describe("a new server is patched before it serves anyone (containers)", { timeo
       const pendingBefore = await securityUpgradable(host);
       const before = await status(host);
       log(`image: ${before.updates?.pending} pending (${before.updates?.security} security): ${pendingBefore.join(" ")}`);
-      assert.ok(pendingBefore.length > 0, "the image has pending security updates (else this test proves nothing: the mirror's security archive has nothing newer than the point release)");
+      assert.ok(
+        pendingBefore.length > 0,
+        "the image has pending security updates (else this test proves nothing: the mirror's security archive has nothing newer than the point release)",
+      );
       assert.ok((before.updates?.security ?? 0) > 0, "status sees them too");
 
       const render = renderFor(host, [alice], pki);
@@ -120,10 +126,16 @@ describe("a new server is patched before it serves anyone (containers)", { timeo
       assert.deepEqual(await securityUpgradable(host), [], "apt list --upgradable: nothing left from the security archive");
       const after = await status(host);
       assert.equal(after.updates?.security, 0, `status: ${JSON.stringify(after.updates)}`);
-      assert.equal(after.updates?.pending, 0, `status: ${JSON.stringify(after.updates)} (an update only in bookworm-updates, which unattended-upgrades does not install either, would show here)`);
+      assert.equal(
+        after.updates?.pending,
+        0,
+        `status: ${JSON.stringify(after.updates)} (an update only in bookworm-updates, which unattended-upgrades does not install either, would show here)`,
+      );
       assert.match(await host.sshOk(`cat ${UPGRADE_MARKER}`), /^upgraded \S+: \d+ updates at first provisioning/);
       await tunnelWorks(host);
-      log(`first provisioning: ${upgraded[1]} updates in ${upgraded[2]} s of install-packages' ${secs(install.ms)} (${summary(runs)}); status after: ${after.updates?.pending} pending`);
+      log(
+        `first provisioning: ${upgraded[1]} updates in ${upgraded[2]} s of install-packages' ${secs(install.ms)} (${summary(runs)}); status after: ${after.updates?.pending} pending`,
+      );
 
       // A later `pulumi up` that runs the steps again (a changed script): no apt run at all.
       const [aptBefore, boot] = [await aptRuns(host), await bootId(host)];
@@ -136,7 +148,10 @@ describe("a new server is patched before it serves anyone (containers)", { timeo
       // A server provisioned before this step upgraded (push-files has run, no marker):
       // left to the maintenance window, no apt run, no reboot.
       await host.sshOk(`rm ${UPGRADE_MARKER}`);
-      const adopted = await runStep(host, render.steps.find((s) => s.name === "install-packages")!);
+      const adopted = await runStep(
+        host,
+        render.steps.find((s) => s.name === "install-packages")!,
+      );
       assert.match(adopted.output, /updates: server provisioned earlier; left to the maintenance window/);
       assert.doesNotMatch(adopted.output, /^(Hit|Get|Ign):\d/m, "no apt-get update");
       assert.match(await host.sshOk(`cat ${UPGRADE_MARKER}`), /^adopted /);
@@ -150,7 +165,13 @@ describe("a new server is patched before it serves anyone (containers)", { timeo
     const failWhile = "/etc/vh-test-update-fails";
     const files = testArchiveFiles(
       [{ name: "vh-test-broken", version: "1" }],
-      [{ name: "vh-test-broken", version: "2", postinst: `if [ -e ${failWhile} ]; then echo "vh-test-broken: cannot configure (test-only failure)" >&2; exit 1; fi\n` }],
+      [
+        {
+          name: "vh-test-broken",
+          version: "2",
+          postinst: `if [ -e ${failWhile} ]; then echo "vh-test-broken: cannot configure (test-only failure)" >&2; exit 1; fi\n`,
+        },
+      ],
     );
     log(`test-only: a local archive labelled as Debian-Security (${ARCHIVE_SOURCE}) offers vh-test-broken 2, whose postinst fails while ${failWhile} exists`);
     const host = await freshHost(files);
@@ -162,10 +183,16 @@ describe("a new server is patched before it serves anyone (containers)", { timeo
       const r = await host.ssh(install.script, { timeoutMs: 300_000 });
       assert.notEqual(r.code, 0, `the step failed:\n${r.output}`);
       const last = r.output.trim().split("\n").pop()!;
-      assert.match(last, /^upgrade failed for vh-test-broken: .*post-installation script subprocess returned error exit status 1 \(apt: E: Sub-process \/usr\/bin\/dpkg returned an error code \(1\)\)$/, r.output);
+      assert.match(
+        last,
+        /^upgrade failed for vh-test-broken: .*post-installation script subprocess returned error exit status 1 \(apt: E: Sub-process \/usr\/bin\/dpkg returned an error code \(1\)\)$/,
+        r.output,
+      );
       assert.match(r.output, /vh-test-broken: cannot configure \(test-only failure\)/, "the package's own message is in the output");
       // No VPN: the VPN packages were not installed, nothing was pushed, nothing listens for IKE.
-      const vpn = await host.sshOk(`dpkg-query -W -f='\${Status}\\n' charon-systemd 2>/dev/null | grep -c 'install ok installed' || true; ls /etc/swanctl/swanctl.conf ${UPGRADE_MARKER} 2>&1 | grep -c 'No such file'; ss -Huln 'sport = :500' | wc -l`);
+      const vpn = await host.sshOk(
+        `dpkg-query -W -f='\${Status}\\n' charon-systemd 2>/dev/null | grep -c 'install ok installed' || true; ls /etc/swanctl/swanctl.conf ${UPGRADE_MARKER} 2>&1 | grep -c 'No such file'; ss -Huln 'sport = :500' | wc -l`,
+      );
       assert.deepEqual(vpn.trim().split("\n"), ["0", "2", "0"], `charon-systemd installed / files missing / IKE listeners: ${vpn}`);
 
       // The cause goes away (a fixed package, space freed, ...): the re-run finishes dpkg's work and goes on.
@@ -190,11 +217,16 @@ describe("a new server is patched before it serves anyone (containers)", { timeo
       assert.notEqual(bounded, install.script, "the script sets its mirror bound on one line");
       await runStep(host, render.steps[0]);
       // Test-only: the mirror's packets are dropped on the host (no answer at all, the slowest mirror there is).
-      await host.sshOk("nft add table inet vh_block && nft add chain inet vh_block out '{ type filter hook output priority 0; }' && nft add rule inet vh_block out tcp dport '{ 80, 443 }' drop");
+      await host.sshOk(
+        "nft add table inet vh_block && nft add chain inet vh_block out '{ type filter hook output priority 0; }' && nft add rule inet vh_block out tcp dport '{ 80, 443 }' drop",
+      );
       const r = await host.ssh(bounded, { timeoutMs: 120_000 });
       assert.notEqual(r.code, 0, r.output);
       assert.ok(r.ms < 15_000 + 20_000, `failed within the bound (+ kill grace and SSH): ${secs(r.ms)}`);
-      assert.match(r.output.trim().split("\n").pop()!, /^apt-get update: the Debian mirror did not deliver within 15s, so apt was stopped and nothing was installed\. Check /);
+      assert.match(
+        r.output.trim().split("\n").pop()!,
+        /^apt-get update: the Debian mirror did not deliver within 15s, so apt was stopped and nothing was installed\. Check /,
+      );
       assert.equal(await aptRuns(host), 0, "no package changed");
       await host.sshOk("nft delete table inet vh_block");
       const again = await runStep(host, install);

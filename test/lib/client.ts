@@ -72,7 +72,9 @@ export function clientSwanctlConf(spec: ClientSpec): string {
     `    remote_addrs = ${spec.serverAddress ?? NET.serverV4}`,
     "    vips = 0.0.0.0, ::",
     `    proposals = ${spec.ike ?? "default"}`,
-    ...(spec.rekey ? [`    rekey_time = ${spec.rekey.ike}`, "    reauth_time = 0s", ...(spec.rekey.ikeOver ? [`    over_time = ${spec.rekey.ikeOver}`] : [])] : []),
+    ...(spec.rekey
+      ? [`    rekey_time = ${spec.rekey.ike}`, "    reauth_time = 0s", ...(spec.rekey.ikeOver ? [`    over_time = ${spec.rekey.ikeOver}`] : [])]
+      : []),
     "    local {",
     "      auth = eap-mschapv2",
     `      eap_id = ${quote(spec.user)}`,
@@ -86,7 +88,9 @@ export function clientSwanctlConf(spec: ClientSpec): string {
     `      ${child} {`,
     "        remote_ts = 0.0.0.0/0, ::/0",
     `        esp_proposals = ${spec.esp ?? "default"}`,
-    ...(spec.rekey ? [`        rekey_time = ${spec.rekey.child}`, "        rand_time = 0s", ...(spec.rekey.childLife ? [`        life_time = ${spec.rekey.childLife}`] : [])] : []),
+    ...(spec.rekey
+      ? [`        rekey_time = ${spec.rekey.child}`, "        rand_time = 0s", ...(spec.rekey.childLife ? [`        life_time = ${spec.rekey.childLife}`] : [])]
+      : []),
     "      }",
     "    }",
     "  }",
@@ -110,7 +114,13 @@ export class VpnClient implements SwanctlEnv {
   /** Filled by connect(): the addresses the server assigned. */
   vips: { v4?: string; v6?: string } = {};
 
-  constructor(readonly topology: Topology, readonly host: ClientHost, readonly dir: string, readonly spec: ClientSpec, readonly esp: EspBackend) {
+  constructor(
+    readonly topology: Topology,
+    readonly host: ClientHost,
+    readonly dir: string,
+    readonly spec: ClientSpec,
+    readonly esp: EspBackend,
+  ) {
     mkdirSync(join(dir, "swanctl", "x509ca"), { recursive: true });
     this.resolvFile = join(dir, "resolv.conf");
     // resolve: DNS servers the server pushes go to a private file, never the host's

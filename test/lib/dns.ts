@@ -52,7 +52,10 @@ export async function startTestRoot(topology: Topology): Promise<TestRoot> {
   await runOk(["dnssec-signzone", "-q", "-S", "-K", dir, "-d", dir, "-o", ".", "-f", join(dir, "root.db.signed"), join(dir, "root.db")], { timeoutMs: 30_000 });
   // Served data that no longer matches its signature: a validating resolver must answer SERVFAIL.
   const signed = readFileSync(join(dir, "root.db.signed"), "utf8");
-  const tampered = signed.replace(new RegExp(`(^${TEST_DNS.bogus.replace(/\./g, "\\.")}\\.\\s[^\\n]*\\sA\\s+)${TEST_DNS.bogusSigned.replace(/\./g, "\\.")}$`, "m"), `$1${TEST_DNS.bogusServed}`);
+  const tampered = signed.replace(
+    new RegExp(`(^${TEST_DNS.bogus.replace(/\./g, "\\.")}\\.\\s[^\\n]*\\sA\\s+)${TEST_DNS.bogusSigned.replace(/\./g, "\\.")}$`, "m"),
+    `$1${TEST_DNS.bogusServed}`,
+  );
   if (tampered === signed) throw new Error("could not find the bogus A record in the signed zone");
   writeFileSync(join(dir, "root.db.signed"), tampered);
   const ksk = readdirSync(dir).find((f) => f.endsWith(".key") && /DNSKEY\s+257\b/.test(readFileSync(join(dir, f), "utf8")));
@@ -60,7 +63,10 @@ export async function startTestRoot(topology: Topology): Promise<TestRoot> {
   const conf = join(dir, "named.conf");
   writeFileSync(conf, namedConf({ dir, v4: [NET.upstreamV4], v6: [NET.upstreamV6], zones: [{ name: ".", file: join(dir, "root.db.signed") }] }));
   const rootHints = join(dir, "root.hints");
-  writeFileSync(rootHints, `. 3600000 NS a.root-servers.vpnlab.\na.root-servers.vpnlab. 3600000 A ${NET.upstreamV4}\na.root-servers.vpnlab. 3600000 AAAA ${NET.upstreamV6}\n`);
+  writeFileSync(
+    rootHints,
+    `. 3600000 NS a.root-servers.vpnlab.\na.root-servers.vpnlab. 3600000 A ${NET.upstreamV4}\na.root-servers.vpnlab. 3600000 AAAA ${NET.upstreamV6}\n`,
+  );
   const daemon = startDaemon(inNs(topology.upstream, ["/usr/sbin/named", "-g", "-c", conf]));
   await waitForLine(daemon, /all zones loaded|running$/m, 20_000, "the test root (named)");
   return { daemon, rootHints, trustAnchorFile: join(dir, ksk), stop: () => daemon.stop() };
@@ -146,7 +152,13 @@ export interface DnsAnswer {
 }
 
 /** Asks `server` (port 53) for `name` from namespace `ns`. */
-export async function query(ns: string, server: string, name: string, type: "A" | "AAAA" = "A", opts: { timeoutMs?: number; source?: string } = {}): Promise<DnsAnswer> {
+export async function query(
+  ns: string,
+  server: string,
+  name: string,
+  type: "A" | "AAAA" = "A",
+  opts: { timeoutMs?: number; source?: string } = {},
+): Promise<DnsAnswer> {
   const ms = opts.timeoutMs ?? 3000;
   const r = await runOk(inNs(ns, [process.execPath, "-e", QUERY_JS, server, name, type, String(ms), opts.source ?? ""]), { timeoutMs: ms + 10_000 });
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as DnsAnswer;

@@ -21,8 +21,26 @@ export async function detectEspBackend(): Promise<EspBackend> {
     await run(["ip", "netns", "add", ns]);
     const key = `0x${randomBytes(36).toString("hex")}`; // AES-256 key + 4-byte salt
     const res = await run([
-      "ip", "-n", ns, "xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2",
-      "proto", "esp", "spi", "0x1000", "mode", "tunnel", "aead", "rfc4106(gcm(aes))", key, "128",
+      "ip",
+      "-n",
+      ns,
+      "xfrm",
+      "state",
+      "add",
+      "src",
+      "192.0.2.1",
+      "dst",
+      "192.0.2.2",
+      "proto",
+      "esp",
+      "spi",
+      "0x1000",
+      "mode",
+      "tunnel",
+      "aead",
+      "rfc4106(gcm(aes))",
+      key,
+      "128",
     ]);
     cached = res.code === 0 ? "kernel" : "libipsec";
   } finally {

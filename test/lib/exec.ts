@@ -21,7 +21,10 @@ export interface RunOptions {
 }
 
 export class CommandError extends Error {
-  constructor(public readonly argv: string[], public readonly result: RunResult) {
+  constructor(
+    public readonly argv: string[],
+    public readonly result: RunResult,
+  ) {
     super(
       `command failed (${result.signal ?? `exit ${result.code}`}, ${result.ms} ms): ${argv.join(" ")}\n` +
         `${tail(result.stderr)}${result.stdout ? `\nstdout: ${tail(result.stdout)}` : ""}`,

@@ -53,7 +53,10 @@ export function startFlood(f: Flooder, o: Omit<FloodOptions, "server" | "sources
 
 /** The flooder's latest progress line (counts so far), if any. */
 export function floodProgress(d: Daemon): FloodResult | undefined {
-  const line = d.output.split("\n").filter((l) => l.startsWith("progress ")).pop();
+  const line = d.output
+    .split("\n")
+    .filter((l) => l.startsWith("progress "))
+    .pop();
   return line ? (JSON.parse(line.slice("progress ".length)) as FloodResult) : undefined;
 }
 

@@ -136,7 +136,17 @@ export function classifyReply(msg: Buffer): { kind: "cookie"; spi: Buffer; cooki
 export async function flood(o: FloodOptions, onProgress?: (r: FloodResult) => void): Promise<FloodResult> {
   const port = o.port ?? 500;
   const count = Math.round(o.rate * o.seconds);
-  const r: FloodResult = { kind: o.kind, sources: o.sources.length, sent: 0, achievedRate: 0, cookies: 0, echoes: 0, dhResponses: 0, otherReplies: 0, elapsedMs: 0 };
+  const r: FloodResult = {
+    kind: o.kind,
+    sources: o.sources.length,
+    sent: 0,
+    achievedRate: 0,
+    cookies: 0,
+    echoes: 0,
+    dhResponses: 0,
+    otherReplies: 0,
+    elapsedMs: 0,
+  };
   const sockets: Socket[] = await Promise.all(
     o.sources.map(
       (address) =>

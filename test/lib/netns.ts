@@ -71,7 +71,9 @@ export class Topology {
 
   async build(): Promise<void> {
     for (const ns of [this.internet, this.server, this.upstream]) await addNamespace(ns);
-    const inet = this.internet, srv = this.server, up = this.upstream;
+    const inet = this.internet,
+      srv = this.server,
+      up = this.upstream;
     await ip(["-n", inet, "link", "add", "br0", "type", "bridge"]);
     await ip(["-n", inet, "link", "set", "br0", "up"]);
     // server <-> internet bridge

@@ -54,12 +54,73 @@ export async function createPki(dir: string, hostname: string, keyType: KeyType 
     ].join("\n"),
   );
 
-  await ssl(["req", "-x509", ...keyArgs(keyType), "-nodes", "-keyout", p("root.key"), "-out", p("root.pem"), "-days", DAYS,
-    "-subj", "/C=XX/O=Throwaway Test CA/CN=Throwaway Test Root X1", "-extensions", "v3_root", "-config", writeReqConfig(p("root.cnf"), p("root.ext"))]);
-  await ssl(["req", "-new", ...keyArgs(keyType), "-nodes", "-keyout", p("int.key"), "-out", p("int.csr"), "-subj", "/C=XX/O=Throwaway Test CA/CN=Throwaway Test R1"]);
-  await ssl(["x509", "-req", "-in", p("int.csr"), "-CA", p("root.pem"), "-CAkey", p("root.key"), "-set_serial", serial(), "-days", DAYS, "-extfile", p("int.ext"), "-out", p("int.pem")]);
+  await ssl([
+    "req",
+    "-x509",
+    ...keyArgs(keyType),
+    "-nodes",
+    "-keyout",
+    p("root.key"),
+    "-out",
+    p("root.pem"),
+    "-days",
+    DAYS,
+    "-subj",
+    "/C=XX/O=Throwaway Test CA/CN=Throwaway Test Root X1",
+    "-extensions",
+    "v3_root",
+    "-config",
+    writeReqConfig(p("root.cnf"), p("root.ext")),
+  ]);
+  await ssl([
+    "req",
+    "-new",
+    ...keyArgs(keyType),
+    "-nodes",
+    "-keyout",
+    p("int.key"),
+    "-out",
+    p("int.csr"),
+    "-subj",
+    "/C=XX/O=Throwaway Test CA/CN=Throwaway Test R1",
+  ]);
+  await ssl([
+    "x509",
+    "-req",
+    "-in",
+    p("int.csr"),
+    "-CA",
+    p("root.pem"),
+    "-CAkey",
+    p("root.key"),
+    "-set_serial",
+    serial(),
+    "-days",
+    DAYS,
+    "-extfile",
+    p("int.ext"),
+    "-out",
+    p("int.pem"),
+  ]);
   await ssl(["req", "-new", ...keyArgs(keyType), "-nodes", "-keyout", p("leaf.key"), "-out", p("leaf.csr"), "-subj", `/CN=${hostname}`]);
-  await ssl(["x509", "-req", "-in", p("leaf.csr"), "-CA", p("int.pem"), "-CAkey", p("int.key"), "-set_serial", serial(), "-days", DAYS, "-extfile", p("leaf.ext"), "-out", p("leaf.pem")]);
+  await ssl([
+    "x509",
+    "-req",
+    "-in",
+    p("leaf.csr"),
+    "-CA",
+    p("int.pem"),
+    "-CAkey",
+    p("int.key"),
+    "-set_serial",
+    serial(),
+    "-days",
+    DAYS,
+    "-extfile",
+    p("leaf.ext"),
+    "-out",
+    p("leaf.pem"),
+  ]);
 
   const read = (name: string) => readFileSync(p(name), "utf8");
   const pki = { rootPem: read("root.pem"), intermediatePem: read("int.pem"), leafPem: read("leaf.pem"), leafKeyPem: read("leaf.key") };
@@ -74,5 +135,7 @@ function writeReqConfig(path: string, extFile: string): string {
 }
 
 function serial(): string {
-  return `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, "0")}`;
+  return `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, "0")}`;
 }

@@ -19,7 +19,11 @@ export class Daemon {
   private partial = "";
   readonly exited: Promise<void>;
 
-  constructor(readonly argv: string[], readonly pid: number, child: ReturnType<typeof spawn>) {
+  constructor(
+    readonly argv: string[],
+    readonly pid: number,
+    child: ReturnType<typeof spawn>,
+  ) {
     this.exited = new Promise((resolve) => {
       child.on("exit", (code, signal) => {
         this.exitInfo = { code, signal };

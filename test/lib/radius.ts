@@ -31,10 +31,14 @@ export function isAaaPath(path: string): boolean {
 /** The rendered absolute paths, moved into the private directories. */
 export function rewriteAaaPaths(text: string, d: AaaDirs): string {
   return text
-    .split(AAA_DIR).join(d.conf)
-    .split(AAA_DATA_DIR).join(d.data)
-    .split(dirname(AAA_PATHS.metrics)).join(d.metrics)
-    .split("/etc/swanctl/").join(`${d.swanctlDir}/`);
+    .split(AAA_DIR)
+    .join(d.conf)
+    .split(AAA_DATA_DIR)
+    .join(d.data)
+    .split(dirname(AAA_PATHS.metrics))
+    .join(d.metrics)
+    .split("/etc/swanctl/")
+    .join(`${d.swanctlDir}/`);
 }
 
 /** Where a lifecycle file lands: configuration under conf/, host-only files (units, script) beside. */

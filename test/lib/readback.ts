@@ -20,7 +20,11 @@ function lookup(table: keyof typeof TABLES, field: "apple" | "windows" | "window
   return hit;
 }
 
-const join = (...algos: Array<Algo | undefined>) => algos.filter((a): a is Algo => a !== undefined).map((a) => a.swan).join("-");
+const join = (...algos: Array<Algo | undefined>) =>
+  algos
+    .filter((a): a is Algo => a !== undefined)
+    .map((a) => a.swan)
+    .join("-");
 
 /** The PRF strongSwan negotiates for an integrity algorithm's hash (Apple/Windows derive it the same way). */
 function prfFor(integ: Algo): Algo {

@@ -10,7 +10,9 @@ export interface WaitOptions {
 
 export class WaitTimeout extends Error {
   constructor(what: string, ms: number, last: unknown) {
-    super(`timed out after ${ms} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : last !== undefined ? `: last value ${JSON.stringify(last)}` : ""}`);
+    super(
+      `timed out after ${ms} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : last !== undefined ? `: last value ${JSON.stringify(last)}` : ""}`,
+    );
     this.name = "WaitTimeout";
   }
 }

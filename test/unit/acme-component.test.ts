@@ -45,7 +45,12 @@ function loadProvider(text: string): AcmeCertificateProvider {
 
 describe("ServerCertificate under mocks", () => {
   it("linode: ECDSA P-256 account key, RSA certificate key, CSR with the hostname, the ACME resource", async () => {
-    const run = await register({ hostname: "vpn.example.com", zone: "example.com", acme: acme({ email: "ops@example.com", profile: "tlsserver", renewBeforeDays: 20 }), linodeToken: TOKEN });
+    const run = await register({
+      hostname: "vpn.example.com",
+      zone: "example.com",
+      acme: acme({ email: "ops@example.com", profile: "tlsserver", renewBeforeDays: 20 }),
+      linodeToken: TOKEN,
+    });
     assert.equal(run.byName("us-ord-cert").type, "vpn:index:ServerCertificate");
     assert.deepEqual(run.byName("us-ord-cert-account-key").inputs, { algorithm: "ECDSA", ecdsaCurve: "P256" });
     assert.deepEqual(run.byName("us-ord-cert-key").inputs, { algorithm: "RSA", rsaBits: 2048 });
@@ -81,11 +86,32 @@ describe("ServerCertificate under mocks", () => {
     assert.doesNotMatch(text, /require\("\.\.?\//, "local modules must be inlined, not required by path");
     const p = loadProvider(text);
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // how preview passes values not known yet
-    const inputs = { hostname: "vpn.example.com", directoryUrl: "http://not-https/dir", csrPem: unknown, accountKeyPem: unknown, dns: { provider: "linode" as const, zone: "example.com" }, dnsCredential: TOKEN };
+    const inputs = {
+      hostname: "vpn.example.com",
+      directoryUrl: "http://not-https/dir",
+      csrPem: unknown,
+      accountKeyPem: unknown,
+      dns: { provider: "linode" as const, zone: "example.com" },
+      dnsCredential: TOKEN,
+    };
     const { failures } = await p.check({}, inputs);
-    assert.deepEqual(failures.map((f) => f.property), ["directoryUrl"]);
+    assert.deepEqual(
+      failures.map((f) => f.property),
+      ["directoryUrl"],
+    );
     const { certPem } = mockCertificateMaterial(); // valid 2026-12-01 .. 2027-03-01
-    const olds = { ...inputs, directoryUrl: "https://acme.example/dir", csrPem: "C", accountKeyPem: "K", certPem, chainPem: "", notBefore: "", notAfter: "", accountUrl: "", certificateUrl: "" };
+    const olds = {
+      ...inputs,
+      directoryUrl: "https://acme.example/dir",
+      csrPem: "C",
+      accountKeyPem: "K",
+      certPem,
+      chainPem: "",
+      notBefore: "",
+      notAfter: "",
+      accountUrl: "",
+      certificateUrl: "",
+    };
     const news = { ...olds, dnsCredential: TOKEN };
     const d = await p.diff("id", olds, news);
     assert.equal(typeof d.changes, "boolean");
@@ -116,10 +142,21 @@ describe("ServerCertificate under mocks", () => {
     const run = await register({
       hostname: "vpn.example.com",
       zone: "example.com",
-      acme: acme({ dnsProvider: "rfc2136", rfc2136: { server: "ns1.example.net", port: 5353, keyName: "acme", algorithm: "hmac-sha512" }, rfc2136Secret: TSIG }),
+      acme: acme({
+        dnsProvider: "rfc2136",
+        rfc2136: { server: "ns1.example.net", port: 5353, keyName: "acme", algorithm: "hmac-sha512" },
+        rfc2136Secret: TSIG,
+      }),
     });
     const dyn = run.byName("us-ord-cert-acme");
-    assert.deepEqual(dyn.inputs.dns, { provider: "rfc2136", zone: "example.com", server: "ns1.example.net", port: 5353, keyName: "acme", algorithm: "hmac-sha512" });
+    assert.deepEqual(dyn.inputs.dns, {
+      provider: "rfc2136",
+      zone: "example.com",
+      server: "ns1.example.net",
+      port: 5353,
+      keyName: "acme",
+      algorithm: "hmac-sha512",
+    });
     assert.equal(dyn.inputs.dnsCredential, TSIG);
     assert.ok(dyn.secretInputs.includes("dnsCredential"));
     assert.ok(!String(dyn.inputs.__provider).includes(TSIG));
@@ -127,7 +164,10 @@ describe("ServerCertificate under mocks", () => {
 
   it("refuses to start without the DNS credential", () => {
     assert.throws(() => new ServerCertificate("x", { hostname: "vpn.example.com", zone: "example.com", acme: acme() }), /needs the Linode API token/);
-    assert.throws(() => new ServerCertificate("y", { hostname: "vpn.example.com", zone: "example.com", acme: acme({ dnsProvider: "rfc2136" }) }), /needs vpn:rfc2136 and vpn:rfc2136Secret/);
+    assert.throws(
+      () => new ServerCertificate("y", { hostname: "vpn.example.com", zone: "example.com", acme: acme({ dnsProvider: "rfc2136" }) }),
+      /needs vpn:rfc2136 and vpn:rfc2136Secret/,
+    );
   });
 
   it("linode:url may be the bare API host; the DNS API lives under /v4", () => {

@@ -89,7 +89,13 @@ describe("diff", () => {
 
   it("replaces for hostname, CSR, directory, account key or profile; never for the DNS credential", () => {
     const olds = outputs(90);
-    for (const [k, v] of [["hostname", "vpn2.example.com"], ["csrPem", "CSR2"], ["directoryUrl", "https://x/dir"], ["accountKeyPem", "K2"], ["profile", "shortlived"]] as const) {
+    for (const [k, v] of [
+      ["hostname", "vpn2.example.com"],
+      ["csrPem", "CSR2"],
+      ["directoryUrl", "https://x/dir"],
+      ["accountKeyPem", "K2"],
+      ["profile", "shortlived"],
+    ] as const) {
       assert.deepEqual(diffCertificate(olds, { ...news, [k]: v }, day(1)).replaces, [k], k);
     }
     assert.equal(diffCertificate(olds, { ...news, dnsCredential: "rotated" }, day(1)).changes, false);
@@ -97,7 +103,11 @@ describe("diff", () => {
 
   it("settings that need no new certificate are an update", () => {
     const olds = outputs(90);
-    for (const over of [{ email: "a@example.com" }, { renewBeforeDays: 20 }, { dns: { provider: "rfc2136" as const, zone: "example.com", server: "ns1", keyName: "k" } }]) {
+    for (const over of [
+      { email: "a@example.com" },
+      { renewBeforeDays: 20 },
+      { dns: { provider: "rfc2136" as const, zone: "example.com", server: "ns1", keyName: "k" } },
+    ]) {
       assert.deepEqual(diffCertificate(olds, { ...news, ...over }, day(1)), { changes: true, replaces: [], deleteBeforeReplace: false });
     }
   });
@@ -142,7 +152,15 @@ describe("check", () => {
   it("accepts unknown values and reports each bad input with its property", () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     assert.deepEqual(checkInputs({ ...inputs, csrPem: unknown, accountKeyPem: unknown, dnsCredential: unknown }), []);
-    const failures = checkInputs({ ...inputs, hostname: "Not A Host", directoryUrl: "http://acme.example/dir", csrPem: "junk", accountKeyPem: "junk", dnsCredential: "", renewBeforeDays: -1 });
+    const failures = checkInputs({
+      ...inputs,
+      hostname: "Not A Host",
+      directoryUrl: "http://acme.example/dir",
+      csrPem: "junk",
+      accountKeyPem: "junk",
+      dnsCredential: "",
+      renewBeforeDays: -1,
+    });
     assert.deepEqual(failures.map((f) => f.property).sort(), ["accountKeyPem", "csrPem", "directoryUrl", "dnsCredential", "hostname", "renewBeforeDays"]);
     assert.match(failures.find((f) => f.property === "dnsCredential")!.reason, /linode:token/);
   });
@@ -151,7 +169,12 @@ describe("check", () => {
     const acme = await import("acme-client");
     const [, csr] = await acme.crypto.createCsr({ commonName: "other.example.com", altNames: ["other.example.com"] }, keyPem);
     const account = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }).toString();
-    const f = checkInputs({ ...inputs, csrPem: csr.toString(), accountKeyPem: account, dns: { provider: "rfc2136", zone: "example.org", server: "", keyName: "" } });
+    const f = checkInputs({
+      ...inputs,
+      csrPem: csr.toString(),
+      accountKeyPem: account,
+      dns: { provider: "rfc2136", zone: "example.org", server: "", keyName: "" },
+    });
     assert.deepEqual(f.map((x) => x.property).sort(), ["csrPem", "dns.keyName", "dns.server", "dns.zone"]);
     assert.match(f.find((x) => x.property === "csrPem")!.reason, /must name vpn\.example\.com as CN and SAN, it has CN other\.example\.com/);
   });

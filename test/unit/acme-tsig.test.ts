@@ -30,7 +30,10 @@ describe("DNS UPDATE wire format", () => {
     ]);
     assert.equal(msg.readUInt16BE(0), 0x1234);
     assert.equal(msg.readUInt16BE(2), 0x2800, "opcode UPDATE, not a response");
-    assert.deepEqual([4, 6, 8, 10].map((o) => msg.readUInt16BE(o)), [1, 0, 3, 0]);
+    assert.deepEqual(
+      [4, 6, 8, 10].map((o) => msg.readUInt16BE(o)),
+      [1, 0, 3, 0],
+    );
     const zone = encodeName("example.com");
     assert.deepEqual(msg.subarray(12, 12 + zone.length), zone);
     assert.equal(msg.readUInt16BE(12 + zone.length), 6, "zone type SOA");
@@ -60,7 +63,9 @@ function serverSign(reply: Buffer, requestMac: Buffer, key: TsigKey, time: numbe
   const time48 = Buffer.alloc(6);
   time48.writeUIntBE(time, 0, 6);
   const vars = Buffer.concat([name, u16(255), Buffer.alloc(4), alg, time48, u16(300), u16(0), u16(0)]);
-  const mac = createHmac("sha256", key.secret).update(Buffer.concat([u16(requestMac.length), requestMac, reply, vars])).digest();
+  const mac = createHmac("sha256", key.secret)
+    .update(Buffer.concat([u16(requestMac.length), requestMac, reply, vars]))
+    .digest();
   const rdata = Buffer.concat([alg, time48, u16(300), u16(mac.length), mac, reply.subarray(0, 2), u16(0), u16(0)]);
   const rr = Buffer.concat([name, u16(250), u16(255), Buffer.alloc(4), u16(rdata.length), rdata]);
   const out = Buffer.concat([reply, rr]);
@@ -83,7 +88,12 @@ describe("TSIG", () => {
     const time48 = Buffer.alloc(6);
     time48.writeUIntBE(NOW, 0, 6);
     const vars = Buffer.concat([encodeName(KEY.name), u16(255), Buffer.alloc(4), encodeName(KEY.algorithm), time48, u16(300), u16(0), u16(0)]);
-    assert.deepEqual(mac, createHmac("sha256", KEY.secret).update(Buffer.concat([unsigned, vars])).digest());
+    assert.deepEqual(
+      mac,
+      createHmac("sha256", KEY.secret)
+        .update(Buffer.concat([unsigned, vars]))
+        .digest(),
+    );
     assert.deepEqual(parsed.tsig?.mac, mac);
   });
 

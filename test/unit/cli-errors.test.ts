@@ -39,7 +39,11 @@ test("render with a missing file, an unknown option or no --out: one line, exit 
 });
 
 test("up.sh checks the passphrase before it touches the network or installs anything", () => {
-  const r = spawnSync("bash", ["scripts/up.sh", "dev"], { cwd: ROOT, encoding: "utf8", env: { PATH: "/usr/bin:/bin", HOME: mkdtempSync(join(tmpdir(), "home-")) } });
+  const r = spawnSync("bash", ["scripts/up.sh", "dev"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { PATH: "/usr/bin:/bin", HOME: mkdtempSync(join(tmpdir(), "home-")) },
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^up\.sh: set PULUMI_CONFIG_PASSPHRASE/);
   assert.doesNotMatch(r.stderr + r.stdout, /curl|installing/i);
@@ -143,11 +147,11 @@ test("render: a bad render: map is one line per problem, exit 1, no stack trace"
   assert.equal(r.status, 1, r.stderr);
   const lines = assertErrorLines("render", r.stderr);
   assert.deepEqual(lines, [
-    "render: render.us-ord.ipv4: must be an IPv4 address, got \"2001:db8::1\"",
-    "render: render.us-ord.ipv6: must be an IPv6 address, got \"198.51.100.1\"",
-    "render: render.us-ord.ipv6Range: must be an IPv6 /64 such as 2001:db8:1::/64, got \"2001:db8::/48\"",
+    'render: render.us-ord.ipv4: must be an IPv4 address, got "2001:db8::1"',
+    'render: render.us-ord.ipv6: must be an IPv6 address, got "198.51.100.1"',
+    'render: render.us-ord.ipv6Range: must be an IPv6 /64 such as 2001:db8:1::/64, got "2001:db8::/48"',
     "render: render.us-ord: unknown field(s) ipv6range; allowed: ipv4, ipv6, ipv6Range",
-    "render: render[\"x\\nrender: ok\\u001b[2J\"]: no such region in the config (have us-ord)",
+    'render: render["x\\nrender: ok\\u001b[2J"]: no such region in the config (have us-ord)',
   ]);
   for (const bad of [[], "us-ord", { "us-ord": "198.51.100.1" }]) {
     writeFileSync(cfg, JSON.stringify({ config, render: bad }));
@@ -161,7 +165,10 @@ test("render: a bad render: map is one line per problem, exit 1, no stack trace"
 test("render: an invalid configuration is one prefixed line per problem, exit 1", () => {
   const tmp = mkdtempSync(join(tmpdir(), "render-cfg-"));
   const cfg = join(tmp, "stack.yaml");
-  writeFileSync(cfg, JSON.stringify({ config: { "vpn:zone": "example.com", "vpn:hostname": "vpn.example.com", "vpn:users": ["con", "a\u001b[2Jb"], "vpn:compat": "weak" } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ config: { "vpn:zone": "example.com", "vpn:hostname": "vpn.example.com", "vpn:users": ["con", "a\u001b[2Jb"], "vpn:compat": "weak" } }),
+  );
   const r = run("render", ["--config", cfg, "--out", join(tmp, "out")]);
   assert.equal(r.status, 1, r.stderr);
   const lines = assertErrorLines("render", r.stderr);
@@ -200,7 +207,11 @@ test("the shared option parser: strict, and every message one line", () => {
     [["--stack", "a", "--json=1"], /^--json takes no value$/],
     [["--Stack", "a"], /^unknown option --Stack$/],
   ] as const) {
-    assert.throws(() => parseOptions(spec, [...argv]), (e: unknown) => e instanceof UsageError && msg.test(e.message), JSON.stringify(argv));
+    assert.throws(
+      () => parseOptions(spec, [...argv]),
+      (e: unknown) => e instanceof UsageError && msg.test(e.message),
+      JSON.stringify(argv),
+    );
   }
 });
 

@@ -21,8 +21,13 @@ function realKey(): { privateOpenssh: string; publicOpenssh: string } {
     const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
     const len = (n: number) => Buffer.from([0, 0, 0, n]);
     const blob = Buffer.concat([len(11), Buffer.from("ssh-ed25519"), len(32), raw]).toString("base64");
-    const body = Buffer.alloc(300, 7).toString("base64").replace(/(.{70})/g, "$1\n");
-    return { privateOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`, publicOpenssh: `ssh-ed25519 ${blob} comment@host\n` };
+    const body = Buffer.alloc(300, 7)
+      .toString("base64")
+      .replace(/(.{70})/g, "$1\n");
+    return {
+      privateOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      publicOpenssh: `ssh-ed25519 ${blob} comment@host\n`,
+    };
   }
 }
 
@@ -61,7 +66,10 @@ test("user data: a missing final newline or CRLF lines give the same document", 
 });
 
 test("user data: refuses material that would leave sshd without a usable key", () => {
-  assert.throws(() => renderUserData({ hostKey: { ...KEY, privateOpenssh: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" } }), /OpenSSH private key/);
+  assert.throws(
+    () => renderUserData({ hostKey: { ...KEY, privateOpenssh: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" } }),
+    /OpenSSH private key/,
+  );
   assert.throws(() => renderUserData({ hostKey: { ...KEY, publicOpenssh: "ssh-rsa AAAAB3 x" } }), /ed25519 public key/);
   assert.throws(() => hostKeyLine(""), /ed25519 public key/);
   assert.throws(() => hostKeyLine("ssh-ed25519 AAAA!!"), /ed25519 public key/);

@@ -37,7 +37,10 @@ test("a misspelt vpn: key gets the nearest known key, not only a case match", ()
 });
 
 test("other tools' namespaces and the providers' keys pass untouched", () => {
-  assert.deepEqual(unknownKeyProblems(["aws:region", "gcp:project", "k8s:context", "linode:token", "linode:url", "pulumi:tags", "command:x", "tls:y", "random:z"]), []);
+  assert.deepEqual(
+    unknownKeyProblems(["aws:region", "gcp:project", "k8s:context", "linode:token", "linode:url", "pulumi:tags", "command:x", "tls:y", "random:z"]),
+    [],
+  );
 });
 
 test("`vpn:users: alice` gives one message that says how to write it", () => {

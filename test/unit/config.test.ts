@@ -32,7 +32,10 @@ test("several regions, legacy compat, staging ACME and rfc2136 are understood", 
   const c = validateConfig(
     withKeys(
       {
-        "vpn:regions": [{ region: "us-ord", hostname: "ord.example.com" }, { region: "in-bom-2", hostname: "example.com" }],
+        "vpn:regions": [
+          { region: "us-ord", hostname: "ord.example.com" },
+          { region: "in-bom-2", hostname: "example.com" },
+        ],
         "vpn:compat": "legacy",
         "vpn:acmeServer": "staging",
         "vpn:dnsProvider": "rfc2136",
@@ -46,7 +49,10 @@ test("several regions, legacy compat, staging ACME and rfc2136 are understood", 
       ["vpn:hostname"],
     ),
   );
-  assert.deepEqual(c.regions.map((r) => r.region), ["us-ord", "in-bom-2"]);
+  assert.deepEqual(
+    c.regions.map((r) => r.region),
+    ["us-ord", "in-bom-2"],
+  );
   assert.equal(c.compat, "legacy");
   assert.match(c.acme.directoryUrl, /staging/);
   assert.deepEqual(c.acme.rfc2136, { server: "2001:db8::53", port: 5353, keyName: "acme-key.", algorithm: "hmac-sha256" });
@@ -69,10 +75,46 @@ const BAD: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ["regions not a list", withKeys({ "vpn:regions": "us-ord" }), "vpn:regions", /YAML list|must be a list/],
   ["regions empty and no hostname", withKeys({ "vpn:regions": [] }, ["vpn:hostname"]), "vpn:hostname", /required .* or set vpn:regions/],
   ["regions item not an object", withKeys({ "vpn:regions": ["us-ord"] }, ["vpn:hostname"]), "vpn:regions[0]", /object/],
-  ["regions duplicate region", withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.example.com" }, { region: "us-ord", hostname: "b.example.com" }] }, ["vpn:hostname"]), "vpn:regions[1].region", /twice/],
-  ["regions duplicate hostname", withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.example.com" }, { region: "us-lax", hostname: "a.example.com" }] }, ["vpn:hostname"]), "vpn:regions[1].hostname", /two regions/],
-  ["regions unknown field", withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.example.com", size: 3 }] }, ["vpn:hostname"]), "vpn:regions[0]", /unknown field/],
-  ["regions hostname outside zone", withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.example.net" }] }, ["vpn:hostname"]), "vpn:regions[0].hostname", /not inside the zone/],
+  [
+    "regions duplicate region",
+    withKeys(
+      {
+        "vpn:regions": [
+          { region: "us-ord", hostname: "a.example.com" },
+          { region: "us-ord", hostname: "b.example.com" },
+        ],
+      },
+      ["vpn:hostname"],
+    ),
+    "vpn:regions[1].region",
+    /twice/,
+  ],
+  [
+    "regions duplicate hostname",
+    withKeys(
+      {
+        "vpn:regions": [
+          { region: "us-ord", hostname: "a.example.com" },
+          { region: "us-lax", hostname: "a.example.com" },
+        ],
+      },
+      ["vpn:hostname"],
+    ),
+    "vpn:regions[1].hostname",
+    /two regions/,
+  ],
+  [
+    "regions unknown field",
+    withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.example.com", size: 3 }] }, ["vpn:hostname"]),
+    "vpn:regions[0]",
+    /unknown field/,
+  ],
+  [
+    "regions hostname outside zone",
+    withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.example.net" }] }, ["vpn:hostname"]),
+    "vpn:regions[0].hostname",
+    /not inside the zone/,
+  ],
   ["instance type", withKeys({ "vpn:instanceType": "nanode" }), "vpn:instanceType", /Linode plan/],
   ["image unsupported", withKeys({ "vpn:image": "linode/debian11" }), "vpn:image", /linode\/debian12, linode\/ubuntu24.04/],
   ["users missing", withKeys({}, ["vpn:users", "vpn:passwords"]), "vpn:users", /required/],
@@ -90,10 +132,38 @@ const BAD: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ["user name too long", withKeys({ "vpn:users": ["a".repeat(65)] }, ["vpn:passwords"]), "vpn:users[0]", /1-64/],
   ["user object without name", withKeys({ "vpn:users": [{ staticIpv4: "10.47.83.5" }] }, ["vpn:passwords"]), "vpn:users[0].name", /letters, digits/],
   ["user object unknown field", withKeys({ "vpn:users": [{ name: "carol", admin: true }] }, ["vpn:passwords"]), "vpn:users[0]", /unknown field/],
-  ["static ip outside pool", withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "10.1.2.3" }] }, ["vpn:passwords"]), "vpn:users[0].staticIpv4", /not a usable address/],
-  ["static ip is the network address", withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "10.47.83.0" }] }, ["vpn:passwords"]), "vpn:users[0].staticIpv4", /not a usable address/],
-  ["static ip is IPv6", withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "2001:db8::5" }] }, ["vpn:passwords"]), "vpn:users[0].staticIpv4", /IPv4 address/],
-  ["static ip given twice", withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "10.47.83.9" }, { name: "dave", staticIpv4: "10.47.83.9" }] }, ["vpn:passwords"]), "vpn:users[1].staticIpv4", /already given to carol/],
+  [
+    "static ip outside pool",
+    withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "10.1.2.3" }] }, ["vpn:passwords"]),
+    "vpn:users[0].staticIpv4",
+    /not a usable address/,
+  ],
+  [
+    "static ip is the network address",
+    withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "10.47.83.0" }] }, ["vpn:passwords"]),
+    "vpn:users[0].staticIpv4",
+    /not a usable address/,
+  ],
+  [
+    "static ip is IPv6",
+    withKeys({ "vpn:users": [{ name: "carol", staticIpv4: "2001:db8::5" }] }, ["vpn:passwords"]),
+    "vpn:users[0].staticIpv4",
+    /IPv4 address/,
+  ],
+  [
+    "static ip given twice",
+    withKeys(
+      {
+        "vpn:users": [
+          { name: "carol", staticIpv4: "10.47.83.9" },
+          { name: "dave", staticIpv4: "10.47.83.9" },
+        ],
+      },
+      ["vpn:passwords"],
+    ),
+    "vpn:users[1].staticIpv4",
+    /already given to carol/,
+  ],
   ["passwords not a map", withKeys({ "vpn:passwords": ["x"] }), "vpn:passwords", /map of user name/],
   ["password for unknown user", withKeys({ "vpn:passwords": { mallory: "longenough" } }), "vpn:passwords.mallory", /no matching user/],
   ["password too short", withKeys({ "vpn:passwords": { alice: "short" } }), "vpn:passwords.alice", /8-128 printable/],
@@ -121,8 +191,22 @@ const BAD: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ["apple kill switch not a boolean", withKeys({ "vpn:appleKillSwitch": "on" }), "vpn:appleKillSwitch", /true or false/],
   ["dns provider unknown", withKeys({ "vpn:dnsProvider": "route53" }), "vpn:dnsProvider", /linode, rfc2136/],
   ["rfc2136 settings missing", withKeys({ "vpn:dnsProvider": "rfc2136" }), "vpn:rfc2136", /required/],
-  ["rfc2136 secret missing", withKeys({ "vpn:dnsProvider": "rfc2136", "vpn:rfc2136": { server: "ns1.example.com", keyName: "k" } }), "vpn:rfc2136Secret", /base64 TSIG/],
-  ["rfc2136 bad algorithm", withKeys({ "vpn:dnsProvider": "rfc2136", "vpn:rfc2136": { server: "ns1.example.com", keyName: "k", algorithm: "hmac-md5" }, "vpn:rfc2136Secret": "c2VjcmV0" }), "vpn:rfc2136.algorithm", /hmac-sha256/],
+  [
+    "rfc2136 secret missing",
+    withKeys({ "vpn:dnsProvider": "rfc2136", "vpn:rfc2136": { server: "ns1.example.com", keyName: "k" } }),
+    "vpn:rfc2136Secret",
+    /base64 TSIG/,
+  ],
+  [
+    "rfc2136 bad algorithm",
+    withKeys({
+      "vpn:dnsProvider": "rfc2136",
+      "vpn:rfc2136": { server: "ns1.example.com", keyName: "k", algorithm: "hmac-md5" },
+      "vpn:rfc2136Secret": "c2VjcmV0",
+    }),
+    "vpn:rfc2136.algorithm",
+    /hmac-sha256/,
+  ],
   ["on-demand unknown", withKeys({ "vpn:onDemand": "sometimes" }), "vpn:onDemand", /off, always, untrusted-wifi/],
   ["trusted ssid too long", withKeys({ "vpn:onDemand": "untrusted-wifi", "vpn:trustedSsids": ["x".repeat(33)] }), "vpn:trustedSsids[0]", /1-32 bytes/],
   ["trusted ssids without untrusted-wifi", withKeys({ "vpn:trustedSsids": ["Home"] }), "vpn:trustedSsids", /only applies/],
@@ -134,7 +218,10 @@ for (const [name, raw, key, allowed] of BAD) {
     const found = problems(raw);
     const mine = found.filter((p) => p.startsWith(`${key}: `));
     assert.ok(mine.length > 0, `no problem names ${key}; got:\n${found.join("\n")}`);
-    assert.ok(mine.some((p) => allowed.test(p)), `message for ${key} does not say what is allowed (${allowed}):\n${mine.join("\n")}`);
+    assert.ok(
+      mine.some((p) => allowed.test(p)),
+      `message for ${key} does not say what is allowed (${allowed}):\n${mine.join("\n")}`,
+    );
   });
 }
 
@@ -151,5 +238,8 @@ test("every problem is reported at once, and passwords are never echoed", () => 
 });
 
 test("the error message lists each problem on its own line, key first", () => {
-  assert.throws(() => validateConfig(withKeys({ "vpn:compat": "x" })), (e: Error) => /Invalid stack configuration:\n  - vpn:compat: must be one of modern, legacy/.test(e.message));
+  assert.throws(
+    () => validateConfig(withKeys({ "vpn:compat": "x" })),
+    (e: Error) => /Invalid stack configuration:\n  - vpn:compat: must be one of modern, legacy/.test(e.message),
+  );
 });

@@ -48,5 +48,9 @@ test("every key has a row with its type and default; notes name keys that exist"
     if (k.secret) assert.match(row, /\(secret\)/, k.key);
     if (k.required) assert.match(row, /\*\(required\)\*/, k.key);
   }
-  for (const key of Object.keys(NOTES)) assert.ok(CONFIG_KEYS.some((k) => k.key === key), `NOTES names ${key}, which config/keys.ts does not have`);
+  for (const key of Object.keys(NOTES))
+    assert.ok(
+      CONFIG_KEYS.some((k) => k.key === key),
+      `NOTES names ${key}, which config/keys.ts does not have`,
+    );
 });

@@ -49,7 +49,23 @@ test("strongswan.conf: unused plugins off, the ones the server needs untouched",
   for (const p of ["forecast", "connmark", "farp", "ha", "lookip", "unity", "eap-radius"]) {
     assert.match(charon, new RegExp(`\\n    ${p} \\{\\n      load = no\\n    \\}`), p);
   }
-  const needed = ["openssl", "kdf", "eap-mschapv2", "eap-identity", "kernel-netlink", "kernel-libipsec", "socket-default", "vici", "updown", "attr", "x509", "pem", "pkcs1", "nonce", "random"];
+  const needed = [
+    "openssl",
+    "kdf",
+    "eap-mschapv2",
+    "eap-identity",
+    "kernel-netlink",
+    "kernel-libipsec",
+    "socket-default",
+    "vici",
+    "updown",
+    "attr",
+    "x509",
+    "pem",
+    "pkcs1",
+    "nonce",
+    "random",
+  ];
   for (const p of needed) {
     assert.ok(!(UNUSED_PLUGINS as readonly string[]).includes(p), `${p} stays loaded`);
     assert.doesNotMatch(charon, new RegExp(`\\n    ${p} \\{\\n      load = no`), `${p} stays loaded`);
@@ -65,14 +81,20 @@ test("nftables: per-source limits for new IKE traffic, keyed by IPv4 /32 and IPv
   assert.equal(perSecond, 50);
   assert.equal(burst, 200);
   assert.match(n, new RegExp(`update @ike_v4 \\{ ip saddr limit rate over ${perSecond}/second burst ${burst} packets \\} counter drop`));
-  assert.match(n, new RegExp(`update @ike_v6 \\{ ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over ${perSecond}/second burst ${burst} packets \\} counter drop`));
+  assert.match(
+    n,
+    new RegExp(`update @ike_v6 \\{ ip6 saddr and ffff:ffff:ffff:ffff:: limit rate over ${perSecond}/second burst ${burst} packets \\} counter drop`),
+  );
   assert.match(n, /set ike_v4 \{\n\s+type ipv4_addr\n\s+size 65536\n\s+flags dynamic,timeout\n\s+timeout 1m\n/);
   assert.match(n, /set ike_v6 \{\n\s+type ipv6_addr\n/);
 });
 
 test("nftables: the limits come before conntrack's accept and the IKE accept, and spare ESP-in-UDP", () => {
   const input = /chain input \{([\s\S]*?)\n  \}/.exec(nft())![1];
-  const lines = input.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const lines = input
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
   const port500 = at(/^udp dport 500 jump ike_new$/);
   // Only IKE_SA_INIT on 4500: non-ESP marker 0 (RFC 3948) and exchange type 34 (RFC 7296).

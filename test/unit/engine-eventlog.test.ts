@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { formatPhases, readEventLog } from "../engine/lib/eventLog";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::vpn::${type}::${name}`;
-const pre = (t: number, type: string, name: string, op: string, provider = "urn:pulumi:dev::vpn::pulumi:providers:x::default") => ({ timestamp: t, resourcePreEvent: { metadata: { urn: urn(type, name), op, provider } } });
+const pre = (t: number, type: string, name: string, op: string, provider = "urn:pulumi:dev::vpn::pulumi:providers:x::default") => ({
+  timestamp: t,
+  resourcePreEvent: { metadata: { urn: urn(type, name), op, provider } },
+});
 const out = (t: number, type: string, name: string, op: string) => ({ timestamp: t, resOutputsEvent: { metadata: { urn: urn(type, name), op } } });
 
 test("phases: host, program, then each custom resource's step of a second or more, longest first", (t) => {
@@ -32,7 +35,13 @@ test("phases: host, program, then each custom resource's step of a second or mor
   const p = readEventLog(file)!;
   assert.equal(p.hostSeconds, 2);
   assert.equal(p.programSeconds, 2);
-  assert.deepEqual(p.resources.map((r) => [r.name, r.seconds]), [["us-ord-02-install-packages", 18], ["us-ord-vm", 6]]);
+  assert.deepEqual(
+    p.resources.map((r) => [r.name, r.seconds]),
+    [
+      ["us-ord-02-install-packages", 18],
+      ["us-ord-vm", 6],
+    ],
+  );
   assert.equal(formatPhases(p), "host 2 s, program 2 s, us-ord-02-install-packages 18 s, us-ord-vm 6 s");
   assert.equal(readEventLog(join(dir, "absent.jsonl")), undefined);
 });

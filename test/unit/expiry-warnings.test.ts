@@ -47,7 +47,11 @@ test("the same users at another instant give other lines: only `now` moves them"
 test("stackUsers: the config as pulumi config --json gives it (values or JSON text), device limit defaulted, problems listed", () => {
   const su = stackUsers(
     {
-      "vpn:users": JSON.stringify(["alice", { name: "bob", expires: "2026-12-01", maxDevices: "3", monthlyQuotaGB: 50 }, { name: "carol", disabled: true, expires: "next week" }]),
+      "vpn:users": JSON.stringify([
+        "alice",
+        { name: "bob", expires: "2026-12-01", maxDevices: "3", monthlyQuotaGB: 50 },
+        { name: "carol", disabled: true, expires: "next week" },
+      ]),
       "vpn:maxDevicesPerUser": 2,
       "vpn:rotations": { alice: 4 },
     },

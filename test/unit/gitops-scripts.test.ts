@@ -64,7 +64,9 @@ describe("scripts/gitops/drift.sh", () => {
     const bad = run("drift.sh", { pulumi: `echo 'error: failed to decrypt' >&2\nexit 255` });
     assert.equal(bad.status, 2, bad.out);
     assert.match(bad.out, /drift: pulumi preview printed no plan/);
-    const err = run("drift.sh", { pulumi: `cat <<'EOF'\n${plan([], [{ severity: "error", message: "getting secrets manager: incorrect passphrase" }])}\nEOF\nexit 255` });
+    const err = run("drift.sh", {
+      pulumi: `cat <<'EOF'\n${plan([], [{ severity: "error", message: "getting secrets manager: incorrect passphrase" }])}\nEOF\nexit 255`,
+    });
     assert.equal(err.status, 2, err.out);
     assert.match(err.out, /drift: getting secrets manager: incorrect passphrase/);
     assert.equal(existsSync(join(err.dir, "drift-report.md")), false);

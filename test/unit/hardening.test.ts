@@ -14,7 +14,11 @@ const files = (extra: Record<string, unknown> = {}) => {
   return renderRegion({ config: c, region: c.regions[0], passwords: PASSWORDS });
 };
 const content = (path: string, extra: Record<string, unknown> = {}) => files(extra).files.find((f) => f.path === path)!.content;
-const directives = (text: string) => text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/\s+/));
+const directives = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.split(/\s+/));
 
 test("sshd drop-in: key-only root, no passwords or keyboard-interactive, no forwarding of X11/agent, short grace, few tries", () => {
   const f = files().files.find((x) => x.path === PATHS.sshdDropIn)!;
@@ -49,10 +53,18 @@ test("unattended upgrades: Debian security + point releases, Ubuntu -security/-u
   assert.match(debian, /^#clear Unattended-Upgrade::Origins-Pattern;$/m);
   assert.match(debian, /^#clear Unattended-Upgrade::Allowed-Origins;$/m);
   const origins = (text: string) => [...text.matchAll(/^ {2}"(origin=[^"]+)";$/gm)].map((m) => m[1]);
-  assert.deepEqual(origins(debian), ["origin=Debian,codename=${distro_codename},label=Debian", "origin=Debian,codename=${distro_codename}-security,label=Debian-Security"]);
+  assert.deepEqual(origins(debian), [
+    "origin=Debian,codename=${distro_codename},label=Debian",
+    "origin=Debian,codename=${distro_codename}-security,label=Debian-Security",
+  ]);
   const ubuntu = content(PATHS.unattendedUpgrades, { "vpn:image": "linode/ubuntu24.04" });
   assert.deepEqual(origins(ubuntu), ["origin=Ubuntu,archive=${distro_codename}-security", "origin=Ubuntu,archive=${distro_codename}-updates"]);
-  for (const line of ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', 'Unattended-Upgrade::Automatic-Reboot "true";', 'Unattended-Upgrade::Automatic-Reboot-Time "now";']) {
+  for (const line of [
+    'APT::Periodic::Update-Package-Lists "1";',
+    'APT::Periodic::Unattended-Upgrade "1";',
+    'Unattended-Upgrade::Automatic-Reboot "true";',
+    'Unattended-Upgrade::Automatic-Reboot-Time "now";',
+  ]) {
     assert.ok(debian.includes(line), line);
   }
   // Read after the package's 50unattended-upgrades and debconf's 20auto-upgrades (later values win).
@@ -98,13 +110,16 @@ test("nftables: no client to client by default, no link-local or metadata, no SS
   assert.ok(forward.indexOf("daddr 169.254.0.0/16 drop") < forward.indexOf("ct state established,related accept"));
   assert.ok(forward.indexOf("client to client") < forward.indexOf("ct state established,related accept"));
   const accepts = forward.split("\n").filter((l) => /\baccept\b/.test(l) && !l.trim().startsWith("#"));
-  assert.deepEqual(accepts.map((l) => l.trim().replace(/ comment .*/, "")), [
-    "ct state established,related accept",
-    `ip saddr ${pool4} meta ipsec exists accept`,
-    `ip saddr ${pool4} iifname "ipsec0" accept`,
-    `ip6 saddr ${pool6} meta ipsec exists accept`,
-    `ip6 saddr ${pool6} iifname "ipsec0" accept`,
-  ]);
+  assert.deepEqual(
+    accepts.map((l) => l.trim().replace(/ comment .*/, "")),
+    [
+      "ct state established,related accept",
+      `ip saddr ${pool4} meta ipsec exists accept`,
+      `ip saddr ${pool4} iifname "ipsec0" accept`,
+      `ip6 saddr ${pool6} meta ipsec exists accept`,
+      `ip6 saddr ${pool6} iifname "ipsec0" accept`,
+    ],
+  );
   assert.ok(forward.indexOf("spoofed client address") > 0, "the anti-spoofing rules stay");
   const input = nft.slice(nft.indexOf("chain input"), nft.indexOf("chain forward"));
   assert.ok(input.indexOf("tcp dport 22 drop") < input.indexOf("tcp dport 22 ip saddr @ssh_v4 accept"));
@@ -120,24 +135,34 @@ test("nftables: vpn:clientToClient true forwards between clients; SSH through th
 test("resolver: unbound listens only on the server's first pool addresses and answers only the pools", () => {
   const ub = content(PATHS.unboundConf);
   const lines = directives(ub.replace(/^\s+/gm, "")).map((l) => l.join(" "));
-  assert.deepEqual(lines.filter((l) => l.startsWith("interface:")), ["interface: 10.47.83.1", "interface: 2001:db8:1:1::1:0"]);
-  assert.deepEqual(lines.filter((l) => l.startsWith("access-control:")), [
-    "access-control: 0.0.0.0/0 refuse",
-    "access-control: ::/0 refuse",
-    "access-control: 10.47.83.0/24 allow",
-    "access-control: 2001:db8:1:1::1:0/112 allow",
-  ]);
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith("interface:")),
+    ["interface: 10.47.83.1", "interface: 2001:db8:1:1::1:0"],
+  );
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith("access-control:")),
+    ["access-control: 0.0.0.0/0 refuse", "access-control: ::/0 refuse", "access-control: 10.47.83.0/24 allow", "access-control: 2001:db8:1:1::1:0/112 allow"],
+  );
   // Validation comes from Debian's root-auto-trust-anchor-file.conf; nothing here turns it off or replaces the root.
-  assert.deepEqual(lines.filter((l) => /^(module-config|val-permissive-mode|root-hints|trust-anchor|auto-trust-anchor|forward-zone|forward-addr)/.test(l)), []);
+  assert.deepEqual(
+    lines.filter((l) => /^(module-config|val-permissive-mode|root-hints|trust-anchor|auto-trust-anchor|forward-zone|forward-addr)/.test(l)),
+    [],
+  );
   const unit = content(PATHS.resolverAddressUnit);
-  assert.deepEqual([...unit.matchAll(/^ExecStart=(.*)$/gm)].map((m) => m[1]), ["/sbin/ip address replace 10.47.83.1/32 dev lo", "/sbin/ip address replace 2001:db8:1:1::1:0/128 dev lo"]);
+  assert.deepEqual(
+    [...unit.matchAll(/^ExecStart=(.*)$/gm)].map((m) => m[1]),
+    ["/sbin/ip address replace 10.47.83.1/32 dev lo", "/sbin/ip address replace 2001:db8:1:1::1:0/128 dev lo"],
+  );
   assert.match(unit, /^Before=unbound\.service$/m);
   assert.ok(SERVER_PACKAGES.includes("unbound" as never));
 });
 
 test("resolver: pushed by default, vpn:dnsServers overrides; the server's address is no static address; nft lets only tunnel traffic reach it", () => {
   assert.deepEqual(validateConfig(BASE).dnsServers, []);
-  assert.throws(() => validateConfig(withKeys({ "vpn:users": [{ name: "alice", staticIpv4: "10.47.83.1" }] })), /vpn:users\[0\]\.staticIpv4: 10\.47\.83\.1 is the server's own address/);
+  assert.throws(
+    () => validateConfig(withKeys({ "vpn:users": [{ name: "alice", staticIpv4: "10.47.83.1" }] })),
+    /vpn:users\[0\]\.staticIpv4: 10\.47\.83\.1 is the server's own address/,
+  );
   const nft = content(PATHS.nftablesConf);
   const input = nft.slice(nft.indexOf("chain input"), nft.indexOf("chain forward"));
   const spoof = input.indexOf('ip saddr 10.47.83.0/24 meta ipsec missing iifname != "ipsec0" drop');

@@ -10,7 +10,12 @@ import { hostnameGuardProvider } from "../../components/hostnameGuard";
 const TOKEN = "guard-token-0123456789";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-interface Rec { id: number; type: string; name: string; target: string }
+interface Rec {
+  id: number;
+  type: string;
+  name: string;
+  target: string;
+}
 
 describe("HostnameGuard.check", () => {
   let server: Server;
@@ -43,18 +48,30 @@ describe("HostnameGuard.check", () => {
       // Pages of 2, ignoring the filter (the check must not rely on it).
       const page = Number(url.searchParams.get("page") ?? 1);
       const pages = Math.max(1, Math.ceil(records.length / 2));
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ data: records.slice((page - 1) * 2, page * 2), page, pages, results: records.length }));
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify({ data: records.slice((page - 1) * 2, page * 2), page, pages, results: records.length }));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4`;
   });
-  after(() => new Promise<void>((r) => {
-    server.close(() => r());
-    server.closeAllConnections();
-  }));
+  after(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  );
 
   const news = (over: Record<string, unknown> = {}) => ({
-    hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: 77, apiUrl: base, token: TOKEN, ownLabels: ["vpn-dev-us-ord-abc123", "vpn-dev-us-ord"], ...over,
+    hostname: "vpn.example.com",
+    zone: "example.com",
+    recordName: "vpn",
+    domainId: 77,
+    apiUrl: base,
+    token: TOKEN,
+    ownLabels: ["vpn-dev-us-ord-abc123", "vpn-dev-us-ord"],
+    ...over,
   });
 
   it("passes when the zone has no A/AAAA for the name (other names and types do not count)", async () => {
@@ -79,7 +96,10 @@ describe("HostnameGuard.check", () => {
     const r = await hostnameGuardProvider.check({}, news() as any);
     assert.equal(r.failures.length, 1);
     assert.equal(r.failures[0].property, "hostname");
-    assert.match(r.failures[0].reason, /vpn\.example\.com already has AAAA vpn\.example\.com -> 2001:db8::99 \(Linode record 9\) in the Linode domain example\.com, not made by this stack/);
+    assert.match(
+      r.failures[0].reason,
+      /vpn\.example\.com already has AAAA vpn\.example\.com -> 2001:db8::99 \(Linode record 9\) in the Linode domain example\.com, not made by this stack/,
+    );
     assert.match(r.failures[0].reason, /Nothing was created in Linode or at the CA/);
   });
 
@@ -93,7 +113,10 @@ describe("HostnameGuard.check", () => {
     assert.deepEqual((await hostnameGuardProvider.check({}, news() as any)).failures, []);
     assert.equal(JSON.parse(String(seen.at(-1)!.headers["x-filter"]))["+or"].length, 2, "asked for both labels");
     // Another project's VM at the IPv6 address is not ours.
-    linodes = [{ label: "vpn-dev-us-ord", ipv4: ["203.0.113.10"], ipv6: "2001:db8:7700::200/128" }, { label: "someone-else", ipv4: [], ipv6: "2001:db8:7700::100/128" }];
+    linodes = [
+      { label: "vpn-dev-us-ord", ipv4: ["203.0.113.10"], ipv6: "2001:db8:7700::200/128" },
+      { label: "someone-else", ipv4: [], ipv6: "2001:db8:7700::100/128" },
+    ];
     const r = await hostnameGuardProvider.check({}, news() as any);
     assert.match(r.failures[0].reason, /AAAA .* 2001:db8:7700::100 \(Linode record 5\)/);
     linodes = [];
@@ -137,10 +160,24 @@ describe("HostnameGuard.check against the local Linode world's API", () => {
     });
     t.after(() => api.stop());
     const call = async (method: string, path: string, body?: unknown) =>
-      (await fetch(`${api.url}/v4/${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<any>;
+      (
+        await fetch(`${api.url}/v4/${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })
+      ).json() as Promise<any>;
     const domain = (await call("GET", "domains")).data[0];
     const rec = await call("POST", `domains/${domain.id}/records`, { type: "A", name: "vpn", target: "198.51.100.7", ttl_sec: 300 });
-    const inputs = { hostname: "vpn.example.com", zone: "example.com", recordName: "vpn", domainId: domain.id, apiUrl: `${api.url}/v4`, token: TOKEN, ownLabels: ["vpn-dev-us-ord-abc123"] };
+    const inputs = {
+      hostname: "vpn.example.com",
+      zone: "example.com",
+      recordName: "vpn",
+      domainId: domain.id,
+      apiUrl: `${api.url}/v4`,
+      token: TOKEN,
+      ownLabels: ["vpn-dev-us-ord-abc123"],
+    };
     const r = await hostnameGuardProvider.check({}, inputs as any);
     assert.match(r.failures[0]?.reason ?? "", new RegExp(`A vpn\\.example\\.com -> 198\\.51\\.100\\.7 \\(Linode record ${rec.id}\\)`));
     assert.deepEqual((await hostnameGuardProvider.check({}, { ...inputs, hostname: "ord.example.com", recordName: "ord" } as any)).failures, []);

@@ -48,7 +48,19 @@ describe("dependency install scripts are off for every npm version", () => {
 
   it("package.json relies on no lifecycle script (ignore-scripts would skip it silently)", () => {
     const scripts: Record<string, string> = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts ?? {};
-    const lifecycle = ["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare", "prepack", "postpack", "prepublishOnly", "dependencies"];
+    const lifecycle = [
+      "preinstall",
+      "install",
+      "postinstall",
+      "prepublish",
+      "preprepare",
+      "prepare",
+      "postprepare",
+      "prepack",
+      "postpack",
+      "prepublishOnly",
+      "dependencies",
+    ];
     for (const name of Object.keys(scripts)) {
       assert.ok(!lifecycle.includes(name), `lifecycle script ${name}`);
       const hook = /^(pre|post)(.+)$/.exec(name);
@@ -59,7 +71,9 @@ describe("dependency install scripts are off for every npm version", () => {
   it("no install command turns the setting back on", () => {
     const files = [
       ...readdirSync(join(ROOT, ".github", "workflows")).map((f) => join(".github", "workflows", f)),
-      ...readdirSync(join(ROOT, "scripts")).filter((f) => f.endsWith(".sh")).map((f) => join("scripts", f)),
+      ...readdirSync(join(ROOT, "scripts"))
+        .filter((f) => f.endsWith(".sh"))
+        .map((f) => join("scripts", f)),
       join(".ci", "run"),
     ];
     let installs = 0;

@@ -37,7 +37,11 @@ describe("install-packages script", () => {
     const schedule = s.indexOf("systemd-run --quiet --collect --unit=vpn-first-provisioning-reboot");
     const marker = s.lastIndexOf('mv -f "$marker.tmp" "$marker"');
     assert.ok(later > 0 && later < stop && stop < schedule && schedule < marker, "later runs exit first; sshd stops before the reboot is scheduled");
-    assert.match(s, /while kill -0 \$shell_pid 2>\/dev\/null && \[ \\\$i -lt 600 \]/, "the reboot waits (bounded) for this script to exit, so the marker is in place");
+    assert.match(
+      s,
+      /while kill -0 \$shell_pid 2>\/dev\/null && \[ \\\$i -lt 600 \]/,
+      "the reboot waits (bounded) for this script to exit, so the marker is in place",
+    );
     assert.match(s, new RegExp(`^marker=${UPGRADE_MARKER}$`, "m"));
   });
 });

@@ -47,7 +47,14 @@ interface Fakes {
 async function world(t: { after(fn: () => Promise<void>): void }): Promise<Fakes> {
   let inFlight = 0;
   const f = {
-    created: [], destroyed: [], routed: [], unrouted: [], applies: [], zone: [], resolveFails: false, maxFirewallConcurrency: 0,
+    created: [],
+    destroyed: [],
+    routed: [],
+    unrouted: [],
+    applies: [],
+    zone: [],
+    resolveFails: false,
+    maxFirewallConcurrency: 0,
   } as unknown as Fakes;
   f.api = await startLinodeApi({
     token: TOKEN,
@@ -111,8 +118,15 @@ async function world(t: { after(fn: () => Promise<void>): void }): Promise<Fakes
 }
 
 const instanceArgs = (over: Record<string, unknown> = {}) => ({
-  region: "us-east", type: "g6-nanode-1", image: "linode/debian12", label: "vpn-dev-us-east",
-  root_pass: PASS, authorized_keys: [KEY], tags: ["vpn-dev"], booted: true, ...over,
+  region: "us-east",
+  type: "g6-nanode-1",
+  image: "linode/debian12",
+  label: "vpn-dev-us-east",
+  root_pass: PASS,
+  authorized_keys: [KEY],
+  tags: ["vpn-dev"],
+  booted: true,
+  ...over,
 });
 
 async function running(f: Fakes, over: Record<string, unknown> = {}): Promise<any> {
@@ -137,8 +151,15 @@ test("instance: created provisioning, running only once the machine backend reso
   await waitFor(async () => (await f.call("GET", `linode/instances/${id}`)).json.status === "booting", { timeoutMs: 2000, what: "booting" });
   assert.equal(f.created.length, 1);
   assert.deepEqual(f.created[0], {
-    id, label: "vpn-dev-us-east", region: "us-east", image: "linode/debian12", type: "g6-nanode-1",
-    ipv4: "203.0.113.11", ipv6Slaac: "2001:db8:7700::65", authorizedKeys: [KEY], userData: ud,
+    id,
+    label: "vpn-dev-us-east",
+    region: "us-east",
+    image: "linode/debian12",
+    type: "g6-nanode-1",
+    ipv4: "203.0.113.11",
+    ipv6Slaac: "2001:db8:7700::65",
+    authorizedKeys: [KEY],
+    userData: ud,
   });
   f.holdCreate.resolve();
   await f.api.idle();
@@ -180,7 +201,10 @@ test("instance: every object linodego and the provider dereference is present an
   assert.equal(typeof configs.data[0].devices, "object");
   assert.equal(typeof configs.data[0].helpers.network, "boolean");
   const disks = (await f.call("GET", `linode/instances/${inst.id}/disks`)).json;
-  assert.deepEqual(disks.data.map((d: any) => d.filesystem), ["ext4", "swap"]);
+  assert.deepEqual(
+    disks.data.map((d: any) => d.filesystem),
+    ["ext4", "swap"],
+  );
   assert.equal(configs.data[0].devices.sda.disk_id, disks.data[0].id);
 });
 
@@ -230,7 +254,15 @@ test("errors: Bearer token required (401), unknown paths and gone objects 404, a
   assert.deepEqual(await res.json(), { errors: [{ reason: "Invalid Token" }] });
   const none = await fetch(`${f.api.url}/v4/linode/instances`);
   assert.equal(none.status, 401);
-  for (const p of ["linode/instances/999", "networking/firewalls/1", "domains/1700/records/5", "networking/ips/198.51.100.1", "networking/ipv6/ranges/2001:db8::", "nonsense/path", "domains/abc"]) {
+  for (const p of [
+    "linode/instances/999",
+    "networking/firewalls/1",
+    "domains/1700/records/5",
+    "networking/ips/198.51.100.1",
+    "networking/ipv6/ranges/2001:db8::",
+    "nonsense/path",
+    "domains/abc",
+  ]) {
     const r = await f.call("GET", p);
     assert.equal(r.status, 404, p);
     assert.equal(r.type, "application/json", p);
@@ -242,7 +274,8 @@ test("firewall: label rules and uniqueness, one firewall per Linode, enforced st
   const f = await world(t);
   const inst = await running(f);
   const rules = {
-    inbound_policy: "DROP", outbound_policy: "ACCEPT",
+    inbound_policy: "DROP",
+    outbound_policy: "ACCEPT",
     inbound: [
       { label: "ike-natt", action: "ACCEPT", protocol: "UDP", ports: "500,4500", addresses: { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] } },
       { label: "icmp", action: "ACCEPT", protocol: "ICMP", addresses: { ipv4: ["0.0.0.0/0"] } },
@@ -275,12 +308,21 @@ test("firewall: label rules and uniqueness, one firewall per Linode, enforced st
   const mine = last.find((s) => s.id === fw.json.id)!;
   assert.deepEqual(mine.devices, [{ linodeId: inst.id, ipv4: "203.0.113.11", ipv6Slaac: "2001:db8:7700::65" }]);
   assert.equal(mine.inbound_policy, "DROP");
-  assert.deepEqual(mine.inbound.map((r) => r.label), ["ike-natt", "icmp"]);
+  assert.deepEqual(
+    mine.inbound.map((r) => r.label),
+    ["ike-natt", "icmp"],
+  );
 
   // Rules update is enforced too.
   const put = await f.call("PUT", `networking/firewalls/${fw.json.id}/rules`, { ...rules, inbound: [rules.inbound[0]] });
   assert.equal(put.status, 200);
-  assert.deepEqual(f.applies.at(-1)!.find((s) => s.id === fw.json.id)!.inbound.map((r) => r.label), ["ike-natt"]);
+  assert.deepEqual(
+    f.applies
+      .at(-1)!
+      .find((s) => s.id === fw.json.id)!
+      .inbound.map((r) => r.label),
+    ["ike-natt"],
+  );
 
   // Deleting the Linode removes its device entry, and the backend stops enforcing it.
   assert.equal((await f.call("DELETE", `linode/instances/${inst.id}`)).status, 200);
@@ -288,7 +330,10 @@ test("firewall: label rules and uniqueness, one firewall per Linode, enforced st
   assert.deepEqual(f.applies.at(-1)!.find((s) => s.id === fw.json.id)!.devices, []);
   assert.equal((await f.call("DELETE", `networking/firewalls/${fw.json.id}`)).status, 200);
   assert.equal((await f.call("GET", `networking/firewalls/${fw.json.id}`)).status, 404);
-  assert.equal(f.applies.at(-1)!.some((s) => s.id === fw.json.id), false);
+  assert.equal(
+    f.applies.at(-1)!.some((s) => s.id === fw.json.id),
+    false,
+  );
 });
 
 test("firewall applies are serialized and the last one carries the whole set", async (t) => {
@@ -366,7 +411,11 @@ test("IPv6 range: routed to the instance's SLAAC address, GET by range without p
 test("range DELETE unroutes; a range is carried into the firewall state of its instance", async (t) => {
   const f = await world(t);
   const inst = await running(f);
-  const fw = await f.call("POST", "networking/firewalls", { label: "fw-one", rules: { inbound_policy: "DROP", outbound_policy: "ACCEPT" }, devices: { linodes: [inst.id] } });
+  const fw = await f.call("POST", "networking/firewalls", {
+    label: "fw-one",
+    rules: { inbound_policy: "DROP", outbound_policy: "ACCEPT" },
+    devices: { linodes: [inst.id] },
+  });
   await f.call("POST", "networking/ipv6/ranges", { linode_id: inst.id, prefix_length: 64 });
   assert.equal(f.applies.at(-1)!.find((s) => s.id === fw.json.id)!.devices[0].range, "2001:db8:7711::/64");
   assert.equal((await f.call("DELETE", "networking/ipv6/ranges/2001:db8:7711::")).status, 200);
@@ -378,7 +427,11 @@ test("delete: the linode_delete event is new to the poller and finishes only whe
   const f = await world(t);
   const inst = await running(f);
   // linodego waitfor.go EventPoller.PreTask and WaitForLatestUnknownEvent send this filter.
-  const filter = JSON.stringify({ "+order_by": "created", "+order": "desc", "+and": [{ "entity.type": "linode" }, { "entity.id": inst.id }, { action: "linode_delete" }] });
+  const filter = JSON.stringify({
+    "+order_by": "created",
+    "+order": "desc",
+    "+and": [{ "entity.type": "linode" }, { "entity.id": inst.id }, { action: "linode_delete" }],
+  });
   const before = (await f.call("GET", "account/events?page=1", undefined, { "X-Filter": filter })).json;
   assert.equal(before.results, 0);
   f.holdDestroy = deferred();
@@ -395,8 +448,13 @@ test("delete: the linode_delete event is new to the poller and finishes only whe
   assert.deepEqual(f.destroyed, [inst.id]);
   assert.equal((await f.call("GET", `account/events/${ev.id}`)).json.status, "finished");
   // The flat filter form selects the same event; other actions are excluded.
-  const flat = (await f.call("GET", "account/events", undefined, { "X-Filter": JSON.stringify({ "entity.id": inst.id, "entity.type": "linode", action: "linode_delete" }) })).json;
-  assert.deepEqual(flat.data.map((e: any) => e.id), [ev.id]);
+  const flat = (
+    await f.call("GET", "account/events", undefined, { "X-Filter": JSON.stringify({ "entity.id": inst.id, "entity.type": "linode", action: "linode_delete" }) })
+  ).json;
+  assert.deepEqual(
+    flat.data.map((e: any) => e.id),
+    [ev.id],
+  );
   const creates = (await f.call("GET", "account/events", undefined, { "X-Filter": JSON.stringify({ action: "linode_create", "entity.id": inst.id }) })).json;
   assert.equal(creates.data[0].status, "finished");
   const since = (await f.call("GET", "account/events", undefined, { "X-Filter": JSON.stringify({ id: { "+gte": ev.id } }) })).json;
@@ -423,7 +481,10 @@ test("domains: X-Filter selects the zone; records paginate with page/page_size a
   assert.deepEqual([p2.page, p2.data.length], [2, 5]);
   assert.equal(field(await f.call("GET", `domains/${d.id}/records?page_size=10`)), "page_size");
   const one = (await f.call("GET", `domains/${d.id}/records`, undefined, { "X-Filter": JSON.stringify({ name: "_acme-challenge.h7", type: "TXT" }) })).json;
-  assert.deepEqual(one.data.map((r: any) => r.target), ["v7"]);
+  assert.deepEqual(
+    one.data.map((r: any) => r.target),
+    ["v7"],
+  );
 
   const a = await f.call("POST", `domains/${d.id}/records`, { type: "A", name: `vpn.${ZONE}`, target: "203.0.113.11", ttl_sec: 301 });
   assert.equal(a.json.name, "vpn", "an FQDN inside the zone is stored relative");
@@ -435,20 +496,29 @@ test("domains: X-Filter selects the zone; records paginate with page/page_size a
   assert.ok(f.zone.some((r) => r.name === "vpn" && r.target === "203.0.113.12"));
   assert.equal((await f.call("DELETE", `domains/${d.id}/records/${a.json.id}`)).status, 200);
   assert.equal((await f.call("GET", `domains/${d.id}/records/${a.json.id}`)).status, 404);
-  assert.equal(f.zone.some((r) => r.name === "vpn"), false);
+  assert.equal(
+    f.zone.some((r) => r.name === "vpn"),
+    false,
+  );
 });
 
 test("regions: capabilities and the objects the regions data source reads", async (t) => {
   const f = await world(t);
   const list = (await f.call("GET", "regions")).json;
-  assert.deepEqual(list.data.map((r: any) => r.id), ["us-east", "us-west"]);
+  assert.deepEqual(
+    list.data.map((r: any) => r.id),
+    ["us-east", "us-west"],
+  );
   const r = (await f.call("GET", "regions/us-east")).json;
   assert.ok(r.capabilities.includes("Metadata"));
   assert.equal(typeof r.resolvers.ipv4, "string");
   assert.equal(r.status, "ok");
   assert.ok(Array.isArray(r.monitors.alerts));
   const filtered = (await f.call("GET", "regions", undefined, { "X-Filter": JSON.stringify({ capabilities: "Metadata" }) })).json;
-  assert.deepEqual(filtered.data.map((x: any) => x.id), ["us-east"]);
+  assert.deepEqual(
+    filtered.data.map((x: any) => x.id),
+    ["us-east"],
+  );
   assert.equal((await f.call("GET", "regions/eu-mars")).status, 404);
 });
 

@@ -15,7 +15,11 @@ const EXIT = { mirrorV4: ["203.0.113.80"], resolvers: ["10.255.255.53"] };
 
 function fw(over: Partial<FirewallState> = {}): FirewallState {
   return {
-    id: 7, label: "vpn-fw", status: "enabled", inbound_policy: "DROP", outbound_policy: "ACCEPT",
+    id: 7,
+    label: "vpn-fw",
+    status: "enabled",
+    inbound_policy: "DROP",
+    outbound_policy: "ACCEPT",
     inbound: [
       { action: "ACCEPT", protocol: "TCP", ports: "22", addresses: { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] }, label: "ssh" },
       { action: "ACCEPT", protocol: "UDP", ports: "500,4500", addresses: { ipv4: ["0.0.0.0/0"] }, label: "ike" },
@@ -38,12 +42,24 @@ test("address plan: instance i (1-based) as agreed in INTERFACES.md", () => {
 
 test("firewall: inbound rules match the remote source, outbound the remote destination; ACCEPT returns, policy DROP drops", () => {
   const t = renderTable(EXIT, [fw()]);
-  assert.match(t, /chain fw7_in \{\n    ip saddr 0\.0\.0\.0\/0 meta l4proto tcp th dport \{ 22 \} return comment "ssh"\n    ip6 saddr ::\/0 meta l4proto tcp th dport \{ 22 \} return comment "ssh"\n    ip saddr 0\.0\.0\.0\/0 meta l4proto udp th dport \{ 500, 4500 \} return comment "ike"\n    drop\n  \}/);
+  assert.match(
+    t,
+    /chain fw7_in \{\n    ip saddr 0\.0\.0\.0\/0 meta l4proto tcp th dport \{ 22 \} return comment "ssh"\n    ip6 saddr ::\/0 meta l4proto tcp th dport \{ 22 \} return comment "ssh"\n    ip saddr 0\.0\.0\.0\/0 meta l4proto udp th dport \{ 500, 4500 \} return comment "ike"\n    drop\n  \}/,
+  );
   // The IKE rule lists no IPv6 addresses: it matches no IPv6 traffic.
   assert.doesNotMatch(t, /ip6 saddr ::\/0 meta l4proto udp/);
-  assert.match(t, /chain fw7_out \{\n    ip daddr 0\.0\.0\.0\/0 meta l4proto tcp th dport \{ 25 \} drop comment "no-smtp"\n    ip6 daddr ::\/0 meta l4proto tcp th dport \{ 25 \} drop comment "no-smtp"\n  \}/);
+  assert.match(
+    t,
+    /chain fw7_out \{\n    ip daddr 0\.0\.0\.0\/0 meta l4proto tcp th dport \{ 25 \} drop comment "no-smtp"\n    ip6 daddr ::\/0 meta l4proto tcp th dport \{ 25 \} drop comment "no-smtp"\n  \}/,
+  );
   // Every address of the device, the routed range included, leads to the firewall.
-  for (const m of ["ip daddr 203.0.113.11 jump fw7_in", "ip6 daddr 2001:db8:7700::101 jump fw7_in", "ip6 daddr 2001:db8:770b::/64 jump fw7_in", "ip saddr 203.0.113.11 jump fw7_out", "ip6 saddr 2001:db8:770b::/64 jump fw7_out"]) {
+  for (const m of [
+    "ip daddr 203.0.113.11 jump fw7_in",
+    "ip6 daddr 2001:db8:7700::101 jump fw7_in",
+    "ip6 daddr 2001:db8:770b::/64 jump fw7_in",
+    "ip saddr 203.0.113.11 jump fw7_out",
+    "ip6 saddr 2001:db8:770b::/64 jump fw7_out",
+  ]) {
     assert.ok(t.includes(m), m);
   }
   // Stateful, in the three hooks that see instance traffic.
@@ -56,7 +72,10 @@ test("firewall: a disabled firewall or one without devices enforces nothing; the
     assert.doesNotMatch(t, /fw7_/);
   }
   const t = renderTable(EXIT, []);
-  assert.match(t, /ip daddr \{ 203\.0\.113\.80 \} tcp dport \{ 80, 443 \} accept\n\s+iifname "vs-br" oifname != "vs-br" ip daddr \{ 10\.255\.255\.53 \} meta l4proto \{ tcp, udp \} th dport 53 accept\n\s+iifname "vs-br" oifname != "vs-br" drop/);
+  assert.match(
+    t,
+    /ip daddr \{ 203\.0\.113\.80 \} tcp dport \{ 80, 443 \} accept\n\s+iifname "vs-br" oifname != "vs-br" ip daddr \{ 10\.255\.255\.53 \} meta l4proto \{ tcp, udp \} th dport 53 accept\n\s+iifname "vs-br" oifname != "vs-br" drop/,
+  );
 });
 
 test("firewall: ports are checked (the API validates first; the runtime never loads a bad rule)", () => {
@@ -64,7 +83,10 @@ test("firewall: ports are checked (the API validates first; the runtime never lo
   assert.throws(() => nftPorts("22;drop"), /bad item/);
   assert.throws(() => nftPorts("0"), /bad item/);
   assert.throws(() => nftPorts("70000"), /bad item/);
-  assert.throws(() => renderTable(EXIT, [fw({ inbound: [{ action: "ACCEPT", protocol: "TCP", ports: "22 }", addresses: { ipv4: ["0.0.0.0/0"] }, label: "x" }] })]), /bad item/);
+  assert.throws(
+    () => renderTable(EXIT, [fw({ inbound: [{ action: "ACCEPT", protocol: "TCP", ports: "22 }", addresses: { ipv4: ["0.0.0.0/0"] }, label: "x" }] })]),
+    /bad item/,
+  );
 });
 
 test("firewall: the rendered table is valid nft syntax (nft --check), when nft is installed and permitted", (t) => {
@@ -95,14 +117,17 @@ test("zone file: SOA serial, the NS with its address, records as typed; TXT quot
   assert.match(z, /^_acme-challenge\.vpn 30 IN TXT "a \\"b\\" \\\\c"$/m);
   assert.match(z, /^@ 300 IN CNAME other\.example\.org\.$/m);
   assert.equal(txtData("x".repeat(300)), `"${"x".repeat(255)}" "${"x".repeat(45)}"`);
-  assert.throws(() => zoneFile("z.test", 1, [{ name: "bad name", type: "A", target: "203.0.113.1", ttl_sec: 300 }]), /"bad name" in z\.test is not a valid name/);
+  assert.throws(
+    () => zoneFile("z.test", 1, [{ name: "bad name", type: "A", target: "203.0.113.1", ttl_sec: 300 }]),
+    /"bad name" in z\.test is not a valid name/,
+  );
   assert.throws(() => zoneFile("z.test", 1, [{ name: "x", type: "MX", target: "mail", ttl_sec: 300 }]), /MX: type not served/);
 });
 
 test("sandbox exports are shell-quoted: eval gives back exactly the values", () => {
-  const env = { A: "plain", B: "it's $HOME `x` \"q\"", C: "" };
+  const env = { A: "plain", B: 'it\'s $HOME `x` "q"', C: "" };
   const lines = exportLines(env);
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
   const out = execFileSync("sh", ["-c", `${lines}printf '%s\\n' "$A" "$B" "$C"`], { encoding: "utf8" });
-  assert.equal(out, "plain\nit's $HOME `x` \"q\"\n\n");
+  assert.equal(out, 'plain\nit\'s $HOME `x` "q"\n\n');
 });

@@ -125,14 +125,24 @@ function resolved<T>(o: pulumi.Input<T>): Promise<T> {
  * Metadata capability, and one made-up region without it (zz-nometadata) for the trust-on-first-use path.
  */
 export const MOCK_REGIONS = [
-  ...["us-ord", "us-sea", "us-mia", "us-iad", "eu-central", "ap-south", "in-bom-2"].map((id) => ({ id, capabilities: ["Linodes", "Cloud Firewall", "Metadata"] })),
+  ...["us-ord", "us-sea", "us-mia", "us-iad", "eu-central", "ap-south", "in-bom-2"].map((id) => ({
+    id,
+    capabilities: ["Linodes", "Cloud Firewall", "Metadata"],
+  })),
   { id: "zz-nometadata", capabilities: ["Linodes", "Cloud Firewall"] },
 ];
 
 export async function runProgram(
   config: Record<string, string>,
   program: () => Promise<Record<string, unknown>> | Record<string, unknown>,
-  opts: { stack?: string; secretKeys?: string[]; preview?: boolean; regions?: { id: string; capabilities: string[] }[]; imageCapabilities?: string[]; imageMissing?: boolean } = {},
+  opts: {
+    stack?: string;
+    secretKeys?: string[];
+    preview?: boolean;
+    regions?: { id: string; capabilities: string[] }[];
+    imageCapabilities?: string[];
+    imageMissing?: boolean;
+  } = {},
 ): Promise<ProgramRun> {
   const resources: Recorded[] = [];
   const calls: string[] = [];

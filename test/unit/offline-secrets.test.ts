@@ -67,7 +67,9 @@ const SECRETS = [SECRET_PLACEHOLDER, GENERATED_PLACEHOLDER, PLAIN];
 
 describe("offline render: no password in any profile", () => {
   const regions = renderOffline(doc, STACK, validateConfig);
-  const files = regions.flatMap((r) => Object.entries(r.profiles).flatMap(([user, fs]) => Object.entries(fs).map(([name, content]) => ({ region: r.region, user, name, content }))));
+  const files = regions.flatMap((r) =>
+    Object.entries(r.profiles).flatMap(([user, fs]) => Object.entries(fs).map(([name, content]) => ({ region: r.region, user, name, content }))),
+  );
 
   it("no file holds a placeholder or a password, in any encoding", () => {
     assert.equal(files.length, 2 * 3 * 5, "five unsigned profiles per user and region");
@@ -82,7 +84,11 @@ describe("offline render: no password in any profile", () => {
     }
     assert.throws(() => assertNoSecret("hex", `x 0x${Buffer.from(SECRET_PLACEHOLDER).toString("hex").toUpperCase()}`, SECRETS), /holds/);
     for (const lead of ["", "a", "ab"]) {
-      assert.throws(() => assertNoSecret("b64", Buffer.from(lead + GENERATED_PLACEHOLDER + "tail").toString("base64"), SECRETS), /holds/, `lead ${lead.length}`);
+      assert.throws(
+        () => assertNoSecret("b64", Buffer.from(lead + GENERATED_PLACEHOLDER + "tail").toString("base64"), SECRETS),
+        /holds/,
+        `lead ${lead.length}`,
+      );
     }
   });
 
@@ -172,7 +178,10 @@ describe("npm run render writes no password into any profile file", () => {
       for (const cfg of [join(ROOT, "examples", "render.yaml"), hostile]) {
         const out = join(tmp, "out");
         rmSync(out, { recursive: true, force: true });
-        execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/render.ts", "--config", cfg, "--out", out], { cwd: ROOT, stdio: "pipe" });
+        execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/render.ts", "--config", cfg, "--out", out], {
+          cwd: ROOT,
+          stdio: "pipe",
+        });
         const profiles = Object.entries(walk(out)).filter(([p]) => p.includes("/profiles/"));
         assert.ok(profiles.length >= 10, `${cfg}: ${profiles.length} profile files`);
         for (const [p, content] of profiles) assertNoSecret(p, content, SECRETS);

@@ -35,8 +35,14 @@ test("a stack file's config block works without the config: wrapper too", () => 
 
 test("bad render: entries are rejected with their path", () => {
   assert.throws(() => renderOffline({ ...doc, render: { "us-ord": doc.render["eu-central"] } }, "dev", validateConfig), /render\.us-ord: no such region/);
-  assert.throws(() => renderOffline({ ...doc, render: { "eu-central": { ...doc.render["eu-central"], ipv4: "2001:db8::1" } } }, "dev", validateConfig), /render\.eu-central\.ipv4/);
-  assert.throws(() => renderOffline({ ...doc, render: { "eu-central": { ...doc.render["eu-central"], ipv6Range: "nope" } } }, "dev", validateConfig), /render\.eu-central\.ipv6Range/);
+  assert.throws(
+    () => renderOffline({ ...doc, render: { "eu-central": { ...doc.render["eu-central"], ipv4: "2001:db8::1" } } }, "dev", validateConfig),
+    /render\.eu-central\.ipv4/,
+  );
+  assert.throws(
+    () => renderOffline({ ...doc, render: { "eu-central": { ...doc.render["eu-central"], ipv6Range: "nope" } } }, "dev", validateConfig),
+    /render\.eu-central\.ipv6Range/,
+  );
 });
 
 function tree(dir: string): Record<string, string> {
@@ -58,13 +64,24 @@ test("npm run render writes the documented tree, byte-identical across runs, sec
     const cfg = join(tmp, "stack.yaml");
     writeFileSync(cfg, JSON.stringify(doc)); // JSON is YAML
     const script = join(__dirname, "..", "..", "scripts", "render.ts");
-    const renderTo = (out: string) => execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", script, "--config", cfg, "--out", out], { cwd: join(__dirname, "..", "..") });
+    const renderTo = (out: string) =>
+      execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", script, "--config", cfg, "--out", out], {
+        cwd: join(__dirname, "..", ".."),
+      });
     renderTo(join(tmp, "a"));
     renderTo(join(tmp, "b"));
     const a = tree(join(tmp, "a"));
     assert.deepEqual(tree(join(tmp, "b")), a);
     const paths = Object.keys(a);
-    for (const p of ["/eu-central/server/etc/swanctl/swanctl.conf", "/eu-central/server/etc/nftables.conf", "/eu-central/provision/01-wait-ready.sh", "/eu-central/provision/02-install-packages.sh", "/eu-central/provision/03-push-files.sh", "/eu-central/provision/03-push-files.stdin", "/eu-central/provision/04-apply.sh"]) {
+    for (const p of [
+      "/eu-central/server/etc/swanctl/swanctl.conf",
+      "/eu-central/server/etc/nftables.conf",
+      "/eu-central/provision/01-wait-ready.sh",
+      "/eu-central/provision/02-install-packages.sh",
+      "/eu-central/provision/03-push-files.sh",
+      "/eu-central/provision/03-push-files.stdin",
+      "/eu-central/provision/04-apply.sh",
+    ]) {
       assert.ok(paths.includes(p), `missing ${p}`);
     }
     assert.ok(a["/eu-central/server/etc/swanctl/swanctl.conf"].startsWith("600 "));
@@ -84,7 +101,10 @@ test("npm run render reports a bad config by key and exits non-zero", () => {
     let stderr = "";
     let status = 0;
     try {
-      execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", script, "--config", cfg, "--out", join(tmp, "o")], { cwd: join(__dirname, "..", ".."), stdio: "pipe" });
+      execFileSync(process.execPath, ["--require", "ts-node/register/transpile-only", script, "--config", cfg, "--out", join(tmp, "o")], {
+        cwd: join(__dirname, "..", ".."),
+        stdio: "pipe",
+      });
     } catch (e: any) {
       status = e.status;
       stderr = String(e.stderr);

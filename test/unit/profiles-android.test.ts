@@ -35,7 +35,10 @@ describe("Android strongSwan .sswan", () => {
     // The server's pushed DNS servers are used; the profile does not override them.
     assert.equal(p["dns-servers"], undefined);
     // No lifetime keys exist in the format: the app rekeys by itself (model/rekey.ts).
-    assert.deepEqual(Object.keys(p).filter((k) => /life|rekey/i.test(k)), []);
+    assert.deepEqual(
+      Object.keys(p).filter((k) => /life|rekey/i.test(k)),
+      [],
+    );
     assert.ok(p.mtu >= 1280 && p.mtu <= 1500);
     assert.ok(p["nat-keepalive"] >= 10 && p["nat-keepalive"] <= 120);
     assert.equal(p.remote.cert, undefined, "a public CA needs no pinned certificate");

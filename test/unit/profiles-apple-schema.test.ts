@@ -111,7 +111,8 @@ function violations(dict: Record<string, unknown>, schema: Record<string, KeySpe
       continue;
     }
     if (spec.values && !spec.values.includes(value as string | number)) out.push(`${at}: ${JSON.stringify(value)} is not one of ${spec.values.join(", ")}`);
-    if (spec.range && ((value as number) < spec.range.min || (value as number) > spec.range.max)) out.push(`${at}: ${value} is outside ${spec.range.min}..${spec.range.max}`);
+    if (spec.range && ((value as number) < spec.range.min || (value as number) > spec.range.max))
+      out.push(`${at}: ${value} is outside ${spec.range.min}..${spec.range.max}`);
     if (spec.type === "dictionary" && spec.sub) out.push(...violations(value as Record<string, unknown>, spec.sub, at));
     if (spec.type === "array") {
       (value as unknown[]).forEach((el, i) => {

@@ -76,7 +76,8 @@ describe("Apple .mobileconfig", () => {
 
   it("kill switch: off by default (no IncludeAllNetworks), on with vpn:appleKillSwitch and its companions", () => {
     const off = appleOf().parsed.PayloadContent[0].IKEv2;
-    for (const key of ["IncludeAllNetworks", "ExcludeLocalNetworks", "ExcludeCellularServices", "ExcludeAPNs", "ExcludeDeviceCommunication"]) assert.equal(off[key], undefined, key);
+    for (const key of ["IncludeAllNetworks", "ExcludeLocalNetworks", "ExcludeCellularServices", "ExcludeAPNs", "ExcludeDeviceCommunication"])
+      assert.equal(off[key], undefined, key);
     const on = appleOf(testConfig({ appleKillSwitch: true })).parsed.PayloadContent[0].IKEv2;
     assert.equal(on.IncludeAllNetworks, 1);
     assert.equal(on.ExcludeLocalNetworks, 1);

@@ -87,17 +87,75 @@ export function makeTestCa(hostname: string, keyAlgorithm: "rsa" | "ec" = "rsa")
   try {
     const ossl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     const key = (name: string) =>
-      keyAlgorithm === "rsa" ? ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", name) : ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name);
-    writeFileSync(join(dir, "ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
-    writeFileSync(join(dir, "leaf.ext"), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${hostname}\n`);
+      keyAlgorithm === "rsa"
+        ? ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", name)
+        : ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name);
+    writeFileSync(
+      join(dir, "ca.ext"),
+      "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    );
+    writeFileSync(
+      join(dir, "leaf.ext"),
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${hostname}\n`,
+    );
     key("root.key");
-    ossl("req", "-x509", "-new", "-key", "root.key", "-subj", "/CN=Profiles Test Root", "-days", "3650", "-out", "root.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    ossl(
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "root.key",
+      "-subj",
+      "/CN=Profiles Test Root",
+      "-days",
+      "3650",
+      "-out",
+      "root.pem",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    );
     key("int.key");
     ossl("req", "-new", "-key", "int.key", "-subj", "/CN=Profiles Test Intermediate", "-out", "int.csr");
-    ossl("x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "2", "-days", "3650", "-extfile", "ca.ext", "-out", "int.pem");
+    ossl(
+      "x509",
+      "-req",
+      "-in",
+      "int.csr",
+      "-CA",
+      "root.pem",
+      "-CAkey",
+      "root.key",
+      "-set_serial",
+      "2",
+      "-days",
+      "3650",
+      "-extfile",
+      "ca.ext",
+      "-out",
+      "int.pem",
+    );
     key("leaf.key");
     ossl("req", "-new", "-key", "leaf.key", "-subj", `/CN=${hostname}`, "-out", "leaf.csr");
-    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "int.pem", "-CAkey", "int.key", "-set_serial", "3", "-days", "90", "-extfile", "leaf.ext", "-out", "leaf.pem");
+    ossl(
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "int.pem",
+      "-CAkey",
+      "int.key",
+      "-set_serial",
+      "3",
+      "-days",
+      "90",
+      "-extfile",
+      "leaf.ext",
+      "-out",
+      "leaf.pem",
+    );
     const read = (f: string) => readFileSync(join(dir, f), "utf8");
     return { rootPem: read("root.pem"), intermediatePem: read("int.pem"), leafPem: read("leaf.pem"), leafKeyPem: read("leaf.key") };
   } finally {
@@ -132,5 +190,7 @@ export function serverAccepts(serverProposals: string[], client: string): boolea
 /** Asserts the server (in `compat` mode) accepts IKE, the first CHILD_SA and, with PFS, the rekey. */
 export function suiteAccepted(suite: ReadSuite, compat: Compat = "modern"): boolean {
   const esp = serverEspProposals(compat);
-  return serverAccepts(serverIkeProposals(compat), suite.ike) && serverAccepts(esp, suite.esp) && (suite.espPfs === undefined || serverAccepts(esp, suite.espPfs));
+  return (
+    serverAccepts(serverIkeProposals(compat), suite.ike) && serverAccepts(esp, suite.esp) && (suite.espPfs === undefined || serverAccepts(esp, suite.espPfs))
+  );
 }

@@ -56,7 +56,14 @@ describe("profile set and files", () => {
   it("names files by user with the platform's extension", () => {
     const set = renderProfiles(input()).alice["us-ord"];
     const files = profileFiles("alice", "us-ord", set);
-    assert.deepEqual(Object.keys(files).sort(), ["alice-signed.mobileconfig", "alice.mobileconfig", "alice.nmconnection", "alice.ps1", "alice.sswan", "alice.swanctl.conf"]);
+    assert.deepEqual(Object.keys(files).sort(), [
+      "alice-signed.mobileconfig",
+      "alice.mobileconfig",
+      "alice.nmconnection",
+      "alice.ps1",
+      "alice.sswan",
+      "alice.swanctl.conf",
+    ]);
     assert.ok(Buffer.isBuffer(files["alice-signed.mobileconfig"]));
     assert.equal(files["alice.ps1"], set.windows);
   });
@@ -91,7 +98,14 @@ describe("profile set and files", () => {
     assert.equal(res.status, 0, res.stderr);
     assert.doesNotMatch(res.stdout + res.stderr, new RegExp(PASSWORDS.alice));
     const dir = join(out, "us-ord", "profiles", "alice");
-    assert.deepEqual(readdirSync(dir).sort(), ["alice-signed.mobileconfig", "alice.mobileconfig", "alice.nmconnection", "alice.ps1", "alice.sswan", "alice.swanctl.conf"]);
+    assert.deepEqual(readdirSync(dir).sort(), [
+      "alice-signed.mobileconfig",
+      "alice.mobileconfig",
+      "alice.nmconnection",
+      "alice.ps1",
+      "alice.sswan",
+      "alice.swanctl.conf",
+    ]);
     for (const f of readdirSync(dir)) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.deepEqual(readFileSync(join(dir, "alice-signed.mobileconfig")), Buffer.from(profiles.alice["us-ord"].appleSigned!, "base64"));
@@ -109,7 +123,13 @@ describe("profile set and files", () => {
     const none = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--stack", "dev", "--out", out], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, PATH: "/usr/bin:/bin", HOME: join(tmp, "no-home"), PULUMI_HOME: join(tmp, "no-cli"), TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
+      env: {
+        ...process.env,
+        PATH: "/usr/bin:/bin",
+        HOME: join(tmp, "no-home"),
+        PULUMI_HOME: join(tmp, "no-cli"),
+        TS_NODE_PROJECT: join(ROOT, "tsconfig.json"),
+      },
     });
     // The command could not run (not a usage error): exit 1, as for status.
     assert.equal(none.status, 1);
@@ -117,7 +137,11 @@ describe("profile set and files", () => {
     assert.match(none.stderr, /^profiles: the Pulumi CLI is not installed/);
     assert.doesNotMatch(none.stderr, /ENOENT/);
 
-    const help = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") } });
+    const help = spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/profiles.ts", "--help"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json") },
+    });
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: npm run profiles/);
   });

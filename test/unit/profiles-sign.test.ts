@@ -24,7 +24,10 @@ describe("signed Apple profile", () => {
   function verify(der: Buffer): Buffer {
     writeFileSync(join(dir, "signed.der"), der);
     // -purpose any: the signer is a TLS server certificate (serverAuth), as an ACME certificate is.
-    execFileSync("openssl", ["smime", "-verify", "-inform", "DER", "-in", "signed.der", "-CAfile", "root.pem", "-purpose", "any", "-out", "content.out"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync("openssl", ["smime", "-verify", "-inform", "DER", "-in", "signed.der", "-CAfile", "root.pem", "-purpose", "any", "-out", "content.out"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return readFileSync(join(dir, "content.out"));
   }
 

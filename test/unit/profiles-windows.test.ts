@@ -121,7 +121,15 @@ describe("Windows PowerShell profile", () => {
   it("adds an IKEv2 EAP connection to the hostname and pins a suite the server accepts, with documented enum values", () => {
     const text = script("pw123456");
     const add = text.split("\r\n").find((l) => l.startsWith("Add-VpnConnection "))!;
-    for (const p of ["-Name $Name", "-ServerAddress $Server", "-TunnelType Ikev2", "-AuthenticationMethod Eap", "-EncryptionLevel Required", "-RememberCredential"]) assert.ok(add.includes(p), p);
+    for (const p of [
+      "-Name $Name",
+      "-ServerAddress $Server",
+      "-TunnelType Ikev2",
+      "-AuthenticationMethod Eap",
+      "-EncryptionLevel Required",
+      "-RememberCredential",
+    ])
+      assert.ok(add.includes(p), p);
     const ipsec = text.split("\r\n").find((l) => l.startsWith("Set-VpnConnectionIPsecConfiguration "))!;
     // Accepted values from Microsoft's Set-VpnConnectionIPsecConfiguration reference.
     const documented: Record<string, string[]> = {
@@ -145,7 +153,10 @@ describe("Windows PowerShell profile", () => {
 
   it("routes IPv6 into the tunnel, lowers the VPN interface metric for DNS and stores the credentials", () => {
     const text = script("pw123456");
-    assert.match(text, /foreach \(\$Prefix in @\('::\/1', '8000::\/1'\)\) \{\r\n  Add-VpnConnectionRoute -ConnectionName \$Name -DestinationPrefix \$Prefix\r\n\}/);
+    assert.match(
+      text,
+      /foreach \(\$Prefix in @\('::\/1', '8000::\/1'\)\) \{\r\n  Add-VpnConnectionRoute -ConnectionName \$Name -DestinationPrefix \$Prefix\r\n\}/,
+    );
     assert.match(text, /IpInterfaceMetric\|Ipv6InterfaceMetric\)=/);
     assert.match(text, /\$Matches\[1\] \+ '=1'/);
     assert.match(text, /RasSetCredentials\(null, entry, ref c, false\)/);

@@ -47,7 +47,10 @@ test("Metadata region: a generated ED25519 host key, and every step pins exactly
   assert.equal(steps.length, 4);
   for (const s of steps) assert.equal(s.inputs.connection.hostKey, hostKey, `${s.name} pins the host key`);
   assert.ok(!steps.some((s) => s.name.includes("record-host-key")), "no trust-on-first-use step where Metadata exists");
-  assert.deepEqual(one.warnings.filter((w) => w.includes("Metadata")), []);
+  assert.deepEqual(
+    one.warnings.filter((w) => w.includes("Metadata")),
+    [],
+  );
 });
 
 test("Metadata region: the user data installs that key at first boot and is secret", () => {
@@ -60,7 +63,10 @@ test("Metadata region: the user data installs that key at first boot and is secr
   const hostKey = (one.outputs.servers as any)["us-ord"].hostKey;
   assert.equal(doc.ssh_keys.ed25519_public, hostKey);
   assert.match(doc.ssh_keys.ed25519_private, /^-----BEGIN OPENSSH PRIVATE KEY-----\nMOCKSECRET[0-9a-f]{64}\n-----END OPENSSH PRIVATE KEY-----\n$/);
-  assert.ok(doc.ssh_keys.ed25519_private.includes(require("node:crypto").createHash("sha256").update("us-ord-host-key").digest("hex")), "the private half of us-ord-host-key, not of the client key");
+  assert.ok(
+    doc.ssh_keys.ed25519_private.includes(require("node:crypto").createHash("sha256").update("us-ord-host-key").digest("hex")),
+    "the private half of us-ord-host-key, not of the client key",
+  );
   assert.equal(doc.ssh_deletekeys, true);
   assert.deepEqual(doc.ssh_genkeytypes, []);
 });
@@ -91,7 +97,10 @@ test("three regions: each region's steps pin its own host key", async () => {
 
 test("region without Metadata: said in preview, key recorded on the first connection, pinned for every later step", async () => {
   const r = await run(withKeys({ "vpn:region": "zz-nometadata" }));
-  assert.ok(r.warnings.some((w) => w.includes("zz-nometadata") && /trusted on first use/.test(w)), r.warnings.join("\n"));
+  assert.ok(
+    r.warnings.some((w) => w.includes("zz-nometadata") && /trusted on first use/.test(w)),
+    r.warnings.join("\n"),
+  );
   assert.ok(!r.resources.some((x) => x.name === "zz-nometadata-host-key"), "no generated key that no VM would get");
   assert.equal(r.byName("zz-nometadata-vm").inputs.metadatas, undefined);
   const record = r.byName("zz-nometadata-00-record-host-key");
@@ -109,7 +118,10 @@ test("region without Metadata: said in preview, key recorded on the first connec
 test("an image the API reports without cloud-init: no user data, trust on first use, said so naming the image", async () => {
   const r = await run(BASE, { imageCapabilities: [] });
   assert.ok(r.calls.includes("linode:index/getImage:getImage"));
-  assert.ok(r.warnings.some((w) => w.includes("us-ord") && w.includes("cloud-init capability for image linode/debian12")), r.warnings.join("\n"));
+  assert.ok(
+    r.warnings.some((w) => w.includes("us-ord") && w.includes("cloud-init capability for image linode/debian12")),
+    r.warnings.join("\n"),
+  );
   assert.equal(r.byName("us-ord-vm").inputs.metadatas, undefined, "Linode refuses user data for such an image");
   assert.ok(r.resources.some((x) => x.name === "us-ord-00-record-host-key"));
 });
@@ -139,7 +151,15 @@ test("an unknown region fails before any resource, naming the key, the nearest r
 });
 
 test("an unknown region in vpn:regions is named by its index", async () => {
-  const raw = withKeys({ "vpn:regions": [{ region: "us-ord", hostname: "a.vpn.example.com" }, { region: "eu-centrall", hostname: "b.vpn.example.com" }] }, ["vpn:hostname"]);
+  const raw = withKeys(
+    {
+      "vpn:regions": [
+        { region: "us-ord", hostname: "a.vpn.example.com" },
+        { region: "eu-centrall", hostname: "b.vpn.example.com" },
+      ],
+    },
+    ["vpn:hostname"],
+  );
   const { error, registered } = await failedRun(raw);
   assert.match(String((error as Error)?.message), /vpn:regions\[1\]\.region: eu-centrall is not a region the Linode API offers; nearest: eu-central,/);
   assert.doesNotMatch(String((error as Error).message), /regions\[0\]/);

@@ -49,7 +49,13 @@ test("one region: every resource the issue lists, once", async () => {
   assert.equal(count(T.rdns), 2);
   assert.equal(count(T.command), 4);
   // root password of the VM + bob's generated password (alice has a configured one)
-  assert.deepEqual(one.ofType(T.password).map((r) => r.name).sort(), ["us-ord-root", "users-bob"]);
+  assert.deepEqual(
+    one
+      .ofType(T.password)
+      .map((r) => r.name)
+      .sort(),
+    ["us-ord-root", "users-bob"],
+  );
   assert.equal(one.byName("users-bob").inputs.length >= 24, true);
   assert.equal(one.byName("us-ord-ssh").inputs.algorithm, "ED25519");
   assert.ok(one.calls.includes("linode:index/getDomain:getDomain"));
@@ -94,7 +100,11 @@ test("DNS: A and AAAA for the hostname in the zone, reverse DNS after each recor
   assert.deepEqual([a.inputs.recordType, a.inputs.name, a.inputs.target, a.inputs.domainId, a.inputs.ttlSec], ["A", "vpn", region.ipv4, 424242, 300]);
   assert.deepEqual([aaaa.inputs.recordType, aaaa.inputs.name, aaaa.inputs.target], ["AAAA", "vpn", region.ipv6]);
   assert.doesNotMatch(aaaa.inputs.target, /\//);
-  assert.deepEqual(one.byName("us-ord-rdns-v4").dependsOn, ["us-ord-02-install-packages", "us-ord-a"], "after its record and the package install, beside push and apply");
+  assert.deepEqual(
+    one.byName("us-ord-rdns-v4").dependsOn,
+    ["us-ord-02-install-packages", "us-ord-a"],
+    "after its record and the package install, beside push and apply",
+  );
   assert.deepEqual(one.byName("us-ord-rdns-v6").dependsOn, ["us-ord-02-install-packages", "us-ord-aaaa"]);
   assert.equal(one.byName("us-ord-rdns-v4").inputs.rdns, "vpn.example.com");
 });
@@ -102,7 +112,13 @@ test("DNS: A and AAAA for the hostname in the zone, reverse DNS after each recor
 test("remote steps: in order, the rendered scripts, secrets only on the push step's stdin", () => {
   const scripts = stepScripts();
   const names = STEP_ORDER.map((s, i) => `us-ord-${String(i + 1).padStart(2, "0")}-${s}`);
-  assert.deepEqual(one.ofType(T.command).map((c) => c.name).sort(), [...names].sort());
+  assert.deepEqual(
+    one
+      .ofType(T.command)
+      .map((c) => c.name)
+      .sort(),
+    [...names].sort(),
+  );
   assert.deepEqual(one.byName(names[0]).dependsOn.sort(), ["us-ord-fw", "us-ord-v6range", "us-ord-vm"], "SSH starts only once the Cloud Firewall is in place");
   for (let i = 1; i < names.length; i++) assert.deepEqual(one.byName(names[i]).dependsOn, [names[i - 1]], `${names[i]} waits for ${names[i - 1]}`);
   for (const [i, step] of STEP_ORDER.entries()) {
@@ -135,16 +151,22 @@ test("the push step delivers exactly the rendered server files for the deployed 
     certificate: { certPem: mockCertificateMaterial().certPem, chainPem: mockCertificateMaterial().certPem, keyPem: mockCertificateMaterial().keyPem },
   });
   const delivered = decode(push.inputs.stdin);
-  assert.deepEqual(delivered.map((f) => f.path), expected.map((f) => f.path));
+  assert.deepEqual(
+    delivered.map((f) => f.path),
+    expected.map((f) => f.path),
+  );
   for (const f of expected) assert.equal(delivered.find((d) => d.path === f.path)!.content, f.content, f.path);
   assert.ok(passwords.alice === "correct horse battery" && passwords.bob.startsWith("MockPw"));
 });
 
 function decode(stdin: string): Array<{ mode: string; path: string; content: string }> {
-  return stdin.trimEnd().split("\n").map((l) => {
-    const [mode, path, b64] = l.split(" ");
-    return { mode, path, content: Buffer.from(b64, "base64").toString("utf8") };
-  });
+  return stdin
+    .trimEnd()
+    .split("\n")
+    .map((l) => {
+      const [mode, path, b64] = l.split(" ");
+      return { mode, path, content: Buffer.from(b64, "base64").toString("utf8") };
+    });
 }
 
 test("outputs: passwords are secret; the region summary is plain and carries no secret", () => {
@@ -207,9 +229,22 @@ test("three regions: one VpnRegion each with its own VM, firewall, range, record
   assert.equal(count(T.record), 6);
   assert.equal(count(T.rdns), 6);
   assert.equal(count(T.command), 12);
-  assert.deepEqual(three.ofType(T.instance).map((i) => i.inputs.region).sort(), ["ap-south", "eu-central", "us-ord"]);
+  assert.deepEqual(
+    three
+      .ofType(T.instance)
+      .map((i) => i.inputs.region)
+      .sort(),
+    ["ap-south", "eu-central", "us-ord"],
+  );
   assert.equal(new Set(three.ofType(T.instance).map((i) => i.inputs.label)).size, 3);
-  assert.deepEqual(three.ofType(T.record).filter((r) => r.inputs.recordType === "A").map((r) => r.inputs.name).sort(), ["fra.vpn", "ord.vpn", "sin.vpn"]);
+  assert.deepEqual(
+    three
+      .ofType(T.record)
+      .filter((r) => r.inputs.recordType === "A")
+      .map((r) => r.inputs.name)
+      .sort(),
+    ["fra.vpn", "ord.vpn", "sin.vpn"],
+  );
   assert.deepEqual(Object.keys(three.outputs.regions as object).sort(), ["ap-south", "eu-central", "us-ord"]);
   assert.equal(new Set(Object.values(three.outputs.regions as Record<string, any>).map((r) => r.ipv6Range)).size, 3);
 });
@@ -235,7 +270,13 @@ test("a bad config fails before any resource is registered, naming the key", asy
 test("the lifecycle: one generated RADIUS secret per region, only in secret inputs; the install step gets FreeRADIUS", async () => {
   const raw = { ...BASE, "vpn:users": [{ name: "alice", maxDevices: 2 }, "bob"] };
   const run1 = await run(raw);
-  assert.deepEqual(run1.ofType(T.password).map((r) => r.name).sort(), ["us-ord-radius-secret", "us-ord-root", "users-bob"]);
+  assert.deepEqual(
+    run1
+      .ofType(T.password)
+      .map((r) => r.name)
+      .sort(),
+    ["us-ord-radius-secret", "us-ord-root", "users-bob"],
+  );
   const secret = run1.byName("us-ord-radius-secret");
   assert.equal(secret.inputs.special, false);
   assert.ok(secret.inputs.length >= 32);
@@ -246,7 +287,9 @@ test("the lifecycle: one generated RADIUS secret per region, only in secret inpu
   assert.match(value, /^MockPw/, "the region's generated secret reaches FreeRADIUS");
   assert.ok(pushed.find((f) => f.path === "/etc/strongswan.d/zz-vpn.conf")!.content.includes(value), "and charon");
   for (const r of run1.resources) {
-    const visible = JSON.stringify(Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.secretInputs.includes(k) && k !== "__provider" && !(r.name === "us-ord-radius-secret"))));
+    const visible = JSON.stringify(
+      Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.secretInputs.includes(k) && k !== "__provider" && !(r.name === "us-ord-radius-secret"))),
+    );
     assert.ok(!visible.includes(value), `${r.name} exposes the RADIUS secret`);
   }
   // Without the lifecycle: no secret, the install step as before.

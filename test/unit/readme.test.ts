@@ -10,7 +10,9 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = join(__dirname, "..", "..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
-const DOCS = readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(ROOT, "docs", f));
+const DOCS = readdirSync(join(ROOT, "docs"))
+  .filter((f) => f.endsWith(".md"))
+  .map((f) => join(ROOT, "docs", f));
 
 /** Headings outside code fences. */
 export function headings(md: string): string[] {
@@ -26,7 +28,10 @@ export function headings(md: string): string[] {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped (not - or _), spaces to -. */
 export function anchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, "").replace(/ /g, "-");
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\- _]/gu, "")
+    .replace(/ /g, "-");
 }
 
 /** [text](target) links outside code fences and inline code. */
@@ -59,8 +64,15 @@ test("the README is a guide of about 200 lines with the sections a newcomer need
   ];
   const have = headings(README);
   const at = want.map((h) => have.indexOf(h));
-  assert.ok(at.every((i) => i >= 0), `missing: ${want.filter((_, i) => at[i] < 0).join(", ")}`);
-  assert.deepEqual([...at].sort((a, b) => a - b), at, "in this order");
+  assert.ok(
+    at.every((i) => i >= 0),
+    `missing: ${want.filter((_, i) => at[i] < 0).join(", ")}`,
+  );
+  assert.deepEqual(
+    [...at].sort((a, b) => a - b),
+    at,
+    "in this order",
+  );
 });
 
 test("the README states the token's scopes, how to delegate the domain, the cost, and shows both commands", () => {

@@ -51,7 +51,11 @@ test("the VM is replaced delete-first, and so are what belongs to it (range, rev
   one = await run();
   assert.equal(one.opts.get("us-ord-vm")?.deleteBeforeReplace, true, "Linode refuses a second VM with the same label");
   assert.equal(one.opts.get("us-ord-v6range")?.deleteBeforeReplace, true);
-  assert.deepEqual(one.opts.get("us-ord-v6range")?.replaceOnChanges, ["linodeId"], "a new VM gets a new range instead of a reassignment of one that went with the old VM");
+  assert.deepEqual(
+    one.opts.get("us-ord-v6range")?.replaceOnChanges,
+    ["linodeId"],
+    "a new VM gets a new range instead of a reassignment of one that went with the old VM",
+  );
   assert.equal(one.opts.get("us-ord-rdns-v4")?.deleteBeforeReplace, true);
   assert.equal(one.opts.get("us-ord-rdns-v6")?.deleteBeforeReplace, true);
 });
@@ -91,14 +95,23 @@ test("the hostname guard comes before both records, with the token secret and th
   // the steps) and the certificate order wait for it, and it needs nothing of the VM.
   assert.ok(one.byName("us-ord-vm").dependsOn.includes("us-ord-hostname-guard"));
   assert.ok(one.byName("us-ord-cert-acme").dependsOn.includes("us-ord-hostname-guard"));
-  assert.deepEqual(guard.dependsOn.filter((d) => d.includes("vm")), []);
+  assert.deepEqual(
+    guard.dependsOn.filter((d) => d.includes("vm")),
+    [],
+  );
   assert.deepEqual(guard.inputs.ownLabels, [one.byName("us-ord-vm").inputs.label, "vpn-dev-us-ord"]);
 });
 
 test("the downtime notice holds what forces a new VM, and its serialized provider warns on a new image", async () => {
   const notice = one.byName("us-ord-server-downtime");
   const vm = one.byName("us-ord-vm");
-  assert.deepEqual(notice.inputs.server, { region: "us-ord", image: vm.inputs.image, instanceType: vm.inputs.type, sshPublicKey: vm.inputs.authorizedKeys[0], hostKey: one.byName("us-ord-01-wait-ready").inputs.connection.hostKey });
+  assert.deepEqual(notice.inputs.server, {
+    region: "us-ord",
+    image: vm.inputs.image,
+    instanceType: vm.inputs.type,
+    sshPublicKey: vm.inputs.authorizedKeys[0],
+    hostKey: one.byName("us-ord-01-wait-ready").inputs.connection.hostKey,
+  });
   const p = loadProvider(String(notice.inputs.__provider));
   const olds = { name: "us-ord", hostname: "vpn.example.com", server: notice.inputs.server };
   const lines: string[] = [];

@@ -18,7 +18,11 @@ test("keys: vpn:region for the single region, vpn:regions[i].region for a list",
   assert.deepEqual(regionKeys(validateConfig(BASE), undefined), ["vpn:region"]);
   assert.deepEqual(regionKeys(validateConfig(BASE), "[]"), ["vpn:region"], "an empty list is the default: not set");
   const three = validateConfig(THREE_REGIONS);
-  assert.deepEqual(regionKeys(three, JSON.stringify(THREE_REGIONS["vpn:regions"])), ["vpn:regions[0].region", "vpn:regions[1].region", "vpn:regions[2].region"]);
+  assert.deepEqual(regionKeys(three, JSON.stringify(THREE_REGIONS["vpn:regions"])), [
+    "vpn:regions[0].region",
+    "vpn:regions[1].region",
+    "vpn:regions[2].region",
+  ]);
 });
 
 test("offered regions: their capabilities, sorted; Metadata read from them", () => {
@@ -29,7 +33,17 @@ test("offered regions: their capabilities, sorted; Metadata read from them", () 
 });
 
 test("unknown regions: one error naming every key, the nearest ids first, then all of them", () => {
-  const config = validateConfig(withKeys({ "vpn:regions": [{ region: "us-mars", hostname: "a.vpn.example.com" }, { region: "eu-centrl", hostname: "b.vpn.example.com" }] }, ["vpn:hostname"]));
+  const config = validateConfig(
+    withKeys(
+      {
+        "vpn:regions": [
+          { region: "us-mars", hostname: "a.vpn.example.com" },
+          { region: "eu-centrl", hostname: "b.vpn.example.com" },
+        ],
+      },
+      ["vpn:hostname"],
+    ),
+  );
   let err: unknown;
   try {
     checkRegionsOffered(config, ["vpn:regions[0].region", "vpn:regions[1].region"], OFFERED);
@@ -38,10 +52,16 @@ test("unknown regions: one error naming every key, the nearest ids first, then a
   }
   assert.ok(err instanceof ConfigError);
   assert.equal(err.problems.length, 2);
-  assert.match(err.problems[0], /^vpn:regions\[0\]\.region: us-mars is not a region the Linode API offers; nearest: us-mia, us-ord, us-sea; available: ap-south, eu-central, us-mia, us-ord, us-sea$/);
+  assert.match(
+    err.problems[0],
+    /^vpn:regions\[0\]\.region: us-mars is not a region the Linode API offers; nearest: us-mia, us-ord, us-sea; available: ap-south, eu-central, us-mia, us-ord, us-sea$/,
+  );
   assert.match(err.problems[1], /^vpn:regions\[1\]\.region: eu-centrl .*nearest: eu-central,/);
 });
 
 test("an API that reports no region: said so, not a list of nothing", () => {
-  assert.throws(() => checkRegionsOffered(validateConfig(BASE), ["vpn:region"], []), /vpn:region: us-ord cannot be checked: the Linode API reported no regions/);
+  assert.throws(
+    () => checkRegionsOffered(validateConfig(BASE), ["vpn:region"], []),
+    /vpn:region: us-ord cannot be checked: the Linode API reported no regions/,
+  );
 });

@@ -16,12 +16,14 @@ const MIN = 60;
 function policyProblems(server: ServerLifetimes = SERVER_LIFETIMES, clients: Record<string, ClientLifetimes> = CLIENT_LIFETIMES): string[] {
   const out: string[] = [];
   for (const [name, c] of Object.entries(clients)) {
-    if (c.childRekeySeconds >= server.childLifeSeconds) out.push(`${name}: CHILD rekey interval ${c.childRekeySeconds}s is not below the server's hard lifetime ${server.childLifeSeconds}s`);
+    if (c.childRekeySeconds >= server.childLifeSeconds)
+      out.push(`${name}: CHILD rekey interval ${c.childRekeySeconds}s is not below the server's hard lifetime ${server.childLifeSeconds}s`);
     if (c.childRekeySeconds > c.ikeRekeySeconds) out.push(`${name}: CHILD rekey interval exceeds the IKE rekey interval`);
   }
   const a = clients.apple;
   if (a && (a.ikeRekeySeconds % MIN !== 0 || a.childRekeySeconds % MIN !== 0)) out.push("apple: lifetimes must be whole minutes");
-  if (a && (a.ikeRekeySeconds / MIN >= 1440 || a.childRekeySeconds / MIN < 10)) out.push("apple: LifeTimeInMinutes must be 10..1439 (macOS drops the tunnel at an IKE rekey at 1440)");
+  if (a && (a.ikeRekeySeconds / MIN >= 1440 || a.childRekeySeconds / MIN < 10))
+    out.push("apple: LifeTimeInMinutes must be 10..1439 (macOS drops the tunnel at an IKE rekey at 1440)");
   return out;
 }
 

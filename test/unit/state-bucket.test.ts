@@ -20,7 +20,12 @@ async function api(t: { after(fn: () => Promise<void>): void }): Promise<LinodeA
     regions: [{ id: "us-ord", capabilities: ["Linodes", "Object Storage"] }],
     machines: { async create() {}, async destroy() {}, async routeRange() {}, async unrouteRange() {} },
     firewalls: { async apply() {} },
-    dns: { async apply() {}, async resolve() { return []; } },
+    dns: {
+      async apply() {},
+      async resolve() {
+        return [];
+      },
+    },
     addresses: { ipv4: (i) => `203.0.113.${10 + i}`, ipv6Slaac: (i) => `2001:db8:7700::${100 + i}`, range64: (i) => `2001:db8:77${10 + i}::/64` },
   });
   t.after(() => h.stop());
@@ -44,7 +49,10 @@ function run(args: string[], env: Record<string, string>): Promise<{ status: num
 
 test("the backend URL: endpoint with its scheme, the cluster as region, path-style addressing", () => {
   assert.equal(clusterOf("us-ord-1.linodeobjects.com"), "us-ord-1");
-  assert.equal(stateBackendUrl("team-state", "us-ord-1.linodeobjects.com", "us-ord-1"), "s3://team-state?endpoint=https://us-ord-1.linodeobjects.com&region=us-ord-1&use_path_style=true");
+  assert.equal(
+    stateBackendUrl("team-state", "us-ord-1.linodeobjects.com", "us-ord-1"),
+    "s3://team-state?endpoint=https://us-ord-1.linodeobjects.com&region=us-ord-1&use_path_style=true",
+  );
   assert.equal(stateBackendUrl("b", "http://127.0.0.1:8333", "us-ord-1"), "s3://b?endpoint=http://127.0.0.1:8333&region=us-ord-1&use_path_style=true");
 });
 
@@ -53,17 +61,26 @@ test("one command: bucket, a read-write and a read-only key limited to it, the l
   const r = await run(["--bucket", "team-state", "--region", "us-ord"], { LINODE_URL: h.url, LINODE_TOKEN: TOKEN });
   assert.equal(r.status, 0, r.stderr);
   const posts = h.requests.filter((q) => q.method === "POST");
-  assert.deepEqual(posts.map((q) => [q.path, q.status]), [
-    ["/v4/object-storage/buckets", 200],
-    ["/v4/object-storage/keys", 200],
-    ["/v4/object-storage/keys", 200],
-  ]);
+  assert.deepEqual(
+    posts.map((q) => [q.path, q.status]),
+    [
+      ["/v4/object-storage/buckets", 200],
+      ["/v4/object-storage/keys", 200],
+      ["/v4/object-storage/keys", 200],
+    ],
+  );
   assert.deepEqual(posts[0].body, { label: "team-state", region: "us-ord" });
   assert.deepEqual((posts[1].body as any).bucket_access, [{ bucket_name: "team-state", region: "us-ord", permissions: "read_write" }]);
   assert.deepEqual((posts[2].body as any).bucket_access, [{ bucket_name: "team-state", region: "us-ord", permissions: "read_only" }]);
   assert.match(r.stdout, /^  pulumi login 's3:\/\/team-state\?endpoint=https:\/\/us-ord-1\.linodeobjects\.com&region=us-ord-1&use_path_style=true'$/m);
   assert.match(r.stdout, /^  export AWS_ACCESS_KEY_ID='[0-9A-F]{20}' AWS_SECRET_ACCESS_KEY='[\w-]{40}'$/m);
-  for (const name of ["PULUMI_BACKEND_URL", "STATE_ACCESS_KEY_ID", "STATE_SECRET_ACCESS_KEY", "STATE_READ_ONLY_ACCESS_KEY_ID", "STATE_READ_ONLY_SECRET_ACCESS_KEY"]) {
+  for (const name of [
+    "PULUMI_BACKEND_URL",
+    "STATE_ACCESS_KEY_ID",
+    "STATE_SECRET_ACCESS_KEY",
+    "STATE_READ_ONLY_ACCESS_KEY_ID",
+    "STATE_READ_ONLY_SECRET_ACCESS_KEY",
+  ]) {
     assert.match(r.stdout, new RegExp(`\\b${name} = \\S+`), name);
   }
 

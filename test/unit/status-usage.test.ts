@@ -41,7 +41,10 @@ function withUsageLine(value: string, base = sample("idle")): string {
   return base.replace(/^@@end 1$/m, `@@aaa-usage ${value}\n@@end 1`);
 }
 
-const CONFIG = stackUsers({ "vpn:users": [{ name: "alice", monthlyQuotaGB: 10, maxDevices: 2 }, "bob", { name: "carol", expires: "2026-12-10" }] }, new Date("2026-12-07T12:00:00Z"));
+const CONFIG = stackUsers(
+  { "vpn:users": [{ name: "alice", monthlyQuotaGB: 10, maxDevices: 2 }, "bob", { name: "carol", expires: "2026-12-10" }] },
+  new Date("2026-12-07T12:00:00Z"),
+);
 
 test("the script asks vpn-aaa only with --usage; without it the script is what it always was", () => {
   assert.doesNotMatch(renderStatusScript(), /vpn-aaa|aaa-usage/);
@@ -54,7 +57,7 @@ test("the usage lines under sh: absent, the JSON base64 on one line, a failing v
   const dir = mkdtempSync(join(tmpdir(), "status-usage-"));
   const aaa = join(dir, "vpn-aaa");
   const run = () => {
-    const script = ["say() { printf '@@%s %s\\n' \"$1\" \"$2\"; }", ...usageScriptLines(aaa)].join("\n");
+    const script = ['say() { printf \'@@%s %s\\n\' "$1" "$2"; }', ...usageScriptLines(aaa)].join("\n");
     const r = spawnSync("sh", ["-c", script], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
@@ -69,37 +72,48 @@ test("the usage lines under sh: absent, the JSON base64 on one line, a failing v
   assert.equal(run(), "@@aaa-usage failed vpn-aaa usage exited 5\n");
 });
 
-test("the real vpn-aaa usage (its template, SQLite with the schema's tables) prints what the parser reads", { skip: spawnSync("sh", ["-c", "command -v sqlite3"]).status === 0 ? false : "no sqlite3" }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "status-aaa-"));
-  const db = join(dir, "radius.sqlite");
-  const schema = readFileSync(join(__dirname, "..", "..", "templates", "aaa", "schema.sql"), "utf8");
-  const rows = "INSERT INTO vpn_usage_daily VALUES ('alice', '2026-12-07', 500000000, 1500000000, 1800), ('bob.smith', '2026-11-30', 1, 2, 3);";
-  const init = spawnSync("sqlite3", [db], { input: `${schema}\n${rows}\n`, encoding: "utf8" });
-  assert.equal(init.status, 0, init.stderr);
-  const script = join(dir, "vpn-aaa");
-  writeFileSync(script, template("aaa/vpn-aaa.sh.ejs")({ paths: { ...AAA_PATHS, database: db }, radius: RADIUS }));
-  // No charon here: swanctl fails or is absent, so nobody is online.
-  const r = spawnSync("sh", [script, "usage"], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(parseUsageJson(r.stdout), {
-    state: "ok",
-    days: [
-      { user: "alice", day: "2026-12-07", bytesIn: 500000000, bytesOut: 1500000000, seconds: 1800 },
-      { user: "bob.smith", day: "2026-11-30", bytesIn: 1, bytesOut: 2, seconds: 3 },
-    ],
-    sessions: {},
-  });
-  // An empty table still prints a document.
-  spawnSync("sqlite3", [db, "DELETE FROM vpn_usage_daily;"]);
-  assert.deepEqual(parseUsageJson(spawnSync("sh", [script, "usage"], { encoding: "utf8" }).stdout), { state: "ok", days: [], sessions: {} });
-});
+test(
+  "the real vpn-aaa usage (its template, SQLite with the schema's tables) prints what the parser reads",
+  { skip: spawnSync("sh", ["-c", "command -v sqlite3"]).status === 0 ? false : "no sqlite3" },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "status-aaa-"));
+    const db = join(dir, "radius.sqlite");
+    const schema = readFileSync(join(__dirname, "..", "..", "templates", "aaa", "schema.sql"), "utf8");
+    const rows = "INSERT INTO vpn_usage_daily VALUES ('alice', '2026-12-07', 500000000, 1500000000, 1800), ('bob.smith', '2026-11-30', 1, 2, 3);";
+    const init = spawnSync("sqlite3", [db], { input: `${schema}\n${rows}\n`, encoding: "utf8" });
+    assert.equal(init.status, 0, init.stderr);
+    const script = join(dir, "vpn-aaa");
+    writeFileSync(script, template("aaa/vpn-aaa.sh.ejs")({ paths: { ...AAA_PATHS, database: db }, radius: RADIUS }));
+    // No charon here: swanctl fails or is absent, so nobody is online.
+    const r = spawnSync("sh", [script, "usage"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(parseUsageJson(r.stdout), {
+      state: "ok",
+      days: [
+        { user: "alice", day: "2026-12-07", bytesIn: 500000000, bytesOut: 1500000000, seconds: 1800 },
+        { user: "bob.smith", day: "2026-11-30", bytesIn: 1, bytesOut: 2, seconds: 3 },
+      ],
+      sessions: {},
+    });
+    // An empty table still prints a document.
+    spawnSync("sqlite3", [db, "DELETE FROM vpn_usage_daily;"]);
+    assert.deepEqual(parseUsageJson(spawnSync("sh", [script, "usage"], { encoding: "utf8" }).stdout), { state: "ok", days: [], sessions: {} });
+  },
+);
 
 test("parse: absent, failed, unreadable JSON become states, never a parse failure of the whole status", () => {
   const b64 = (x: unknown) => Buffer.from(typeof x === "string" ? x : JSON.stringify(x)).toString("base64");
   assert.deepEqual(parseStatusOutput(withUsageLine("-")).usage, { state: "absent" });
   assert.deepEqual(parseStatusOutput(withUsageLine("failed vpn-aaa usage exited 5")).usage, { state: "failed", reason: "vpn-aaa usage exited 5" });
   assert.deepEqual(parseStatusOutput(withUsageLine(b64("not json"))).usage, { state: "failed", reason: "vpn-aaa usage did not print JSON" });
-  assert.match((parseStatusOutput(withUsageLine(b64({ days: [{ user: "a", day: "2026-12-07", bytesIn: -1, bytesOut: 0, seconds: 0 }], sessions: {} }))).usage as { reason: string }).reason, /days\[0\] is not/);
+  assert.match(
+    (
+      parseStatusOutput(withUsageLine(b64({ days: [{ user: "a", day: "2026-12-07", bytesIn: -1, bytesOut: 0, seconds: 0 }], sessions: {} }))).usage as {
+        reason: string;
+      }
+    ).reason,
+    /days\[0\] is not/,
+  );
   assert.equal(parseStatusOutput(sample("idle")).usage, undefined);
 });
 
@@ -108,7 +122,10 @@ test("sums: the server's UTC day and month, quota in 10^9 bytes, stack users wit
   const u = regionUsage(parseUsageJson(JSON.stringify(USAGE)), now, { alice: 10, bob: null, carol: null });
   assert.equal(u.today, "2026-12-07");
   assert.equal(u.month, "2026-12");
-  assert.deepEqual(u.users.map((x) => x.user), ["alice", "bob", "carol", "olduser"]);
+  assert.deepEqual(
+    u.users.map((x) => x.user),
+    ["alice", "bob", "carol", "olduser"],
+  );
   const alice = u.users[0];
   assert.deepEqual(alice.today, { bytesIn: 500_000_000, bytesOut: 1_500_000_000, seconds: 1800 });
   // November's day is not in December's month.
@@ -116,7 +133,14 @@ test("sums: the server's UTC day and month, quota in 10^9 bytes, stack users wit
   assert.equal(alice.sessions, 2);
   assert.equal(alice.monthlyQuotaBytes, 10_000_000_000);
   assert.equal(alice.quotaUsedPercent, 50);
-  assert.deepEqual(u.users[1], { user: "bob", sessions: 0, today: { bytesIn: 0, bytesOut: 0, seconds: 0 }, month: { bytesIn: 0, bytesOut: 0, seconds: 0 }, monthlyQuotaBytes: null, quotaUsedPercent: null });
+  assert.deepEqual(u.users[1], {
+    user: "bob",
+    sessions: 0,
+    today: { bytesIn: 0, bytesOut: 0, seconds: 0 },
+    month: { bytesIn: 0, bytesOut: 0, seconds: 0 },
+    monthlyQuotaBytes: null,
+    quotaUsedPercent: null,
+  });
   assert.equal(u.days.length, 4);
   // One second later it is the 8th: today is empty, the month still counts.
   const next = regionUsage(parseUsageJson(JSON.stringify(USAGE)), now + 1, { alice: 10 });
@@ -143,7 +167,10 @@ test("the region with --usage: usage, or null and a warning that says why; witho
   assert.equal(none.usage, null);
   assert.match(none.warnings[none.warnings.length - 1], /^this server keeps no usage: the stack uses no expires, maxDevices/);
   const failed = reachable("failed vpn-aaa usage exited 5");
-  assert.match(withUsage(failed.s, failed.facts, { usage: true }).warnings.at(-1)!, /^could not read the usage kept on this server \(vpn-aaa usage exited 5\)$/);
+  assert.match(
+    withUsage(failed.s, failed.facts, { usage: true }).warnings.at(-1)!,
+    /^could not read the usage kept on this server \(vpn-aaa usage exited 5\)$/,
+  );
 });
 
 test("the table: a usage block per region, the users from the stack config with their expiry, and the warnings", () => {
@@ -151,7 +178,10 @@ test("the table: a usage block per region, the users from the stack config with 
   const ok = reachable(b64);
   const region = withUsage(ok.s, ok.facts, { usage: true, stackUsers: CONFIG });
   const now = new Date("2026-12-07T12:00:00Z");
-  const text = renderStatusTable({ schema: 1, stack: "dev", regions: [region], users: CONFIG.users, warnings: ["user carol expires on 2026-12-10 00:00 UTC (in 2 days): ..."] }, now);
+  const text = renderStatusTable(
+    { schema: 1, stack: "dev", regions: [region], users: CONFIG.users, warnings: ["user carol expires on 2026-12-10 00:00 UTC (in 2 days): ..."] },
+    now,
+  );
   assert.match(text, /^ {2}usage \(UTC, today 2026-12-07, month 2026-12; /m);
   assert.match(text, /^ {4}USER +DEVICES +TODAY IN +TODAY OUT +TODAY TIME +MONTH IN +MONTH OUT +MONTH TIME +MONTHLY QUOTA$/m);
   assert.match(text, /^ {4}alice +2 +477 MiB +1\.4 GiB +30m 0s +1\.4 GiB +3\.3 GiB +1h 30m +5\.00 GB of 10\.0 GB \(50%\)$/m);
@@ -173,11 +203,19 @@ test("the document: users and warnings only for a stack with the lifecycle (or -
   const plain = stackUsers({ "vpn:users": ["alice"] }, now);
   assert.deepEqual(Object.keys(await statusOf(view, { stackUsers: plain, now })), ["schema", "stack", "regions"]);
   const doc = await statusOf(view, { stackUsers: CONFIG, now });
-  assert.deepEqual(doc.users?.map((u) => u.user), ["alice", "bob", "carol"]);
-  assert.deepEqual(doc.warnings, ["user carol expires on 2026-12-10 00:00 UTC (in 2 days): after that the server ends their sessions and refuses their logins"]);
+  assert.deepEqual(
+    doc.users?.map((u) => u.user),
+    ["alice", "bob", "carol"],
+  );
+  assert.deepEqual(doc.warnings, [
+    "user carol expires on 2026-12-10 00:00 UTC (in 2 days): after that the server ends their sessions and refuses their logins",
+  ]);
   assert.equal(doc.regions[0].usage, undefined);
   const usage = await statusOf(view, { stackUsers: plain, now, usage: true });
-  assert.deepEqual(usage.users?.map((u) => u.user), ["alice"]);
+  assert.deepEqual(
+    usage.users?.map((u) => u.user),
+    ["alice"],
+  );
   assert.equal(usage.regions[0].usage, null);
   const broken = await statusOf(view, { stackUsersError: "pulumi config failed for stack dev: boom", now });
   assert.deepEqual(broken.warnings, ["users: could not read the stack config (pulumi config failed for stack dev: boom)"]);
@@ -189,10 +227,29 @@ test("the command: the stack config's users after the regions, --usage --json wi
   const config = join(dir, "config.json");
   // A region without a pinned host key: reported, never connected to, so no SSH here.
   writeFileSync(outputs, JSON.stringify({ servers: { "br-gru": { host: "192.0.2.2", user: "root", privateKey: "x", hostKey: "" } } }));
-  const users = [{ name: "alice", maxDevices: 2 }, { name: "bob", expires: "2020-01-01" }];
-  writeFileSync(config, JSON.stringify({ "vpn:users": { value: JSON.stringify(users), objectValue: users, secret: false }, "vpn:passwords": { secret: true } }));
+  const users = [
+    { name: "alice", maxDevices: 2 },
+    { name: "bob", expires: "2020-01-01" },
+  ];
+  writeFileSync(
+    config,
+    JSON.stringify({ "vpn:users": { value: JSON.stringify(users), objectValue: users, secret: false }, "vpn:passwords": { secret: true } }),
+  );
   const status = (...args: string[]) =>
-    spawnSync(process.execPath, ["--require", require.resolve("ts-node/register/transpile-only"), join(__dirname, "..", "..", "scripts", "status.ts"), "--outputs-json", outputs, "--config-json", config, ...args], { encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: join(__dirname, "..", "..", "tsconfig.json") } });
+    spawnSync(
+      process.execPath,
+      [
+        "--require",
+        require.resolve("ts-node/register/transpile-only"),
+        join(__dirname, "..", "..", "scripts", "status.ts"),
+        "--outputs-json",
+        outputs,
+        "--config-json",
+        config,
+        ...args,
+      ],
+      { encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: join(__dirname, "..", "..", "tsconfig.json") } },
+    );
   const table = status();
   assert.equal(table.status, 1, table.stderr);
   assert.match(table.stdout, /^users \(stack config, times in UTC\):\n {2}USER +EXPIRES/m);
@@ -200,7 +257,10 @@ test("the command: the stack config's users after the regions, --usage --json wi
   assert.match(table.stdout, /^ {2}! user bob expired on 2020-01-01 00:00 UTC/m);
   const json = JSON.parse(status("--usage", "--json").stdout) as { regions: { usage: unknown }[]; users: { user: string }[] };
   assert.equal(json.regions[0].usage, null);
-  assert.deepEqual(json.users.map((u) => u.user), ["alice", "bob"]);
+  assert.deepEqual(
+    json.users.map((u) => u.user),
+    ["alice", "bob"],
+  );
 });
 
 test("docs/usage.md: the example has exactly the fields of a real document's users and usage", () => {

@@ -33,7 +33,8 @@ const val16 = (s: string | Buffer) => {
 };
 const kv = (k: string, v: string | Buffer) => Buffer.concat([Buffer.from([3]), name8(k), val16(v)]);
 const sec = (k: string, ...body: Buffer[]) => Buffer.concat([Buffer.from([1]), name8(k), ...body, Buffer.from([2])]);
-const lst = (k: string, ...items: string[]) => Buffer.concat([Buffer.from([4]), name8(k), ...items.map((i) => Buffer.concat([Buffer.from([5]), val16(i)])), Buffer.from([6])]);
+const lst = (k: string, ...items: string[]) =>
+  Buffer.concat([Buffer.from([4]), name8(k), ...items.map((i) => Buffer.concat([Buffer.from([5]), val16(i)])), Buffer.from([6])]);
 const event = (n: string, ...body: Buffer[]) => Buffer.concat([Buffer.from([7]), name8(n), ...body]);
 
 /** A status output with the given vici list-sa events and facts replaced/added. */
@@ -80,12 +81,20 @@ describe("vici packets", () => {
 describe("the remote script", () => {
   const script = renderStatusScript();
   test("reads nothing secret and changes nothing", () => {
-    for (const secret of [PATHS.serverKey, PATHS.swanctlConf, "/etc/swanctl/private", "/etc/ssh/ssh_host"]) assert.ok(!script.includes(secret), `does not read ${secret}`);
+    for (const secret of [PATHS.serverKey, PATHS.swanctlConf, "/etc/swanctl/private", "/etc/ssh/ssh_host"])
+      assert.ok(!script.includes(secret), `does not read ${secret}`);
     assert.ok(script.includes(PATHS.serverCert), "reads the public certificate file the server uses");
     assert.match(script, /apt-get -s -o Debug::NoLocking=1 /, "apt only simulates, without its lock");
-    assert.doesNotMatch(script, /swanctl --(load|terminate|initiate)|systemctl (re)?start|apt-get (-y )?(install|upgrade)|\brm\b|\bmv\b|>\s*\/(etc|var)/, "no command that changes the server");
+    assert.doesNotMatch(
+      script,
+      /swanctl --(load|terminate|initiate)|systemctl (re)?start|apt-get (-y )?(install|upgrade)|\brm\b|\bmv\b|>\s*\/(etc|var)/,
+      "no command that changes the server",
+    );
     // The vici commands are queries only.
-    assert.deepEqual([...script.matchAll(/request\('\w+', '([a-z-]+)'/g)].map((m) => m[1]), ["version", "stats", "get-pools", "list-certs", "list-sas"]);
+    assert.deepEqual(
+      [...script.matchAll(/request\('\w+', '([a-z-]+)'/g)].map((m) => m[1]),
+      ["version", "stats", "get-pools", "list-certs", "list-sas"],
+    );
   });
 
   test("is one deterministic text", () => {
@@ -109,7 +118,15 @@ describe("parsing captured outputs (real charon, rendered files)", () => {
     assert.equal(f.viciError, undefined);
     assert.equal(f.version?.version, "5.9.8");
     assert.deepEqual(f.sas, []);
-    assert.deepEqual(f.pools.map((p) => [p.name, p.online]), [["pool-v4-1-49", 0], ["pool-v4-51-254", 0], ["pool-v6", 0], ["static-v4-50", 0]]);
+    assert.deepEqual(
+      f.pools.map((p) => [p.name, p.online]),
+      [
+        ["pool-v4-1-49", 0],
+        ["pool-v4-51-254", 0],
+        ["pool-v6", 0],
+        ["static-v4-50", 0],
+      ],
+    );
     assert.equal(f.loadedCerts.filter((c) => c.hasPrivateKey).length, 1);
     assert.ok(f.certFilePem?.startsWith("-----BEGIN CERTIFICATE-----"));
     assert.equal(f.apt.state, "ok");
@@ -122,7 +139,10 @@ describe("parsing captured outputs (real charon, rendered files)", () => {
 
   test("two users: EAP identity as user name (also for an IP-address IKE identity), device address:port, virtual IPs, counters", () => {
     const s = regionStatus(REGION, parseStatusOutput(sample("two-users")), opts);
-    assert.deepEqual(s.users?.map((u) => u.user), ["alice", "bob"]);
+    assert.deepEqual(
+      s.users?.map((u) => u.user),
+      ["alice", "bob"],
+    );
     const [alice, bob] = s.users!;
     assert.equal(alice.sessions[0].remoteAddress, "192.0.2.10");
     assert.equal(alice.sessions[0].remotePort, 4500);
@@ -137,8 +157,14 @@ describe("parsing captured outputs (real charon, rendered files)", () => {
 
   test("a disconnected user disappears; the lease goes offline", () => {
     const s = regionStatus(REGION, parseStatusOutput(sample("bob-gone")), opts);
-    assert.deepEqual(s.users?.map((u) => u.user), ["alice"]);
-    assert.deepEqual(s.pools?.find((p) => p.name === "static-v4-50"), { name: "static-v4-50", base: "10.47.83.50", size: 1, online: 0, offline: 1 });
+    assert.deepEqual(
+      s.users?.map((u) => u.user),
+      ["alice"],
+    );
+    assert.deepEqual(
+      s.pools?.find((p) => p.name === "static-v4-50"),
+      { name: "static-v4-50", base: "10.47.83.50", size: 1, online: 0, offline: 1 },
+    );
   });
 
   test("no secret in the report", () => {
@@ -156,14 +182,19 @@ describe("parsing captured outputs (real charon, rendered files)", () => {
     assert.throws(() => parseStatusOutput(`${full}Last login: yesterday\n`), StatusParseError);
     assert.equal(parseStatusOutput(`Welcome from .bashrc\n${full}`).sas.length, 2, "a chatty rc file before the script's output is skipped");
     // charon's part stopped half-way: users unknown, not empty.
-    const half = full.split("\n").filter((l) => !l.startsWith("@@vici-done")).join("\n");
+    const half = full
+      .split("\n")
+      .filter((l) => !l.startsWith("@@vici-done"))
+      .join("\n");
     const s = regionStatus(REGION, parseStatusOutput(half), opts);
     assert.equal(s.users, null);
     assert.equal(s.strongswan?.charonRunning, false);
   });
 
   test("charon down: reported, users unknown, the rest still there", () => {
-    const f = parseStatusOutput(output({ vici: [], "vici-done": [], "vici-error": "cannot connect to /var/run/charon.vici: No such file or directory", service: "failed" }));
+    const f = parseStatusOutput(
+      output({ vici: [], "vici-done": [], "vici-error": "cannot connect to /var/run/charon.vici: No such file or directory", service: "failed" }),
+    );
     const s = regionStatus(REGION, f, opts);
     assert.equal(s.strongswan?.charonRunning, false);
     assert.equal(s.strongswan?.service, "failed");
@@ -180,7 +211,10 @@ describe("certificate next to the stack's", () => {
   test("same notAfter: no warning; different: warned", () => {
     const same = regionStatus({ ...REGION, certificateNotAfter: served.notAfter }, facts, opts);
     assert.equal(same.certificate?.matchesStack, true);
-    assert.deepEqual(same.warnings.filter((w) => /certificate/.test(w)), []);
+    assert.deepEqual(
+      same.warnings.filter((w) => /certificate/.test(w)),
+      [],
+    );
     const other = regionStatus({ ...REGION, certificateNotAfter: "2027-03-01T00:00:00Z" }, facts, opts);
     assert.equal(other.certificate?.matchesStack, false);
     assert.match(other.warnings.join("\n"), /stack holds one valid until 2027-03-01T00:00:00.000Z: run `pulumi up`/);
@@ -268,7 +302,11 @@ describe("the table", () => {
     assert.match(text, /\[2001:db8::99\]:4501/);
     assert.match(text, /^ {4}alice \(total\) +2 sessions/m);
     assert.match(text, /^ {2}! the server serves a certificate/m);
-    const down = renderStatusTable({ schema: 1, stack: "dev", regions: [{ ...doc.regions[0], reachable: false, error: "cannot reach 203.0.113.10 over SSH: Connection timed out" }] });
+    const down = renderStatusTable({
+      schema: 1,
+      stack: "dev",
+      regions: [{ ...doc.regions[0], reachable: false, error: "cannot reach 203.0.113.10 over SSH: Connection timed out" }],
+    });
     assert.match(down, /NOT REACHABLE\n {2}cannot reach/);
   });
 
@@ -279,23 +317,44 @@ describe("the table", () => {
     assert.equal(formatDuration(59), "59s");
     assert.equal(formatDuration(3 * 86400 + 4 * 3600 + 5), "3d 4h");
     assert.equal(formatDuration(null), "?");
-    assert.deepEqual(columns([["a", "bb", "c"], ["ccc", "d", "e"]]), ["a    bb  c", "ccc  d   e"]);
+    assert.deepEqual(
+      columns([
+        ["a", "bb", "c"],
+        ["ccc", "d", "e"],
+      ]),
+      ["a    bb  c", "ccc  d   e"],
+    );
   });
 });
 
 describe("stack outputs and SSH", () => {
   const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJUm3KACy7OiGIcy4425jzHuLgh5nNLKJYnQdh7WU82Y t";
-  const server = { hostname: "vpn.example.com", host: "192.0.2.1", user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", hostKey: key };
+  const server = {
+    hostname: "vpn.example.com",
+    host: "192.0.2.1",
+    user: "root",
+    privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n",
+    hostKey: key,
+  };
 
   test("servers: validated, errors name the field", () => {
-    const v = stackView({ servers: { "us-ord": server }, regions: { "us-ord": { hostname: "vpn.example.com", certificateNotAfter: "2027-01-01T00:00:00Z" } } }, "stack dev");
+    const v = stackView(
+      { servers: { "us-ord": server }, regions: { "us-ord": { hostname: "vpn.example.com", certificateNotAfter: "2027-01-01T00:00:00Z" } } },
+      "stack dev",
+    );
     assert.deepEqual(v.regions, { "us-ord": { hostname: "vpn.example.com", certificateNotAfter: "2027-01-01T00:00:00Z" } });
     assert.throws(() => stackView({}, "stack dev"), /stack dev has no `servers` output/);
     assert.throws(() => stackView({ servers: { "us-ord": { ...server, hostKey: 42 } } }, "stack dev"), /servers\.us-ord\.hostKey is missing/);
     // A second known_hosts line (e.g. a wildcard entry) must not get in through the output.
-    assert.throws(() => stackView({ servers: { "us-ord": { ...server, hostKey: `${key}\n* ssh-ed25519 AAAA` } } }, "stack dev"), /servers\.us-ord\.hostKey is not an OpenSSH public key line/);
+    assert.throws(
+      () => stackView({ servers: { "us-ord": { ...server, hostKey: `${key}\n* ssh-ed25519 AAAA` } } }, "stack dev"),
+      /servers\.us-ord\.hostKey is not an OpenSSH public key line/,
+    );
     assert.throws(() => stackView({ servers: { "us-ord": { ...server, host: "-oProxyCommand=x" } } }, "stack dev"), /servers\.us-ord\.host must be/);
-    assert.throws(() => stackView({ servers: { "us-ord": { ...server, privateKey: "hunter2" } } }, "stack dev"), (err: Error) => /servers\.us-ord\.privateKey must be a PEM/.test(err.message) && !err.message.includes("hunter2"));
+    assert.throws(
+      () => stackView({ servers: { "us-ord": { ...server, privateKey: "hunter2" } } }, "stack dev"),
+      (err: Error) => /servers\.us-ord\.privateKey must be a PEM/.test(err.message) && !err.message.includes("hunter2"),
+    );
   });
 
   test("a region without a pinned host key is reported, never connected to unpinned", async () => {
@@ -312,12 +371,19 @@ describe("stack outputs and SSH", () => {
   });
 
   test("ssh failures become one clear reason; a changed host key is a refusal", () => {
-    const changed = "@@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\nHost key for vpn-status-pinned has changed and you have requested strict checking.\nHost key verification failed.\n";
+    const changed =
+      "@@@@@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@@@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\nHost key for vpn-status-pinned has changed and you have requested strict checking.\nHost key verification failed.\n";
     const r = classifySshFailure(changed, 255, server, "SHA256:abc");
     assert.equal(r.hostKeyRefused, true);
     assert.match(r.reason, /^host key mismatch: 192\.0\.2\.1 did not present the pinned host key SHA256:abc; refused/);
-    assert.match(classifySshFailure("ssh: connect to host 192.0.2.1 port 22: Connection timed out\n", 255, server, "x").reason, /^cannot reach 192\.0\.2\.1 over SSH: ssh: connect to host .* Connection timed out$/);
-    assert.match(classifySshFailure("root@192.0.2.1: Permission denied (publickey).\n", 255, server, "x").reason, /SSH login as root with the stack's key refused/);
+    assert.match(
+      classifySshFailure("ssh: connect to host 192.0.2.1 port 22: Connection timed out\n", 255, server, "x").reason,
+      /^cannot reach 192\.0\.2\.1 over SSH: ssh: connect to host .* Connection timed out$/,
+    );
+    assert.match(
+      classifySshFailure("root@192.0.2.1: Permission denied (publickey).\n", 255, server, "x").reason,
+      /SSH login as root with the stack's key refused/,
+    );
   });
 });
 
@@ -353,7 +419,11 @@ describe("docs/operations.md documents the JSON document", () => {
 describe("the command line", () => {
   const repo = join(__dirname, "..", "..");
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", ...args], { cwd: repo, encoding: "utf8", timeout: 60_000 });
+    spawnSync(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/status.ts", ...args], {
+      cwd: repo,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
 
   test("--help: usage, exit 0; user errors: one line, exit 2", () => {
     const help = cli(["--help"]);
@@ -378,7 +448,15 @@ describe("the command line", () => {
 
   test("a region it must not connect to: reported, exit 1; --json is the document", () => {
     const file = join(mkdtempSync(join(tmpdir(), "status-cli-")), "outputs.json");
-    writeFileSync(file, JSON.stringify({ servers: { "br-gru": { host: "192.0.2.2", user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", hostKey: "" } }, regions: { "br-gru": { hostname: "vpn.example.com" } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        servers: {
+          "br-gru": { host: "192.0.2.2", user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", hostKey: "" },
+        },
+        regions: { "br-gru": { hostname: "vpn.example.com" } },
+      }),
+    );
     const table = cli(["--outputs-json", file]);
     assert.equal(table.status, 1);
     assert.match(table.stdout, /^br-gru {2}vpn\.example\.com {2}192\.0\.2\.2 {2}NOT REACHABLE\n {2}the stack holds no host key/m);

@@ -157,7 +157,11 @@ function readmeHeadings(): Set<string> {
   }
   return out;
 }
-const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+const anchor = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, "")
+    .replace(/ /g, "-");
 
 /** Commands in the output: lines indented by two spaces, and '...' quoted in an "up.sh: " line. */
 function hintedCommands(out: string): string[] {
@@ -260,7 +264,10 @@ test("up.sh with a shared backend: PULUMI_BACKEND_URL is used, recorded for this
   writeFileSync(w.log, "");
   const other = upSh(w, ["--yes", STACK], { PULUMI_BACKEND_URL: `file://${w.dir}/elsewhere` });
   assert.equal(other.status, 2, other.out);
-  assert.match(oneErrorLine(other.stderr), /^up\.sh: PULUMI_BACKEND_URL is file:\/\/.*\/elsewhere but the stacks of this project are in file:\/\/.*\/shared-state/);
+  assert.match(
+    oneErrorLine(other.stderr),
+    /^up\.sh: PULUMI_BACKEND_URL is file:\/\/.*\/elsewhere but the stacks of this project are in file:\/\/.*\/shared-state/,
+  );
   assert.deepEqual(other.calls, []);
 });
 
@@ -279,12 +286,19 @@ test("up.sh with --yes passes --yes to pulumi up; in a terminal without it, pulu
   const w = world({ cli: "path" });
   const r = upShInTerminal(w, [STACK]);
   assert.equal(r.status, 0, r.out);
-  const ups = pulumiCalls(r.calls).map(([, argv]) => argv).filter((a) => /^up\b/.test(a));
+  const ups = pulumiCalls(r.calls)
+    .map(([, argv]) => argv)
+    .filter((a) => /^up\b/.test(a));
   assert.deepEqual(ups, [`up --stack ${STACK}`]);
   writeFileSync(w.log, "");
   const y = upSh(w, [STACK, "--yes"]);
   assert.equal(y.status, 0, y.out);
-  assert.deepEqual(pulumiCalls(y.calls).map(([, a]) => a).filter((a) => /^up\b/.test(a)), [`up --yes --stack ${STACK}`]);
+  assert.deepEqual(
+    pulumiCalls(y.calls)
+      .map(([, a]) => a)
+      .filter((a) => /^up\b/.test(a)),
+    [`up --yes --stack ${STACK}`],
+  );
 });
 
 test("up.sh's hints before anything exists are commands that work then (no pulumi config before a stack exists)", () => {
@@ -307,11 +321,15 @@ test("up.sh's hints before anything exists are commands that work then (no pulum
   assert.deepEqual(readFileSync(w.log, "utf8"), "", "nothing ran");
 });
 
-test("the README headings the scripts name exist, and so do the links of \"The two commands\"", () => {
+test('the README headings the scripts name exist, and so do the links of "The two commands"', () => {
   const dir = join(ROOT, "scripts");
   const files = [
-    ...readdirSync(dir).filter((f) => /\.(ts|sh)$/.test(f)).map((f) => join(dir, f)),
-    ...readdirSync(join(dir, "lib")).filter((f) => /\.(ts|sh)$/.test(f)).map((f) => join(dir, "lib", f)),
+    ...readdirSync(dir)
+      .filter((f) => /\.(ts|sh)$/.test(f))
+      .map((f) => join(dir, f)),
+    ...readdirSync(join(dir, "lib"))
+      .filter((f) => /\.(ts|sh)$/.test(f))
+      .map((f) => join(dir, "lib", f)),
   ];
   for (const f of files) assertHeadingsExist(readFileSync(f, "utf8"), f.slice(ROOT.length + 1));
   const section = /\n## The two commands\n([\s\S]*?)\n## /.exec(README);
@@ -332,10 +350,18 @@ test("no CLI anywhere and no installer (no curl): one line, exit 1, how to insta
     const w = world({ cli: "none", pulumiHome });
     const r = upSh(w, ["--yes", STACK]);
     assert.equal(r.status, 1, r.out);
-    const line = oneErrorLine(r.stderr.split("\n").filter((l) => l.startsWith("up.sh: ")).join("\n"));
+    const line = oneErrorLine(
+      r.stderr
+        .split("\n")
+        .filter((l) => l.startsWith("up.sh: "))
+        .join("\n"),
+    );
     assert.match(line, /curl is not installed/);
     assert.match(line, /https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\//);
-    assert.ok(line.includes(`'curl -fsSL https://get.pulumi.com | sh -s -- --version ${SDK_VERSION}${pulumiHome ? ` --install-root "${w.env.PULUMI_HOME}"` : ""}'`), line);
+    assert.ok(
+      line.includes(`'curl -fsSL https://get.pulumi.com | sh -s -- --version ${SDK_VERSION}${pulumiHome ? ` --install-root "${w.env.PULUMI_HOME}"` : ""}'`),
+      line,
+    );
     const pathLine = pulumiHome ? `export PATH="${w.env.PULUMI_HOME}/bin:$PATH"` : 'export PATH="$HOME/.pulumi/bin:$PATH"';
     assert.ok(line.includes(`'${pathLine}'`), `no ${pathLine} in: ${line}`);
     assert.ok(line.includes(`'./scripts/up.sh --yes ${STACK}'`), line);
@@ -356,10 +382,20 @@ test("up.sh installs the CLI: the PATH line is printed then and again at the end
     const pathLine = pulumiHome ? `export PATH="${root}/bin:$PATH"` : 'export PATH="$HOME/.pulumi/bin:$PATH"';
     const shown = r.out.split("\n").filter((l) => l.includes(pathLine));
     assert.ok(shown.length >= 2, `the PATH line is not printed twice:\n${r.out}`);
-    assert.ok(r.stdout.trimEnd().split("\n").slice(-6).some((l) => l === `  ${pathLine}`), `not at the end:\n${r.stdout}`);
+    assert.ok(
+      r.stdout
+        .trimEnd()
+        .split("\n")
+        .slice(-6)
+        .some((l) => l === `  ${pathLine}`),
+      `not at the end:\n${r.stdout}`,
+    );
     assertHintsWork(r.out);
     // The printed exports in a new login-less shell: `pulumi` and the backend are there.
-    const exports = r.stdout.split("\n").filter((l) => /^ {2}export /.test(l)).join("\n");
+    const exports = r.stdout
+      .split("\n")
+      .filter((l) => /^ {2}export /.test(l))
+      .join("\n");
     const sh = spawnSync("bash", ["-c", `${exports}\ncommand -v pulumi && echo "$PULUMI_BACKEND_URL"`], {
       encoding: "utf8",
       env: { HOME: w.home, PATH: "/usr/bin:/bin" },

@@ -23,10 +23,32 @@ function problems(users: unknown[]): string[] {
 // Device names in several cases, with one or more "extensions" (Windows maps NUL.txt and
 // NUL.tar.gz to NUL as well), and names with a trailing dot (Windows strips it).
 const REFUSED = [
-  "con", "CON", "Con", "prn", "PRN", "aux", "AuX", "nul", "NUL",
-  "com0", "com1", "COM5", "cOm9", "lpt0", "lpt1", "LPT9", "LpT3",
-  "con.txt", "NUL.tar.gz", "com1.example.com", "lpt9.", "aux.ps1", "prn.mobileconfig",
-  "alice.", "a..", "bob@example.com.",
+  "con",
+  "CON",
+  "Con",
+  "prn",
+  "PRN",
+  "aux",
+  "AuX",
+  "nul",
+  "NUL",
+  "com0",
+  "com1",
+  "COM5",
+  "cOm9",
+  "lpt0",
+  "lpt1",
+  "LPT9",
+  "LpT3",
+  "con.txt",
+  "NUL.tar.gz",
+  "com1.example.com",
+  "lpt9.",
+  "aux.ps1",
+  "prn.mobileconfig",
+  "alice.",
+  "a..",
+  "bob@example.com.",
 ];
 
 // Close to a device name but not one: must stay allowed.
@@ -59,7 +81,10 @@ describe("user names Windows cannot use as a file or folder name", () => {
 
   it("every refused name is reported, one line each", () => {
     const got = problems(["con", "alice", "nul.txt", "bob."]);
-    assert.deepEqual(got.map((p) => p.split(": ")[0]), ["vpn:users[0]", "vpn:users[2]", "vpn:users[3]"]);
+    assert.deepEqual(
+      got.map((p) => p.split(": ")[0]),
+      ["vpn:users[0]", "vpn:users[2]", "vpn:users[3]"],
+    );
   });
 
   for (const name of ALLOWED) {

@@ -45,7 +45,8 @@ interface Fake {
 /** The config as `pulumi config --json` prints it: plain entries, secret ones as {secret: true}. */
 function configJson(plain: Record<string, unknown>, secret: string[]): string {
   const doc: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(plain)) doc[k] = typeof v === "object" ? { value: JSON.stringify(v), objectValue: v, secret: false } : { value: String(v), secret: false };
+  for (const [k, v] of Object.entries(plain))
+    doc[k] = typeof v === "object" ? { value: JSON.stringify(v), objectValue: v, secret: false } : { value: String(v), secret: false };
   for (const k of secret) doc[k] = { secret: true };
   return JSON.stringify(doc, null, 2);
 }
@@ -80,7 +81,13 @@ function fake(opts: { plain?: Record<string, unknown>; secret?: string[]; table?
 }
 
 function users(f: Fake, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [...TS, join(ROOT, "scripts/users.ts"), ...args], { cwd: f.proj, encoding: "utf8", env: { ...f.env, ...env }, timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.execPath, [...TS, join(ROOT, "scripts/users.ts"), ...args], {
+    cwd: f.proj,
+    encoding: "utf8",
+    env: { ...f.env, ...env },
+    timeout: 60_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const log = readFileSync(join(f.dir, "log"), "utf8").split("\n").filter(Boolean);
   const calls = log.filter((l) => l.startsWith("argv\t")).map((l) => l.split("\t"));
   const stdin = log.filter((l) => l.startsWith("stdin\t")).map((l) => l.slice(6));
@@ -89,7 +96,10 @@ function users(f: Fake, args: string[], env: Record<string, string> = {}) {
 
 function assertPassword(pw: string) {
   assert.match(pw, /^[A-Za-z0-9]{28}$/);
-  assert.ok((pw.match(/[a-z]/g) ?? []).length >= 2 && (pw.match(/[A-Z]/g) ?? []).length >= 2 && (pw.match(/[0-9]/g) ?? []).length >= 2, "2 lower, 2 upper, 2 digits");
+  assert.ok(
+    (pw.match(/[a-z]/g) ?? []).length >= 2 && (pw.match(/[A-Z]/g) ?? []).length >= 2 && (pw.match(/[0-9]/g) ?? []).length >= 2,
+    "2 lower, 2 upper, 2 digits",
+  );
 }
 
 test("generated passwords: 28 of the 62 symbols, the RandomPassword minimums, never the same twice", () => {
@@ -108,7 +118,12 @@ test("a user with an entry in vpn:passwords: a new one on stdin of config set --
   const f = fake();
   const r = users(f, ["rotate", "alice", "--stack", "mystack", "--yes"]);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.argv, ["config --json --stack mystack", "config --stack mystack", 'config set --secret --path vpn:passwords["alice"] --stack mystack', "up --yes --stack mystack"]);
+  assert.deepEqual(r.argv, [
+    "config --json --stack mystack",
+    "config --stack mystack",
+    'config set --secret --path vpn:passwords["alice"] --stack mystack',
+    "up --yes --stack mystack",
+  ]);
   assert.equal(r.stdin.length, 1);
   const pw = r.stdin[0];
   assertPassword(pw);
@@ -141,7 +156,11 @@ test("vpn:passwords encrypted as one value: rewritten whole, the others kept, st
   const f = fake({ table: { passwords: "[secret]" }, passwords: '{"alice":"OldSecret1","bob.smith":"BobsSecret9"}\n' });
   const r = users(f, ["rotate", "alice", "--stack", "mystack", "--yes"]);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.argv.slice(2), ["config get vpn:passwords --stack mystack", "config set --secret vpn:passwords --stack mystack", "up --yes --stack mystack"]);
+  assert.deepEqual(r.argv.slice(2), [
+    "config get vpn:passwords --stack mystack",
+    "config set --secret vpn:passwords --stack mystack",
+    "up --yes --stack mystack",
+  ]);
   const map = JSON.parse(r.stdin[0]) as Record<string, string>;
   assert.equal(map["bob.smith"], "BobsSecret9");
   assertPassword(map.alice);
@@ -196,7 +215,12 @@ test("pulumi up declined or failed: exit 1, one line saying the rotation waits f
 });
 
 test("list: expiry, devices, quota, state and where the password comes from, no secret read", () => {
-  const f = fake({ plain: { "vpn:users": ["alice", { name: "bob.smith", expires: "2020-01-31", maxDevices: 2, monthlyQuotaGB: 50 }, { name: "carol", disabled: true }], "vpn:rotations": { "bob.smith": 2 } } });
+  const f = fake({
+    plain: {
+      "vpn:users": ["alice", { name: "bob.smith", expires: "2020-01-31", maxDevices: 2, monthlyQuotaGB: 50 }, { name: "carol", disabled: true }],
+      "vpn:rotations": { "bob.smith": 2 },
+    },
+  });
   const r = users(f, ["list", "--stack", "mystack"]);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.argv, ["config --json --stack mystack", "config --stack mystack"]);
@@ -205,24 +229,34 @@ test("list: expiry, devices, quota, state and where the password comes from, no 
   assert.match(r.stdout, /^carol .* disabled +generated$/m);
 });
 
-test("the real CLI: config set reads the value from stdin (stored encrypted); --path stores an integer as a number", { skip: findPulumi() ? false : "no pulumi CLI installed" }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "users-cli-"));
-  writeFileSync(join(dir, "Pulumi.yaml"), "name: vpn\nruntime: nodejs\n");
-  mkdirSync(join(dir, "state"));
-  const env = { ...process.env, PULUMI_BACKEND_URL: `file://${join(dir, "state")}`, PULUMI_CONFIG_PASSPHRASE: "pp", PULUMI_SKIP_UPDATE_CHECK: "1", PULUMI_HOME: join(dir, "home") };
-  const pulumi = (args: string[], input = "") => {
-    const r = spawnSync(findPulumi()!, args, { cwd: dir, env, encoding: "utf8", input, timeout: 60_000 });
-    assert.equal(r.status, 0, `pulumi ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
-  pulumi(["stack", "init", "s", "--secrets-provider", "passphrase"]);
-  pulumi(["config", "set", "--secret", "--path", 'vpn:passwords["a.b"]', "--stack", "s"], "FromStdin42\n");
-  pulumi(["config", "set", "--path", 'vpn:rotations["a.b"]', "3", "--stack", "s"]);
-  const yaml = readFileSync(join(dir, "Pulumi.s.yaml"), "utf8");
-  assert.match(yaml, /^ {2}vpn:passwords:\n {4}a\.b:\n {6}secure: v1:/m);
-  assert.doesNotMatch(yaml, /FromStdin42/);
-  assert.match(yaml, /^ {2}vpn:rotations:\n {4}a\.b: 3$/m, "a YAML number, not \"3\"");
-  assert.equal(pulumi(["config", "get", "--path", 'vpn:passwords["a.b"]', "--stack", "s"]).trim(), "FromStdin42");
-  // What secretMapKeys reads: the keys, the values blinded.
-  assert.match(pulumi(["config", "--stack", "s"]), /^passwords +\{"a\.b":"\[secret\]"\}$/m);
-});
+test(
+  "the real CLI: config set reads the value from stdin (stored encrypted); --path stores an integer as a number",
+  { skip: findPulumi() ? false : "no pulumi CLI installed" },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "users-cli-"));
+    writeFileSync(join(dir, "Pulumi.yaml"), "name: vpn\nruntime: nodejs\n");
+    mkdirSync(join(dir, "state"));
+    const env = {
+      ...process.env,
+      PULUMI_BACKEND_URL: `file://${join(dir, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "pp",
+      PULUMI_SKIP_UPDATE_CHECK: "1",
+      PULUMI_HOME: join(dir, "home"),
+    };
+    const pulumi = (args: string[], input = "") => {
+      const r = spawnSync(findPulumi()!, args, { cwd: dir, env, encoding: "utf8", input, timeout: 60_000 });
+      assert.equal(r.status, 0, `pulumi ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+    pulumi(["stack", "init", "s", "--secrets-provider", "passphrase"]);
+    pulumi(["config", "set", "--secret", "--path", 'vpn:passwords["a.b"]', "--stack", "s"], "FromStdin42\n");
+    pulumi(["config", "set", "--path", 'vpn:rotations["a.b"]', "3", "--stack", "s"]);
+    const yaml = readFileSync(join(dir, "Pulumi.s.yaml"), "utf8");
+    assert.match(yaml, /^ {2}vpn:passwords:\n {4}a\.b:\n {6}secure: v1:/m);
+    assert.doesNotMatch(yaml, /FromStdin42/);
+    assert.match(yaml, /^ {2}vpn:rotations:\n {4}a\.b: 3$/m, 'a YAML number, not "3"');
+    assert.equal(pulumi(["config", "get", "--path", 'vpn:passwords["a.b"]', "--stack", "s"]).trim(), "FromStdin42");
+    // What secretMapKeys reads: the keys, the values blinded.
+    assert.match(pulumi(["config", "--stack", "s"]), /^passwords +\{"a\.b":"\[secret\]"\}$/m);
+  },
+);

@@ -18,7 +18,9 @@ import { parse } from "yaml";
 
 const ROOT = join(__dirname, "..", "..");
 const DIR = join(ROOT, ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 interface Workflow {
   file: string;
@@ -41,14 +43,16 @@ export function problems(w: Workflow): string[] {
   const at = (where: string, what: string) => out.push(`${w.file}: ${where}: ${what}`);
   if (triggers(w.doc).includes("pull_request_target")) at("on", "pull_request_target runs with secrets for fork pull requests");
   if (SECRET.test(JSON.stringify(w.doc.env ?? {}))) at("env", "a secret at workflow level reaches every job");
-  for (const [perm, level] of Object.entries(w.doc.permissions ?? {})) if (level === "write") at("permissions", `workflow-level ${perm}: write reaches every job`);
+  for (const [perm, level] of Object.entries(w.doc.permissions ?? {}))
+    if (level === "write") at("permissions", `workflow-level ${perm}: write reaches every job`);
   const prTriggered = triggers(w.doc).includes("pull_request");
   for (const [name, job] of Object.entries<any>(w.doc.jobs ?? {})) {
     const used = secretsIn(job);
     const env = environmentOf(job);
     if (name === "test" && used.length) at(`jobs.${name}`, `the test job runs pull-request code and must get no secret (got ${used.join(", ")})`);
     if (used.length && !env) at(`jobs.${name}`, `secrets (${used.join(", ")}) outside an environment`);
-    if (job.permissions === undefined && w.doc.permissions === undefined) at(`jobs.${name}`, "no permissions at job or workflow level (the default token may be read-write)");
+    if (job.permissions === undefined && w.doc.permissions === undefined)
+      at(`jobs.${name}`, "no permissions at job or workflow level (the default token may be read-write)");
     // A job that can run for a pull request runs its code: read-only credentials, the approval environment, no forks.
     const runsForPr = prTriggered && (job.if === undefined || /pull_request/.test(String(job.if)));
     if (runsForPr && used.length) {
@@ -56,12 +60,14 @@ export function problems(w: Workflow): string[] {
       if (env !== "preview") at(`jobs.${name}.environment`, `pull-request code with secrets must wait for approval in "preview" (got ${env})`);
       if (used.includes(WRITE_TOKEN)) at(`jobs.${name}`, `the read-write ${WRITE_TOKEN} reaches pull-request code`);
       for (const [k, v] of Object.entries<string>(job.env ?? {})) {
-        if (/^(LINODE_TOKEN|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY)$/.test(k) && !/READ_ONLY/.test(String(v))) at(`jobs.${name}.env.${k}`, `not a read-only credential (${v})`);
+        if (/^(LINODE_TOKEN|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY)$/.test(k) && !/READ_ONLY/.test(String(v)))
+          at(`jobs.${name}.env.${k}`, `not a read-only credential (${v})`);
       }
     }
     if (used.includes(WRITE_TOKEN) && env !== "production") at(`jobs.${name}`, `the read-write ${WRITE_TOKEN} outside "production" (got ${env})`);
     for (const [i, step] of (job.steps ?? []).entries()) {
-      if (step.uses && !/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(step.uses) && !String(step.uses).startsWith("./")) at(`jobs.${name}.steps[${i}]`, `${step.uses} is not pinned by a full commit SHA`);
+      if (step.uses && !/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(step.uses) && !String(step.uses).startsWith("./"))
+        at(`jobs.${name}.steps[${i}]`, `${step.uses} is not pinned by a full commit SHA`);
     }
   }
   // The tag rides in a comment on the same line (YAML drops comments).
@@ -106,7 +112,10 @@ describe("workflows: secrets by least privilege, pinned actions", () => {
     assert.equal(environmentOf(job), "drift");
     assert.deepEqual(job.permissions, { contents: "read", issues: "write" });
     assert.match(job.env.LINODE_TOKEN, /READ_ONLY/);
-    const runs = job.steps.filter((s: any) => s.run).map((s: any) => s.run).join("\n");
+    const runs = job.steps
+      .filter((s: any) => s.run)
+      .map((s: any) => s.run)
+      .join("\n");
     assert.match(runs, /scripts\/gitops\/drift\.sh/);
     assert.match(runs, /scripts\/gitops\/drift-issue\.sh/);
     assert.match(readFileSync(join(ROOT, "scripts/gitops/drift.sh"), "utf8"), /pulumi preview --refresh --expect-no-changes/);
@@ -136,11 +145,26 @@ describe("workflows: secrets by least privilege, pinned actions", () => {
 
   // Each rule fires: the same workflows, broken one way at a time.
   const broken: [string, string, (t: string) => string, RegExp][] = [
-    ["a workflow-level secret", "pulumi.yml", (t) => t.replace("env:\n  STACK:", "env:\n  LINODE_TOKEN: ${{ secrets.LINODE_TOKEN }}\n  STACK:"), /secret at workflow level/],
-    ["a secret in the test job", "pulumi.yml", (t) => t.replace("      - run: npm test", "      - run: npm test\n        env:\n          X: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"), /test job .* no secret/],
+    [
+      "a workflow-level secret",
+      "pulumi.yml",
+      (t) => t.replace("env:\n  STACK:", "env:\n  LINODE_TOKEN: ${{ secrets.LINODE_TOKEN }}\n  STACK:"),
+      /secret at workflow level/,
+    ],
+    [
+      "a secret in the test job",
+      "pulumi.yml",
+      (t) => t.replace("      - run: npm test", "      - run: npm test\n        env:\n          X: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"),
+      /test job .* no secret/,
+    ],
     ["no fork guard", "pulumi.yml", (t) => t.replace(` && ${FORK_GUARD}`, ""), /no fork guard/],
     ["preview outside its environment", "pulumi.yml", (t) => t.replace("environment: preview", "environment: production"), /wait for approval in "preview"/],
-    ["the read-write token in preview", "pulumi.yml", (t) => t.replace("secrets.LINODE_TOKEN_READ_ONLY", "secrets.LINODE_TOKEN"), /read-write LINODE_TOKEN reaches pull-request code/],
+    [
+      "the read-write token in preview",
+      "pulumi.yml",
+      (t) => t.replace("secrets.LINODE_TOKEN_READ_ONLY", "secrets.LINODE_TOKEN"),
+      /read-write LINODE_TOKEN reaches pull-request code/,
+    ],
     ["up without an environment", "pulumi.yml", (t) => t.replace("    environment: production\n", ""), /outside an environment/],
     ["a tag pin", "pulumi.yml", (t) => t.replace(/actions\/checkout@[0-9a-f]{40} # v6\.1\.0/, "actions/checkout@v6"), /not pinned by a full commit SHA/],
     ["a SHA without its tag", "renew.yml", (t) => t.replace(" # v6.6.1", ""), /no "# vX\.Y\.Z" tag comment/],
@@ -152,7 +176,10 @@ describe("workflows: secrets by least privilege, pinned actions", () => {
       const text = mutate(w.text);
       assert.notEqual(text, w.text, "the mutation applies");
       const found = problems(load(file, text));
-      assert.ok(found.some((p) => expected.test(p)), found.join("\n") || "no problem found");
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        found.join("\n") || "no problem found",
+      );
     });
   }
 

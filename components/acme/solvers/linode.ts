@@ -19,15 +19,21 @@ function explain(status: number, body: string): string {
   let reasons = "";
   try {
     const parsed = JSON.parse(body) as { errors?: { reason?: string; field?: string }[] };
-    reasons = (parsed.errors ?? []).map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).filter(Boolean).join("; ");
+    reasons = (parsed.errors ?? [])
+      .map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason))
+      .filter(Boolean)
+      .join("; ");
   } catch {
     reasons = body.slice(0, 200);
   }
   const hint =
-    status === 401 ? " (the API token was rejected: check linode:token)"
-    : status === 403 ? " (the token lacks the Domains read/write scope)"
-    : status === 429 ? " (Linode API rate limit; retry later)"
-    : "";
+    status === 401
+      ? " (the API token was rejected: check linode:token)"
+      : status === 403
+        ? " (the token lacks the Domains read/write scope)"
+        : status === 429
+          ? " (Linode API rate limit; retry later)"
+          : "";
   return `HTTP ${status}${reasons ? ` ${reasons}` : ""}${hint}`;
 }
 

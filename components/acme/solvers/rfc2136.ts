@@ -49,7 +49,10 @@ const TSIG_ERRORS: Record<number, string> = {
 
 /** A DNS name in wire format: lowercase labels, uncompressed (the canonical form TSIG signs). */
 export function encodeName(name: string): Buffer {
-  const labels = name.replace(/\.$/, "").split(".").filter((l) => l.length > 0);
+  const labels = name
+    .replace(/\.$/, "")
+    .split(".")
+    .filter((l) => l.length > 0);
   const parts: Buffer[] = [];
   for (const label of labels) {
     const bytes = Buffer.from(label.toLowerCase(), "ascii");
@@ -94,9 +97,7 @@ function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffe
 }
 
 export type UpdateOp =
-  | { op: "add"; name: string; value: string; ttl?: number }
-  | { op: "delete"; name: string; value: string }
-  | { op: "deleteAll"; name: string };
+  { op: "add"; name: string; value: string; ttl?: number } | { op: "delete"; name: string; value: string } | { op: "deleteAll"; name: string };
 
 /** The unsigned UPDATE message (RFC 2136 section 2). */
 export function buildUpdate(id: number, zone: string, ops: UpdateOp[]): Buffer {
@@ -119,8 +120,15 @@ export interface TsigKey {
 
 function tsigVariables(key: TsigKey, timeSigned: number, fudge: number, error: number, other: Buffer): Buffer {
   return Buffer.concat([
-    encodeName(key.name), u16(CLASS_ANY), u32(0), encodeName(key.algorithm),
-    u48(timeSigned), u16(fudge), u16(error), u16(other.length), other,
+    encodeName(key.name),
+    u16(CLASS_ANY),
+    u32(0),
+    encodeName(key.algorithm),
+    u48(timeSigned),
+    u16(fudge),
+    u16(error),
+    u16(other.length),
+    other,
   ]);
 }
 
@@ -135,9 +143,7 @@ function hmac(key: TsigKey, data: Buffer[]): Buffer {
 export function signMessage(message: Buffer, key: TsigKey, timeSigned: number): { signed: Buffer; mac: Buffer } {
   const id = message.readUInt16BE(0);
   const mac = hmac(key, [message, tsigVariables(key, timeSigned, FUDGE_SECONDS, 0, Buffer.alloc(0))]);
-  const rdata = Buffer.concat([
-    encodeName(key.algorithm), u48(timeSigned), u16(FUDGE_SECONDS), u16(mac.length), mac, u16(id), u16(0), u16(0),
-  ]);
+  const rdata = Buffer.concat([encodeName(key.algorithm), u48(timeSigned), u16(FUDGE_SECONDS), u16(mac.length), mac, u16(id), u16(0), u16(0)]);
   const signed = Buffer.concat([message, rr(key.name, TYPE_TSIG, CLASS_ANY, 0, rdata)]);
   signed.writeUInt16BE(message.readUInt16BE(10) + 1, 10);
   return { signed, mac };
@@ -241,7 +247,9 @@ function exchangeTcp(host: string, port: number, message: Buffer, timeoutMs: num
       reject(err);
     };
     socket.setTimeout(timeoutMs, () => fail(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
-    socket.on("error", (err: NodeJS.ErrnoException) => fail(new Error(err.code === "ECONNREFUSED" ? `connection refused (nothing listens on TCP ${host}:${port})` : err.message)));
+    socket.on("error", (err: NodeJS.ErrnoException) =>
+      fail(new Error(err.code === "ECONNREFUSED" ? `connection refused (nothing listens on TCP ${host}:${port})` : err.message)),
+    );
     socket.on("connect", () => socket.write(Buffer.concat([u16(message.length), message])));
     socket.on("data", (chunk) => {
       data = Buffer.concat([data, chunk]);

@@ -14,7 +14,8 @@ export interface AcmeDouble {
   stop(): Promise<void>;
 }
 
-export const RATE_LIMIT_DETAIL = "too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s, retry after 2030-01-01 00:00:00 UTC";
+export const RATE_LIMIT_DETAIL =
+  "too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s, retry after 2030-01-01 00:00:00 UTC";
 
 export async function startRateLimitingAcme(ca: TestCa): Promise<AcmeDouble> {
   const posts: AcmeDouble["posts"] = [];
@@ -34,14 +35,26 @@ export async function startRateLimitingAcme(ca: TestCa): Promise<AcmeDouble> {
         const jws = JSON.parse(body) as { payload: string };
         posts.push({ path, payload: jws.payload ? JSON.parse(Buffer.from(jws.payload, "base64url").toString()) : null });
       }
-      if (path === "/dir") return json(200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order`, revokeCert: `${base}/revoke`, keyChange: `${base}/key` });
+      if (path === "/dir")
+        return json(200, {
+          newNonce: `${base}/nonce`,
+          newAccount: `${base}/account`,
+          newOrder: `${base}/order`,
+          revokeCert: `${base}/revoke`,
+          keyChange: `${base}/key`,
+        });
       if (path === "/nonce") {
         res.writeHead(200, headers);
         return res.end();
       }
       if (path === "/account") return json(201, { status: "valid" }, { Location: `${base}/account/1` });
       if (path === "/order") {
-        return json(429, { type: "urn:ietf:params:acme:error:rateLimited", detail: RATE_LIMIT_DETAIL, status: 429 }, { "Retry-After": "3600" }, "application/problem+json");
+        return json(
+          429,
+          { type: "urn:ietf:params:acme:error:rateLimited", detail: RATE_LIMIT_DETAIL, status: 429 },
+          { "Retry-After": "3600" },
+          "application/problem+json",
+        );
       }
       return json(404, { type: "urn:ietf:params:acme:error:malformed", detail: "not found", status: 404 }, {}, "application/problem+json");
     });

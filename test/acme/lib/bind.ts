@@ -70,11 +70,16 @@ export async function startBind(dir: string, keys: TsigKeySpec[], zones: ZoneSpe
     const daemon = startDaemon("named", "/usr/sbin/named", ["-g", "-4", "-c", conf]);
     try {
       for (const z of zones) {
-        await waitFor(`named to serve ${z.name} on 127.0.0.1:${port}`, 15000, async () => {
-          const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
-          r.setServers([`127.0.0.1:${port}`]);
-          return (await r.resolveSoa(z.name)).nsname !== undefined;
-        }, daemon);
+        await waitFor(
+          `named to serve ${z.name} on 127.0.0.1:${port}`,
+          15000,
+          async () => {
+            const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
+            r.setServers([`127.0.0.1:${port}`]);
+            return (await r.resolveSoa(z.name)).nsname !== undefined;
+          },
+          daemon,
+        );
       }
       return { port, daemon, stop: () => daemon.stop() };
     } catch (e) {

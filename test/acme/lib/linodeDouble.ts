@@ -72,7 +72,8 @@ export async function startLinodeDouble(opts: LinodeDoubleOptions): Promise<Lino
     if (req.method === "GET" && !m[2]) return send(res, 200, { data: list, page: 1, pages: 1, results: list.length });
     if (req.method === "POST" && !m[2]) {
       const b = rec.body ?? {};
-      if (b.type !== "TXT" || typeof b.name !== "string" || typeof b.target !== "string") return send(res, 400, { errors: [{ reason: "type, name and target are required", field: "type" }] });
+      if (b.type !== "TXT" || typeof b.name !== "string" || typeof b.target !== "string")
+        return send(res, 400, { errors: [{ reason: "type, name and target are required", field: "type" }] });
       const created: DomainRecord = { id: nextId++, type: b.type, name: b.name, target: b.target, ttl_sec: Number(b.ttl_sec ?? 0) };
       list.push(created);
       await opts.onCreate?.(domain.domain, created);

@@ -42,18 +42,21 @@ export async function startPebble(dir: string, ca: TestCa, dnsServer: string, na
   for (let attempt = 0; attempt < 3; attempt++) {
     const [port, mgmt, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const config = join(dir, `${name}.json`);
-    writeFileSync(config, JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${port}`,
-        managementListenAddress: `127.0.0.1:${mgmt}`,
-        certificate: ca.certFile,
-        privateKey: ca.keyFile,
-        httpPort,
-        tlsPort,
-        ocspResponderURL: "",
-        externalAccountBindingRequired: false,
-      },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pebble: {
+          listenAddress: `127.0.0.1:${port}`,
+          managementListenAddress: `127.0.0.1:${mgmt}`,
+          certificate: ca.certFile,
+          privateKey: ca.keyFile,
+          httpPort,
+          tlsPort,
+          ocspResponderURL: "",
+          externalAccountBindingRequired: false,
+        },
+      }),
+    );
     const daemon = startDaemon(name, "/usr/bin/pebble", ["-config", config, "-dnsserver", dnsServer], { env: { ...process.env, ...PEBBLE_ENV } });
     const directoryUrl = `https://127.0.0.1:${port}/dir`;
     const managementUrl = `https://127.0.0.1:${mgmt}`;
@@ -97,14 +100,32 @@ export async function startChallTestSrv(address: string, port?: number): Promise
     const mgmt = await freePort();
     const dns = `${address}:${dnsPort}`;
     const daemon = startDaemon("pebble-challtestsrv", "/usr/bin/pebble-challtestsrv", [
-      "-dns01", dns, "-management", `127.0.0.1:${mgmt}`, "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+      "-dns01",
+      dns,
+      "-management",
+      `127.0.0.1:${mgmt}`,
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-defaultIPv4",
+      "127.0.0.1",
+      "-defaultIPv6",
+      "",
     ]);
     try {
-      await waitFor(`challtestsrv DNS on ${dns}`, 10000, async () => {
-        const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
-        r.setServers([dns]);
-        return (await r.resolve4("ready.test")).length > 0;
-      }, daemon);
+      await waitFor(
+        `challtestsrv DNS on ${dns}`,
+        10000,
+        async () => {
+          const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
+          r.setServers([dns]);
+          return (await r.resolve4("ready.test")).length > 0;
+        },
+        daemon,
+      );
       return { dns, daemon, stop: () => daemon.stop() };
     } catch (e) {
       lastError = e;

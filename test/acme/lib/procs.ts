@@ -109,7 +109,9 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}${daemon ? `\n${daemon.name} output:\n${daemon.output()}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}${daemon ? `\n${daemon.name} output:\n${daemon.output()}` : ""}`,
+      );
     }
     await delay(50);
   }

@@ -60,7 +60,16 @@ export async function startWorld(extraZones: { name: string; nameservers: string
     const [accountKey, certKey] = await Promise.all([accountKeyPem(), certKeyAndCsr(HOSTNAME)]);
     const propagation = { resolvers: [`127.0.0.1:${bind.port}`], nameserverPort: bind.port, intervalSeconds: 0.2, timeoutSeconds: 10 };
     return {
-      dir, ca, bind, pebble, challengeKey, adminKey, sha512Key, accountKey, certKey, propagation,
+      dir,
+      ca,
+      bind,
+      pebble,
+      challengeKey,
+      adminKey,
+      sha512Key,
+      accountKey,
+      certKey,
+      propagation,
       rfc2136Inputs: (over = {}) => ({
         hostname: HOSTNAME,
         csrPem: certKey.csrPem,

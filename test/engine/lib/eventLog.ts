@@ -23,7 +23,10 @@ export interface CommandPhases {
 
 export function readEventLog(file: string): CommandPhases | undefined {
   if (!existsSync(file)) return undefined;
-  const events = readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  const events = readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
   if (events.length === 0) return undefined;
   const first = events[0].timestamp as number;
   const started = new Map<string, { t: number; op: string }>();

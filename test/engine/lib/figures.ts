@@ -22,7 +22,9 @@ export interface EngineFigures {
 export const UPGRADE_FIGURE = "first up: the upgrade in install-packages";
 
 export function formatFigures(f: EngineFigures): string {
-  return Object.entries(f.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ");
+  return Object.entries(f.timings)
+    .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+    .join(", ");
 }
 
 /** One line per command that has phases: "  up: start 3 s, us-ord-02-install-packages 18 s, ...". */
@@ -39,5 +41,8 @@ export function recordFigures(f: EngineFigures): void {
 
 export function readFigures(): EngineFigures[] {
   if (!existsSync(FIGURES_DIR)) return [];
-  return readdirSync(FIGURES_DIR).filter((n) => n.endsWith(".json")).sort().map((n) => JSON.parse(readFileSync(join(FIGURES_DIR, n), "utf8")) as EngineFigures);
+  return readdirSync(FIGURES_DIR)
+    .filter((n) => n.endsWith(".json"))
+    .sort()
+    .map((n) => JSON.parse(readFileSync(join(FIGURES_DIR, n), "utf8")) as EngineFigures);
 }

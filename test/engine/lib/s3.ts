@@ -66,11 +66,25 @@ export async function startS3(weed: string, bucket: string): Promise<S3Server> {
   writeFileSync(join(base, "s3.json"), JSON.stringify(identities));
   mkdirSync(join(base, "data"));
   let log = "";
-  const server: ChildProcess = spawn(weed, [
-    "server", `-dir=${join(base, "data")}`, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-    `-master.port=${ports.master}`, `-volume.port=${ports.volume}`, "-master.volumeSizeLimitMB=64", "-volume.max=8",
-    "-filer", `-filer.port=${ports.filer}`, "-s3", `-s3.port=${ports.s3}`, `-s3.config=${join(base, "s3.json")}`,
-  ], { stdio: ["ignore", "pipe", "pipe"] });
+  const server: ChildProcess = spawn(
+    weed,
+    [
+      "server",
+      `-dir=${join(base, "data")}`,
+      "-ip=127.0.0.1",
+      "-ip.bind=127.0.0.1",
+      `-master.port=${ports.master}`,
+      `-volume.port=${ports.volume}`,
+      "-master.volumeSizeLimitMB=64",
+      "-volume.max=8",
+      "-filer",
+      `-filer.port=${ports.filer}`,
+      "-s3",
+      `-s3.port=${ports.s3}`,
+      `-s3.config=${join(base, "s3.json")}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   server.stdout!.on("data", (d) => (log = (log + d).slice(-20000)));
   server.stderr!.on("data", (d) => (log = (log + d).slice(-20000)));
   const stop = async () => {
@@ -84,8 +98,16 @@ export async function startS3(weed: string, bucket: string): Promise<S3Server> {
   };
   try {
     // Ready when the S3 gateway answers and the filer creates the bucket (a folder under /buckets).
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.s3}/`)).status > 0, { timeoutMs: 90_000, intervalMs: 250, what: `SeaweedFS S3 on port ${ports.s3}` });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.filer}/buckets/${bucket}/`, { method: "POST" })).ok, { timeoutMs: 60_000, intervalMs: 250, what: `the bucket ${bucket}` });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.s3}/`)).status > 0, {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+      what: `SeaweedFS S3 on port ${ports.s3}`,
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.filer}/buckets/${bucket}/`, { method: "POST" })).ok, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: `the bucket ${bucket}`,
+    });
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\nweed's log:\n${log.slice(-3000)}`);

@@ -12,7 +12,18 @@ import type { World } from "../world/world";
 
 const ROOT = join(__dirname, "..", "..", "..");
 /** What the program needs at run time (Pulumi.yaml is copied: the CLI resolves `main` next to it). */
-const LINKED = ["index.ts", "program.ts", "config", "model", "components", "templates", "node_modules", "package.json", "tsconfig.json", "tsconfig.program.json"];
+const LINKED = [
+  "index.ts",
+  "program.ts",
+  "config",
+  "model",
+  "components",
+  "templates",
+  "node_modules",
+  "package.json",
+  "tsconfig.json",
+  "tsconfig.program.json",
+];
 
 export interface CliRun {
   status: number | null;
@@ -92,7 +103,8 @@ export class EngineStack {
 
   async ok(args: string[], label?: string): Promise<CliRun> {
     const r = await this.run(args, label);
-    if (r.status !== 0) throw new Error(`pulumi ${args.join(" ")} (stack ${this.name}) exited ${r.status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    if (r.status !== 0)
+      throw new Error(`pulumi ${args.join(" ")} (stack ${this.name}) exited ${r.status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
     return r;
   }
 

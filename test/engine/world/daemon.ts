@@ -17,7 +17,9 @@ export function shellQuote(v: string): string {
 }
 
 export function exportLines(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join("");
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+    .join("");
 }
 
 const KEEP = ["daemon.log", "daemon.pid"];

@@ -24,12 +24,7 @@ export function txtData(value: string): string {
 
 /** Zone file text; throws naming the record on anything BIND would refuse. */
 export function zoneFile(zone: string, serial: number, records: DnsRecordSpec[]): string {
-  const lines = [
-    "$TTL 30",
-    `@ IN SOA ns1.${zone}. hostmaster.${zone}. ${serial} 30 30 600 5`,
-    `@ IN NS ns1.${zone}.`,
-    `ns1 IN A ${NET.dns}`,
-  ];
+  const lines = ["$TTL 30", `@ IN SOA ns1.${zone}. hostmaster.${zone}. ${serial} 30 30 600 5`, `@ IN NS ns1.${zone}.`, `ns1 IN A ${NET.dns}`];
   for (const r of records) {
     const owner = r.name === "" ? "@" : r.name;
     if (owner !== "@" && !NAME_RE.test(owner)) throw new Error(`DNS record name ${JSON.stringify(r.name)} in ${zone} is not a valid name`);
@@ -60,7 +55,11 @@ export class Bind implements DnsBackend {
   private serial = Math.floor(Date.now() / 1000);
   private readonly records = new Map<string, DnsRecordSpec[]>();
 
-  constructor(private readonly dir: string, readonly zones: string[], private readonly log: (m: string) => void) {}
+  constructor(
+    private readonly dir: string,
+    readonly zones: string[],
+    private readonly log: (m: string) => void,
+  ) {}
 
   get pid(): number | undefined {
     return this.daemon?.proc.pid;
@@ -81,18 +80,26 @@ export class Bind implements DnsBackend {
   }
 
   private async waitSerial(zone: string, serial: number): Promise<void> {
-    await waitFor(`named to serve ${zone} serial ${serial}`, 15_000, async () => {
-      const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
-      r.setServers([`${NET.dns}:53`]);
-      return (await r.resolveSoa(zone)).serial === serial;
-    }, this.daemon);
+    await waitFor(
+      `named to serve ${zone} serial ${serial}`,
+      15_000,
+      async () => {
+        const r = new dnsp.Resolver({ timeout: 500, tries: 1 });
+        r.setServers([`${NET.dns}:53`]);
+        return (await r.resolveSoa(zone)).serial === serial;
+      },
+      this.daemon,
+    );
   }
 
   async apply(zone: string, records: DnsRecordSpec[]): Promise<void> {
     if (!this.zones.includes(zone)) throw new Error(`zone ${zone} is not served by the world (${this.zones.join(", ")})`);
     const serial = ++this.serial;
     writeFileSync(this.zonePath(zone), zoneFile(zone, serial, records));
-    this.records.set(zone, records.map((r) => ({ ...r })));
+    this.records.set(
+      zone,
+      records.map((r) => ({ ...r })),
+    );
     this.daemon?.proc.kill("SIGHUP");
     await this.waitSerial(zone, serial);
   }

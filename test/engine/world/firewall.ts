@@ -7,7 +7,10 @@ import { ExitPolicy, loadTable, renderTable } from "./nft";
 export class Firewalls implements FirewallBackend {
   private current: FirewallState[] = [];
 
-  constructor(private readonly exit: ExitPolicy, private readonly onChange?: () => void) {}
+  constructor(
+    private readonly exit: ExitPolicy,
+    private readonly onChange?: () => void,
+  ) {}
 
   /** Loads the table with no firewall (the exit rules only). */
   async init(): Promise<void> {

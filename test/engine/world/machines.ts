@@ -37,7 +37,11 @@ export interface MachineInfo {
 
 /** A hostname from a Linode label (letters, digits, "-", "_", "."): what cloud-init would set. */
 function hostnameOf(label: string): string {
-  const h = label.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  const h = label
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63);
   return h || "localhost";
 }
 
@@ -47,10 +51,13 @@ function listensOn(pid: number, port: number): boolean {
   for (const f of ["tcp", "tcp6"]) {
     try {
       const rows = readFileSync(`/proc/${pid}/net/${f}`, "utf8").split("\n").slice(1);
-      if (rows.some((r) => {
-        const cols = r.trim().split(/\s+/);
-        return cols[1]?.endsWith(hex) && cols[3] === "0A";
-      })) return true;
+      if (
+        rows.some((r) => {
+          const cols = r.trim().split(/\s+/);
+          return cols[1]?.endsWith(hex) && cols[3] === "0A";
+        })
+      )
+        return true;
     } catch {
       /* process gone */
     }
@@ -77,7 +84,10 @@ export class Instance {
   /** Reboots asked for from inside, each followed by a new boot. */
   reboots = 0;
 
-  constructor(readonly spec: InstanceSpec, private readonly o: { rootfsDir: string; stateDir: string; resolvers: string[]; log: (m: string) => void }) {
+  constructor(
+    readonly spec: InstanceSpec,
+    private readonly o: { rootfsDir: string; stateDir: string; resolvers: string[]; log: (m: string) => void },
+  ) {
     this.name = instanceName(spec.id);
     this.dir = join(o.stateDir, "instances", this.name);
     this.root = join(this.dir, "root");
@@ -106,8 +116,18 @@ export class Instance {
     this.put("etc/resolv.conf", this.o.resolvers.map((r) => `nameserver ${r}\n`).join(""));
     this.put(
       "etc/systemd/network/05-eth0.network",
-      ["[Match]", "Name=eth0", "", "[Network]", `Address=${s.ipv4}/${NET.v4Prefix}`, `Gateway=${NET.gatewayV4}`,
-        `Address=${s.ipv6Slaac}/${NET.v6Prefix}`, `Gateway=${NET.upstreamV6}`, "IPv6AcceptRA=no", ""].join("\n"),
+      [
+        "[Match]",
+        "Name=eth0",
+        "",
+        "[Network]",
+        `Address=${s.ipv4}/${NET.v4Prefix}`,
+        `Gateway=${NET.gatewayV4}`,
+        `Address=${s.ipv6Slaac}/${NET.v6Prefix}`,
+        `Gateway=${NET.upstreamV6}`,
+        "IPv6AcceptRA=no",
+        "",
+      ].join("\n"),
     );
     mkdirSync(join(this.root, "root/.ssh"), { recursive: true, mode: 0o700 });
     this.put("root/.ssh/authorized_keys", s.authorizedKeys.map((k) => `${k.trim()}\n`).join(""), 0o600);
@@ -115,7 +135,9 @@ export class Instance {
     this.put("var/lib/cloud/seed/nocloud/meta-data", `instance-id: linode-${s.id}\nlocal-hostname: ${host}\n`, 0o600);
     this.put("var/lib/cloud/seed/nocloud/user-data", s.userData ?? "", 0o600);
     this.put(TEST_ONLY_LIBIPSEC, "# Test harness only: this kernel has no ESP, so charon does ESP in userspace.\nkernel-libipsec {\n  load = yes\n}\n");
-    this.o.log(`test-only (${this.name}): this kernel has no ESP: kernel-libipsec enabled by ${TEST_ONLY_LIBIPSEC} and /dev/net/tun bound in (not a rendered file)`);
+    this.o.log(
+      `test-only (${this.name}): this kernel has no ESP: kernel-libipsec enabled by ${TEST_ONLY_LIBIPSEC} and /dev/net/tun bound in (not a rendered file)`,
+    );
   }
 
   /** Boots the clone and waits until sshd listens (cloud-init has run by then: sshd is ordered after it). */
@@ -127,7 +149,9 @@ export class Instance {
     }
     const argv = nspawnBootArgv(this.root, this.name, ["--bind=/dev/net/tun"]);
     // The shell moves itself into the instance's cgroups, then becomes systemd-nspawn.
-    const enter = this.cgroups().map((cg) => `echo $$ > ${cg}/cgroup.procs`).join("; ");
+    const enter = this.cgroups()
+      .map((cg) => `echo $$ > ${cg}/cgroup.procs`)
+      .join("; ");
     const log = openSync(join(this.dir, "console.log"), "a");
     const child = spawn("sh", ["-c", `${enter}; exec systemd-nspawn "$@"`, "sh", ...argv], { stdio: ["ignore", log, log] });
     closeSync(log);
@@ -137,7 +161,8 @@ export class Instance {
       if (code === NSPAWN_REBOOT_STATUS && !this.destroying) this.rebooted();
     });
     const alive = () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${this.name} stopped (${child.exitCode ?? child.signalCode}): ${this.consoleTail()}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new GiveUp(`${this.name} stopped (${child.exitCode ?? child.signalCode}): ${this.consoleTail()}`);
     };
     await waitFor(() => (alive(), existsSync(`/sys/class/net/${this.name}`)), { timeoutMs: 20_000, what: `${this.name}'s veth` });
     await runOk(["ip", "link", "set", this.name, "master", BRIDGE, "up"]);
@@ -222,11 +247,22 @@ export class Instance {
 export class Machines implements MachineBackend {
   private readonly all = new Map<number, Instance>();
 
-  constructor(private readonly o: { rootfsDir: string; stateDir: string; resolvers: string[]; network: WorldNetwork; log: (m: string) => void; onChange?: () => void; reserved?: string[] }) {}
+  constructor(
+    private readonly o: {
+      rootfsDir: string;
+      stateDir: string;
+      resolvers: string[];
+      network: WorldNetwork;
+      log: (m: string) => void;
+      onChange?: () => void;
+      reserved?: string[];
+    },
+  ) {}
 
   async create(spec: InstanceSpec): Promise<void> {
     if (this.all.has(spec.id)) throw new Error(`instance ${spec.id} exists already`);
-    if (this.o.reserved?.includes(spec.ipv4)) throw new Error(`instance ${spec.id}: ${spec.ipv4} is this machine's mirror/resolver address; the world cannot give it to an instance`);
+    if (this.o.reserved?.includes(spec.ipv4))
+      throw new Error(`instance ${spec.id}: ${spec.ipv4} is this machine's mirror/resolver address; the world cannot give it to an instance`);
     const inst = new Instance(spec, this.o);
     this.all.set(spec.id, inst);
     this.o.onChange?.();
@@ -274,7 +310,14 @@ export class Machines implements MachineBackend {
 
   list(): MachineInfo[] {
     return [...this.all.values()].map((i) => ({
-      id: i.spec.id, name: i.name, label: i.spec.label, ipv4: i.spec.ipv4, ipv6: i.spec.ipv6Slaac, status: i.status, ranges: [...i.ranges], bootMs: i.bootMs,
+      id: i.spec.id,
+      name: i.name,
+      label: i.spec.label,
+      ipv4: i.spec.ipv4,
+      ipv6: i.spec.ipv6Slaac,
+      status: i.status,
+      ranges: [...i.ranges],
+      bootMs: i.bootMs,
     }));
   }
 

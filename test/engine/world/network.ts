@@ -41,7 +41,8 @@ export async function exitPolicy(): Promise<ExitPolicy & { uplink: string; pinne
   const mirror = mirrorSetup();
   const mirrorV4 = [...new Set((await Promise.all(mirror.hosts.map((h) => dns.lookup(h, { all: true, family: 4 })))).flat().map((a) => a.address))].sort();
   const resolvers = hostResolvers();
-  if (mirrorV4.length === 0 || resolvers.length === 0) throw new Error(`cannot give the instances apt: mirror ${mirror.hosts.join(",")} -> [${mirrorV4}], resolvers [${resolvers}]`);
+  if (mirrorV4.length === 0 || resolvers.length === 0)
+    throw new Error(`cannot give the instances apt: mirror ${mirror.hosts.join(",")} -> [${mirrorV4}], resolvers [${resolvers}]`);
   const route = (await runOk(["ip", "-4", "route", "get", mirrorV4[0]])).stdout;
   const uplink = /\bdev (\S+)/.exec(route)?.[1];
   if (!uplink) throw new Error(`no route to the mirror ${mirrorV4[0]}`);
@@ -83,7 +84,10 @@ export class WorldNetwork {
   whoami: WhoamiServer | undefined;
   readonly clients: Client[] = [];
 
-  constructor(private readonly stateDir: string, private readonly log: (msg: string) => void) {}
+  constructor(
+    private readonly stateDir: string,
+    private readonly log: (msg: string) => void,
+  ) {}
 
   /** Bridge, forwarding on the bridge and the uplink (saved for stop), upstream namespace. */
   async build(uplink: string, pinned: PinnedRoute[] = []): Promise<void> {
@@ -99,7 +103,9 @@ export class WorldNetwork {
       // Hosts on the bridge see those addresses on-link: this machine answers their ARP (proxy ARP
       // only answers for addresses routed through another interface) and forwards to the NAT.
       writeFileSync(`/proc/sys/net/ipv4/conf/${BRIDGE}/proxy_arp`, "1");
-      this.log(`world: ${pinned.map((p) => p.addr).join(", ")} (this machine's mirror/resolver) lie in the world's subnet: kept routed through ${pinned[0].dev}, proxy ARP on ${BRIDGE}`);
+      this.log(
+        `world: ${pinned.map((p) => p.addr).join(", ")} (this machine's mirror/resolver) lie in the world's subnet: kept routed through ${pinned[0].dev}, proxy ARP on ${BRIDGE}`,
+      );
     }
     const saved = join(this.stateDir, "forwarding.saved");
     const uplinkPath = `/proc/sys/net/ipv4/conf/${uplink}/forwarding`;
@@ -109,7 +115,9 @@ export class WorldNetwork {
     // The upstream routes between the instances' /64s (it is their IPv6 gateway).
     await runOk(["ip", "netns", "exec", UPSTREAM_NS, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
     await this.startWhoami();
-    this.log(`world: bridge ${BRIDGE} ${NET.gatewayV4}/${NET.v4Prefix} ${NET.gatewayV6}/${NET.v6Prefix}; upstream ${UPSTREAM_NS} ${NET.upstreamV4} ${NET.upstreamV6} (whoami on tcp ${WHOAMI_PORT})`);
+    this.log(
+      `world: bridge ${BRIDGE} ${NET.gatewayV4}/${NET.v4Prefix} ${NET.gatewayV6}/${NET.v6Prefix}; upstream ${UPSTREAM_NS} ${NET.upstreamV4} ${NET.upstreamV6} (whoami on tcp ${WHOAMI_PORT})`,
+    );
   }
 
   /** test/lib's whoami service (answers each TCP connection with the caller's address) in the upstream. */

@@ -33,7 +33,8 @@ const PORT_RE = /^\d{1,5}(-\d{1,5})?$/;
 export function nftPorts(ports: string): string {
   const items = ports.split(",").map((p) => p.trim());
   for (const p of items) {
-    if (!PORT_RE.test(p) || p.split("-").some((n) => Number(n) < 1 || Number(n) > 65535)) throw new Error(`firewall rule ports: bad item ${JSON.stringify(p)} in ${JSON.stringify(ports)}`);
+    if (!PORT_RE.test(p) || p.split("-").some((n) => Number(n) < 1 || Number(n) > 65535))
+      throw new Error(`firewall rule ports: bad item ${JSON.stringify(p)} in ${JSON.stringify(ports)}`);
   }
   return items.join(", ");
 }
@@ -42,7 +43,10 @@ export function nftPorts(ports: string): string {
 function ruleLines(rule: LinodeFirewallRule, remote: "saddr" | "daddr"): string[] {
   const verdict = rule.action === "ACCEPT" ? "return" : "drop";
   const out: string[] = [];
-  for (const [family, list] of [["ip", rule.addresses.ipv4 ?? []], ["ip6", rule.addresses.ipv6 ?? []]] as const) {
+  for (const [family, list] of [
+    ["ip", rule.addresses.ipv4 ?? []],
+    ["ip6", rule.addresses.ipv6 ?? []],
+  ] as const) {
     let proto: string;
     switch (rule.protocol) {
       case "TCP":
@@ -59,7 +63,8 @@ function ruleLines(rule: LinodeFirewallRule, remote: "saddr" | "daddr"): string[
         throw new Error(`firewall rule ${rule.label}: protocol ${JSON.stringify(rule.protocol)} unknown`);
     }
     // One line per address: an anonymous set would refuse overlapping networks.
-    for (const addr of list) out.push(`${family} ${remote} ${addr} ${proto} ${verdict} comment "${rule.label.replace(/[^A-Za-z0-9 ._-]/g, "_").slice(0, 100)}"`);
+    for (const addr of list)
+      out.push(`${family} ${remote} ${addr} ${proto} ${verdict} comment "${rule.label.replace(/[^A-Za-z0-9 ._-]/g, "_").slice(0, 100)}"`);
   }
   return out;
 }

@@ -78,7 +78,10 @@ export function sweepWorld(dir: string, keep: string[] = []): SweepReport {
     quiet(["umount", "-l", m]);
     removed.push(`mount ${m}`);
   }
-  const netns = quiet(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`${PREFIX}-`));
+  const netns = quiet(["ip", "netns", "list"])
+    .split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter((n) => n.startsWith(`${PREFIX}-`));
   for (const ns of netns) {
     for (const pid of quiet(["ip", "netns", "pids", ns]).split(/\s+/).filter(Boolean).map(Number)) {
       try {
@@ -93,7 +96,9 @@ export function sweepWorld(dir: string, keep: string[] = []): SweepReport {
   if (existsSync(NETNS_ETC)) {
     for (const e of readdirSync(NETNS_ETC).filter((n) => n.startsWith(`${PREFIX}-`))) rmSync(join(NETNS_ETC, e), { recursive: true, force: true });
   }
-  const links = quiet(["ip", "-o", "link", "show"]).split("\n").map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]);
+  const links = quiet(["ip", "-o", "link", "show"])
+    .split("\n")
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1]);
   for (const l of links.filter((n): n is string => !!n && n.startsWith(`${PREFIX}-`))) {
     quiet(["ip", "link", "delete", l]);
     removed.push(`link ${l}`);

@@ -89,7 +89,15 @@ export interface World {
 
 export interface WorldStatus {
   instances: MachineInfo[];
-  firewalls: { id: number; label: string; status: string; inbound_policy: string; outbound_policy: string; rules: { inbound: number; outbound: number }; linodes: number[] }[];
+  firewalls: {
+    id: number;
+    label: string;
+    status: string;
+    inbound_policy: string;
+    outbound_policy: string;
+    rules: { inbound: number; outbound: number };
+    linodes: number[];
+  }[];
   records: Record<string, DnsRecordSpec[]>;
   clients: string[];
 }
@@ -102,7 +110,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const token = opts.token ?? randomBytes(32).toString("hex");
   // One world per machine (the vs- names are fixed): never sweep a running world (a sandbox, a test) from under its user.
   const owner = worldOwner();
-  if (owner) throw new Error(`a local Linode world is running already (pid ${owner.pid}, state ${owner.dir}): stop it first (scripts/sandbox.sh stop for the sandbox)`);
+  if (owner)
+    throw new Error(`a local Linode world is running already (pid ${owner.pid}, state ${owner.dir}): stop it first (scripts/sandbox.sh stop for the sandbox)`);
   const swept = sweepWorld(dir, opts.keepFiles ?? []);
   if (swept.removed.length) log(`world: swept leftovers of an earlier run: ${swept.removed.join(", ")}`);
   claimWorld(dir);
@@ -165,12 +174,27 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     log(`world: Pebble ACME CA at ${pebble.directoryUrl} (DNS-01 through ${NET.dns}:53); its root in ${caFile}`);
 
     const root = await rootfs;
-    machines = new Machines({ rootfsDir: root.dir, stateDir: dir, resolvers: exit.resolvers, network, log, onChange: () => writeStatus(), reserved: exit.pinned.map((p) => p.addr) });
+    machines = new Machines({
+      rootfsDir: root.dir,
+      stateDir: dir,
+      resolvers: exit.resolvers,
+      network,
+      log,
+      onChange: () => writeStatus(),
+      reserved: exit.pinned.map((p) => p.addr),
+    });
     const m = machines;
     stops.push(() => m.destroyAll());
 
     const api = await startLinodeApi({
-      token, zones, regions: opts.regions ?? DEFAULT_REGIONS, machines: m, firewalls, dns, addresses: addressPlan, listen: opts.apiListen,
+      token,
+      zones,
+      regions: opts.regions ?? DEFAULT_REGIONS,
+      machines: m,
+      firewalls,
+      dns,
+      addresses: addressPlan,
+      listen: opts.apiListen,
     });
     // Stopped first (reverse order): no new backend calls while the rest goes.
     stops.push(async () => {
@@ -185,8 +209,13 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     const status = (): WorldStatus => ({
       instances: m.list(),
       firewalls: firewalls.list().map((f) => ({
-        id: f.id, label: f.label, status: f.status, inbound_policy: f.inbound_policy, outbound_policy: f.outbound_policy,
-        rules: { inbound: f.inbound.length, outbound: f.outbound.length }, linodes: f.devices.map((d) => d.linodeId),
+        id: f.id,
+        label: f.label,
+        status: f.status,
+        inbound_policy: f.inbound_policy,
+        outbound_policy: f.outbound_policy,
+        rules: { inbound: f.inbound.length, outbound: f.outbound.length },
+        linodes: f.devices.map((d) => d.linodeId),
       })),
       records: bind.served(),
       clients: network.clients.map((c) => c.name),
@@ -201,7 +230,14 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     writeStatus();
 
     const world: World = {
-      dir, zones, url: api.url, token, acmeDirectory: pebble.directoryUrl, caFile, httpsCaFile: httpsCa.caFile, dnsServer: `${NET.dns}:53`,
+      dir,
+      zones,
+      url: api.url,
+      token,
+      acmeDirectory: pebble.directoryUrl,
+      caFile,
+      httpsCaFile: httpsCa.caFile,
+      dnsServer: `${NET.dns}:53`,
       upstream: { ns: UPSTREAM_NS, v4: NET.upstreamV4, v6: NET.upstreamV6, port: WHOAMI_PORT, connections: () => network.whoami?.connections() ?? [] },
       api,
       get requests() {

@@ -29,9 +29,20 @@ export const TEST_ONLY_LIBIPSEC = "/etc/strongswan.d/charon/zz-test-only-kernel-
  */
 export function nspawnBootArgv(root: string, name: string, extra: string[] = []): string[] {
   return [
-    "-q", "-D", root, "-M", name, "-b",
-    "--register=no", "--keep-unit", "--private-network", `--network-veth-extra=${name}:eth0`,
-    "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
+    "-q",
+    "-D",
+    root,
+    "-M",
+    name,
+    "-b",
+    "--register=no",
+    "--keep-unit",
+    "--private-network",
+    `--network-veth-extra=${name}:eth0`,
+    "--resolv-conf=off",
+    "--timezone=off",
+    "--link-journal=no",
+    "--console=read-only",
     ...extra,
   ];
 }
@@ -133,10 +144,16 @@ export class TestHost {
     put(
       "etc/systemd/network/10-eth0.network",
       [
-        "[Match]", "Name=eth0", "", "[Network]",
-        `Address=${this.v4}/${NET.v4Prefix}`, `Gateway=${NET.gatewayV4}`,
-        `Address=${this.v6}/${NET.v6Prefix}`, `Gateway=${NET.upstreamV6}`,
-        "IPv6AcceptRA=no", "",
+        "[Match]",
+        "Name=eth0",
+        "",
+        "[Network]",
+        `Address=${this.v4}/${NET.v4Prefix}`,
+        `Gateway=${NET.gatewayV4}`,
+        `Address=${this.v6}/${NET.v6Prefix}`,
+        `Gateway=${NET.upstreamV6}`,
+        "IPv6AcceptRA=no",
+        "",
       ].join("\n"),
     );
     await runOk(["ssh-keygen", "-A", "-f", this.root]);
@@ -149,7 +166,9 @@ export class TestHost {
     this.o.log(`test-only (${this.name}): apt-daily timers off (random start times); the dpkg-lock test stands in for them`);
     if (this.o.libipsec) {
       put(TEST_ONLY_LIBIPSEC, "# Test harness only: this kernel has no ESP, so charon does ESP in userspace.\nkernel-libipsec {\n  load = yes\n}\n");
-      this.o.log(`test-only (${this.name}): this kernel has no ESP: kernel-libipsec enabled by ${TEST_ONLY_LIBIPSEC} and /dev/net/tun bound in (not a rendered file)`);
+      this.o.log(
+        `test-only (${this.name}): this kernel has no ESP: kernel-libipsec enabled by ${TEST_ONLY_LIBIPSEC} and /dev/net/tun bound in (not a rendered file)`,
+      );
     }
     if (this.o.vm) await runOk(["mkfs.ext4", "-q", "-F", "-d", this.root, "-L", "root", join(this.dir, "disk.img"), "3G"], { timeoutMs: 120_000 });
   }
@@ -165,7 +184,8 @@ export class TestHost {
     this.proc = child;
     this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
     const alive = () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${this.name} stopped (${child.exitCode ?? child.signalCode}): ${this.consoleTail()}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new GiveUp(`${this.name} stopped (${child.exitCode ?? child.signalCode}): ${this.consoleTail()}`);
     };
     await waitFor(
       async () => {
@@ -191,11 +211,33 @@ export class TestHost {
     await runOk(["ip", "tuntap", "add", "dev", this.name, "mode", "tap"]);
     await runOk(["ip", "link", "set", this.name, "master", BRIDGE, "up"]);
     const argv = [
-      "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "1024", "-machine", "pc", "-nodefaults", "-display", "none",
-      "-kernel", vm.kernel, "-initrd", vm.initrd, "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0",
-      "-drive", `file=${join(this.dir, "disk.img")},format=raw,if=virtio`,
-      "-netdev", `tap,id=n0,ifname=${this.name},script=no,downscript=no`, "-device", "virtio-net-pci,netdev=n0,romfile=",
-      "-serial", `file:${this.consoleLog()}`,
+      "-accel",
+      "tcg,thread=multi",
+      "-cpu",
+      "max",
+      "-smp",
+      "2",
+      "-m",
+      "1024",
+      "-machine",
+      "pc",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-kernel",
+      vm.kernel,
+      "-initrd",
+      vm.initrd,
+      "-append",
+      "root=/dev/vda rw console=ttyS0 net.ifnames=0",
+      "-drive",
+      `file=${join(this.dir, "disk.img")},format=raw,if=virtio`,
+      "-netdev",
+      `tap,id=n0,ifname=${this.name},script=no,downscript=no`,
+      "-device",
+      "virtio-net-pci,netdev=n0,romfile=",
+      "-serial",
+      `file:${this.consoleLog()}`,
     ];
     const log = openSync(join(this.dir, "qemu.log"), "a");
     const child = spawn("qemu-system-x86_64", argv, { stdio: ["ignore", log, log] });
@@ -211,7 +253,9 @@ export class TestHost {
     }
     const argv = nspawnBootArgv(this.root, this.name, this.o.libipsec ? ["--bind=/dev/net/tun"] : []);
     // The shell moves itself into the host's cgroups, then becomes systemd-nspawn.
-    const enter = this.cgroups().map((cg) => `echo $$ > ${cg}/cgroup.procs`).join("; ");
+    const enter = this.cgroups()
+      .map((cg) => `echo $$ > ${cg}/cgroup.procs`)
+      .join("; ");
     this.boots++;
     const log = openSync(this.consoleLog(), "a");
     const child = spawn("sh", ["-c", `${enter}; exec systemd-nspawn "$@"`, "sh", ...argv], { stdio: ["ignore", log, log] });
@@ -283,7 +327,7 @@ export class TestHost {
       }
     };
     const tree = new Set([rootPid]);
-    for (let size = 0; size !== tree.size; ) {
+    for (let size = 0; size !== tree.size;) {
       size = tree.size;
       for (const pid of tree) signal(pid, "SIGSTOP");
       for (const pid of this.pids()) if (tree.has(parentOf(pid))) tree.add(pid);
@@ -310,7 +354,8 @@ export class TestHost {
     // 255: the connection went down with the host, which is fine.
     if (r.code !== 0 && r.code !== 255) throw new Error(`systemctl reboot on ${this.name} failed (${r.signal ?? `exit ${r.code}`}): ${r.output}`);
     const code = await within(this.exited, 60_000);
-    if (code === "timeout") throw new Error(`${this.name} did not go down within 60 s of systemctl reboot (ssh: exit ${r.code}: ${r.output}); console:\n${this.consoleTail()}`);
+    if (code === "timeout")
+      throw new Error(`${this.name} did not go down within 60 s of systemctl reboot (ssh: exit ${r.code}: ${r.output}); console:\n${this.consoleTail()}`);
     await this.boot();
     return Date.now() - started;
   }

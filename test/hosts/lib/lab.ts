@@ -103,7 +103,13 @@ export class Lab {
     await ip(["link", "set", BRIDGE, "up"]);
     // IPv4 forwarding only on the two interfaces the NAT joins (and put back at the end).
     const paths = [BRIDGE, uplink].map((d) => `/proc/sys/net/ipv4/conf/${d}/forwarding`);
-    writeFileSync(FORWARDING_SAVED, paths.filter((p) => p.includes(`/${uplink}/`)).map((p) => `${p} ${readSysctl(p)}\n`).join(""));
+    writeFileSync(
+      FORWARDING_SAVED,
+      paths
+        .filter((p) => p.includes(`/${uplink}/`))
+        .map((p) => `${p} ${readSysctl(p)}\n`)
+        .join(""),
+    );
     for (const p of paths) writeFileSync(p, "1");
     const nft = `
 table inet ${NFT_TABLE} {
@@ -127,7 +133,9 @@ table inet ${NFT_TABLE} {
   }
 }`;
     await runOk(["nft", "-f", "-"], { input: nft });
-    this.log(`lab: bridge ${BRIDGE} ${NET.gatewayV4}/${NET.v4Prefix}; hosts reach only the Debian mirror ${mirrorV4.join(",")} (tcp 80/443) and the resolver ${this.resolvers.join(",")} (53)`);
+    this.log(
+      `lab: bridge ${BRIDGE} ${NET.gatewayV4}/${NET.v4Prefix}; hosts reach only the Debian mirror ${mirrorV4.join(",")} (tcp 80/443) and the resolver ${this.resolvers.join(",")} (53)`,
+    );
     await this.addNamespace(this.upstream);
   }
 

@@ -98,7 +98,7 @@ export interface DialedStepRun extends StepRun {
  */
 export async function runStepDialing(host: TestHost, step: RemoteStep, hostKey: string, timeoutMs = 300_000): Promise<DialedStepRun> {
   let pause = PULUMI_DIAL.firstDelayMs;
-  for (let failedDials = 0; ; ) {
+  for (let failedDials = 0; ;) {
     const r = await host.ssh(step.script, { input: step.stdin, timeoutMs, hostKey });
     const lines = r.output.trim().split("\n");
     if (r.code === 255 && lines.every((l) => DIAL_FAILURE.test(l))) {

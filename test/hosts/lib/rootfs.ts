@@ -12,8 +12,23 @@ export const CACHE_DIR = process.env.VPN_TEST_HOSTS_CACHE ?? "/var/cache/vpn-tes
 
 /** A minimal Debian 12 as a cloud image has it: systemd, OpenSSH, apt, unattended-upgrades. */
 const INCLUDE = [
-  "systemd-sysv", "dbus", "libpam-systemd", "openssh-server", "ca-certificates", "iproute2", "nftables",
-  "procps", "kmod", "unattended-upgrades", "curl", "gnupg", "sudo", "netbase", "iputils-ping", "cron", "lsb-release",
+  "systemd-sysv",
+  "dbus",
+  "libpam-systemd",
+  "openssh-server",
+  "ca-certificates",
+  "iproute2",
+  "nftables",
+  "procps",
+  "kmod",
+  "unattended-upgrades",
+  "curl",
+  "gnupg",
+  "sudo",
+  "netbase",
+  "iputils-ping",
+  "cron",
+  "lsb-release",
 ];
 const SUITE = "bookworm";
 
@@ -72,7 +87,10 @@ function customizeScript(m: MirrorSetup): string {
 }
 
 function recipeHash(m: MirrorSetup): string {
-  return createHash("sha256").update(JSON.stringify({ SUITE, INCLUDE, script: customizeScript(m), archive: m.archive })).digest("hex").slice(0, 12);
+  return createHash("sha256")
+    .update(JSON.stringify({ SUITE, INCLUDE, script: customizeScript(m), archive: m.archive }))
+    .digest("hex")
+    .slice(0, 12);
 }
 
 export interface Rootfs {

@@ -61,10 +61,14 @@ export async function scanFromOutside(lab: Lab, host: TestHost): Promise<ScanRes
     const udpPorts = [...new Set([500, 4500, DECOY_PORT, ...UNUSED_UDP, ...listening.split("\n").filter(Boolean).map(Number)])].sort((a, b) => a - b);
     const started = Date.now();
     const nmap = async (args: string[]) =>
-      (await runOk(inNs(lab.upstream.name, ["nmap", "-n", "-Pn", "--max-retries", "1", "--min-rate", "30000", "-oX", "-", ...args]), { timeoutMs: 240_000 })).stdout;
+      (await runOk(inNs(lab.upstream.name, ["nmap", "-n", "-Pn", "--max-retries", "1", "--min-rate", "30000", "-oX", "-", ...args]), { timeoutMs: 240_000 }))
+        .stdout;
     const tcp = new Set<string>();
     const udp = new Set<string>();
-    for (const [fam, addr] of [["-4", host.v4], ["-6", host.v6]]) {
+    for (const [fam, addr] of [
+      ["-4", host.v4],
+      ["-6", host.v6],
+    ]) {
       for (const p of answering(await nmap([fam, "-sS", "-p-", addr]))) tcp.add(p);
       for (const p of answering(await nmap([fam, "-sU", "-p", udpPorts.join(","), addr]))) udp.add(p);
     }

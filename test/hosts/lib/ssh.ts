@@ -47,13 +47,20 @@ export interface SshSession {
 }
 
 const SSH_OPTIONS = [
-  "-o", "BatchMode=yes",
-  "-o", "IdentitiesOnly=yes",
-  "-o", "GlobalKnownHostsFile=/dev/null",
-  "-o", "LogLevel=ERROR",
-  "-o", "ConnectTimeout=5",
-  "-o", "ServerAliveInterval=5",
-  "-o", "ServerAliveCountMax=4",
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "IdentitiesOnly=yes",
+  "-o",
+  "GlobalKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+  "-o",
+  "ConnectTimeout=5",
+  "-o",
+  "ServerAliveInterval=5",
+  "-o",
+  "ServerAliveCountMax=4",
 ];
 
 /**
@@ -75,10 +82,17 @@ function hostKeyOptions(address: string, hostKey: string | undefined): { options
   };
 }
 
-export function startSsh(key: SshKey, address: string, command: string, opts: { input?: string; holdStdin?: boolean; timeoutMs?: number; hostKey?: string } = {}): SshSession {
+export function startSsh(
+  key: SshKey,
+  address: string,
+  command: string,
+  opts: { input?: string; holdStdin?: boolean; timeoutMs?: number; hostKey?: string } = {},
+): SshSession {
   const started = Date.now();
   const pin = hostKeyOptions(address, opts.hostKey);
-  const child = spawn("ssh", ["-i", key.privateKeyFile, ...SSH_OPTIONS, ...pin.options, "-T", `root@${address}`, "--", command], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn("ssh", ["-i", key.privateKeyFile, ...SSH_OPTIONS, ...pin.options, "-T", `root@${address}`, "--", command], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   if (child.pid === undefined) throw new Error("could not start ssh");
   const pid = child.pid;
   trackPid(pid);

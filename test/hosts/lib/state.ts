@@ -13,7 +13,7 @@ export async function snapshot(host: TestHost): Promise<Record<string, string>> 
       // The rules, not their state: -s drops counter values, -t the entries the IKE
       // rate-limit meters (dynamic sets) gather from traffic.
       "echo \"ruleset $(nft -s -t list ruleset | sha256sum | cut -d' ' -f1)\"",
-      "for k in net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv6.conf.eth0.accept_ra; do echo \"sysctl $(sysctl -n $k) $k\"; done",
+      'for k in net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv6.conf.eth0.accept_ra; do echo "sysctl $(sysctl -n $k) $k"; done',
       "echo \"packages $(dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sha256sum | cut -d' ' -f1)\"",
     ].join("\n"),
   );
@@ -33,9 +33,16 @@ export interface ServiceState {
 }
 
 export async function strongswanService(host: TestHost): Promise<ServiceState> {
-  const out = await host.sshOk("systemctl show strongswan -p MainPID -p ExecMainStartTimestampMonotonic -p ActiveState; systemctl is-enabled strongswan || true");
+  const out = await host.sshOk(
+    "systemctl show strongswan -p MainPID -p ExecMainStartTimestampMonotonic -p ActiveState; systemctl is-enabled strongswan || true",
+  );
   const prop = (k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(out)?.[1] ?? "";
-  return { mainPid: prop("MainPID"), startedAt: prop("ExecMainStartTimestampMonotonic"), active: prop("ActiveState"), enabled: out.trim().split("\n").pop() ?? "" };
+  return {
+    mainPid: prop("MainPID"),
+    startedAt: prop("ExecMainStartTimestampMonotonic"),
+    active: prop("ActiveState"),
+    enabled: out.trim().split("\n").pop() ?? "",
+  };
 }
 
 /** The IKE_SAs of the host's charon (swanctl --list-sas --raw over SSH, parsed by test/lib). */

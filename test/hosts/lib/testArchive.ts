@@ -27,7 +27,8 @@ export const ARCHIVE_SOURCE = "/etc/apt/sources.list.d/vh-test-archive.list";
 export const INSTALLED_DIR = "/var/local/vh-test-installed";
 
 /** What the postinst of an update that needs a reboot does: dbus's postinst does exactly this on Debian 12. */
-export const ASK_FOR_REBOOT = 'touch /var/run/reboot-required\ngrep -Fqsx "$DPKG_MAINTSCRIPT_PACKAGE" /var/run/reboot-required.pkgs || echo "$DPKG_MAINTSCRIPT_PACKAGE" >> /var/run/reboot-required.pkgs\n';
+export const ASK_FOR_REBOOT =
+  'touch /var/run/reboot-required\ngrep -Fqsx "$DPKG_MAINTSCRIPT_PACKAGE" /var/run/reboot-required.pkgs || echo "$DPKG_MAINTSCRIPT_PACKAGE" >> /var/run/reboot-required.pkgs\n';
 
 function buildDeb(work: string, p: TestPackage): Buffer {
   const root = join(work, `${p.name}-${p.version}`);
@@ -51,7 +52,11 @@ const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("he
  * INSTALLED_DIR, `updates` as an archive labelled like Debian's security archive
  * for `codename` (bookworm), and the apt source for it ([trusted=yes]: unsigned).
  */
-export function testArchiveFiles(installed: TestPackage[], updates: TestPackage[], codename = "bookworm"): Record<string, { content: Buffer | string; mode: number }> {
+export function testArchiveFiles(
+  installed: TestPackage[],
+  updates: TestPackage[],
+  codename = "bookworm",
+): Record<string, { content: Buffer | string; mode: number }> {
   const work = mkdtempSync(join(tmpdir(), "vh-archive-"));
   try {
     const files: Record<string, { content: Buffer | string; mode: number }> = {};
@@ -69,8 +74,16 @@ export function testArchiveFiles(installed: TestPackage[], updates: TestPackage[
     files[`${ARCHIVE_DIR}/dists/${suite}/${index}`.slice(1)] = { content: packages, mode: 0o644 };
     files[`${ARCHIVE_DIR}/dists/${suite}/Release`.slice(1)] = {
       content: [
-        "Origin: Debian", "Label: Debian-Security", `Suite: ${suite}`, `Codename: ${suite}`, "Architectures: amd64", "Components: main",
-        "Date: Mon, 07 Dec 2026 00:00:00 UTC", "SHA256:", ` ${sha256(packages)} ${Buffer.byteLength(packages)} ${index}`, "",
+        "Origin: Debian",
+        "Label: Debian-Security",
+        `Suite: ${suite}`,
+        `Codename: ${suite}`,
+        "Architectures: amd64",
+        "Components: main",
+        "Date: Mon, 07 Dec 2026 00:00:00 UTC",
+        "SHA256:",
+        ` ${sha256(packages)} ${Buffer.byteLength(packages)} ${index}`,
+        "",
       ].join("\n"),
       mode: 0o644,
     };

@@ -30,7 +30,10 @@ const INSTALL = [
 ].join("\n");
 
 export async function ensureVmImage(rootfs: Rootfs, log: (msg: string) => void): Promise<VmImage> {
-  const id = `${basename(rootfs.dir)}-vm-${createHash("sha256").update(INITRAMFS_CONF + INITRAMFS_MODULES + INSTALL).digest("hex").slice(0, 8)}`;
+  const id = `${basename(rootfs.dir)}-vm-${createHash("sha256")
+    .update(INITRAMFS_CONF + INITRAMFS_MODULES + INSTALL)
+    .digest("hex")
+    .slice(0, 8)}`;
   const dir = join(CACHE_DIR, id);
   const done = `${dir}.complete`;
   let origin = "cached";

@@ -42,25 +42,54 @@ const CREATED = "2024-01-01T00:00:00";
 function typeBody(id: string, p: PlanSpec) {
   const price = { hourly: Math.round((p.monthly / 730) * 1000) / 1000, monthly: p.monthly };
   return {
-    id, label: p.label, class: id.startsWith("g6-nanode") ? "nanode" : "standard",
-    disk: p.disk, memory: p.memory, vcpus: p.vcpus, transfer: p.transfer, network_out: p.network_out,
-    gpus: 0, accelerated_devices: 0, price, region_prices: [],
-    addons: { backups: { price: { hourly: 0.003, monthly: 2 }, region_prices: [] } }, successor: null,
+    id,
+    label: p.label,
+    class: id.startsWith("g6-nanode") ? "nanode" : "standard",
+    disk: p.disk,
+    memory: p.memory,
+    vcpus: p.vcpus,
+    transfer: p.transfer,
+    network_out: p.network_out,
+    gpus: 0,
+    accelerated_devices: 0,
+    price,
+    region_prices: [],
+    addons: { backups: { price: { hourly: 0.003, monthly: 2 }, region_prices: [] } },
+    successor: null,
   };
 }
 
 function imageBody(id: string, i: ImageSpec) {
   return {
-    id, label: i.label, description: "", created: CREATED, updated: CREATED, created_by: "linode",
-    deprecated: false, is_public: true, size: 1300, total_size: 1300, type: "manual", vendor: i.vendor,
-    status: "available", capabilities: i.capabilities, tags: [], regions: [], eol: null, expiry: null,
+    id,
+    label: i.label,
+    description: "",
+    created: CREATED,
+    updated: CREATED,
+    created_by: "linode",
+    deprecated: false,
+    is_public: true,
+    size: 1300,
+    total_size: 1300,
+    type: "manual",
+    vendor: i.vendor,
+    status: "available",
+    capabilities: i.capabilities,
+    tags: [],
+    regions: [],
+    eol: null,
+    expiry: null,
   };
 }
 
 /** Region shape; `resolvers`, `placement_group_limits`, `monitors` are read unconditionally by the regions data source (provider linode/region/framework_models.go). */
 export function regionBody(r: { id: string; capabilities: string[] }) {
   return {
-    id: r.id, label: `World (${r.id})`, country: "us", capabilities: [...r.capabilities], status: "ok",
+    id: r.id,
+    label: `World (${r.id})`,
+    country: "us",
+    capabilities: [...r.capabilities],
+    status: "ok",
     site_type: "core",
     resolvers: { ipv4: "203.0.113.2", ipv6: "2001:db8:7700::2" },
     placement_group_limits: { maximum_pgs_per_customer: 100, maximum_linodes_per_pg: 5 },
@@ -76,13 +105,23 @@ function image(id: string) {
 
 export function registerCatalog(router: Router, world: World): void {
   router
-    .on("GET linode/types", (req) => paged(req, Object.entries(PLANS).map(([id, p]) => typeBody(id, p))))
+    .on("GET linode/types", (req) =>
+      paged(
+        req,
+        Object.entries(PLANS).map(([id, p]) => typeBody(id, p)),
+      ),
+    )
     .on("GET linode/types/:id", (_req, [id]) => {
       const p = PLANS[id];
       if (!p) throw notFound();
       return typeBody(id, p);
     })
-    .on("GET images", (req) => paged(req, Object.entries(IMAGES).map(([id, i]) => imageBody(id, i))))
+    .on("GET images", (req) =>
+      paged(
+        req,
+        Object.entries(IMAGES).map(([id, i]) => imageBody(id, i)),
+      ),
+    )
     // An image id holds a slash: linodego sends it escaped as one segment
     // (images/linode%2Fdebian12), other clients as two; the API answers both.
     .on("GET images/:id", (_req, [id]) => image(id))
@@ -95,16 +134,40 @@ export function registerCatalog(router: Router, world: World): void {
     })
     // Account-level reads a client may make at configure time (linodego profile.go, account.go).
     .on("GET profile", () => ({
-      username: "world", email: "world@example.invalid", uid: 1, restricted: false, timezone: "UTC",
-      email_notifications: false, ip_whitelist_enabled: false, lish_auth_method: "keys_only",
-      authorized_keys: [], two_factor_auth: false, referrals: { code: "", url: "", total: 0, completed: 0, pending: 0, credit: 0 },
-      authentication_type: "password", verified_phone_number: null,
+      username: "world",
+      email: "world@example.invalid",
+      uid: 1,
+      restricted: false,
+      timezone: "UTC",
+      email_notifications: false,
+      ip_whitelist_enabled: false,
+      lish_auth_method: "keys_only",
+      authorized_keys: [],
+      two_factor_auth: false,
+      referrals: { code: "", url: "", total: 0, completed: 0, pending: 0, credit: 0 },
+      authentication_type: "password",
+      verified_phone_number: null,
     }))
     .on("GET account", () => ({
-      company: "", email: "world@example.invalid", first_name: "World", last_name: "Sandbox",
-      address_1: "", address_2: "", city: "", state: "", zip: "", country: "US", phone: "", tax_id: "",
-      balance: 0, balance_uninvoiced: 0, active_since: CREATED, capabilities: ["Linodes", "Cloud Firewall", "Vlans"],
-      credit_card: { last_four: "", expiry: "" }, active_promotions: [], euuid: "00000000-0000-0000-0000-000000000000",
+      company: "",
+      email: "world@example.invalid",
+      first_name: "World",
+      last_name: "Sandbox",
+      address_1: "",
+      address_2: "",
+      city: "",
+      state: "",
+      zip: "",
+      country: "US",
+      phone: "",
+      tax_id: "",
+      balance: 0,
+      balance_uninvoiced: 0,
+      active_since: CREATED,
+      capabilities: ["Linodes", "Cloud Firewall", "Vlans"],
+      credit_card: { last_four: "", expiry: "" },
+      active_promotions: [],
+      euuid: "00000000-0000-0000-0000-000000000000",
       billing_source: "linode",
     }));
 }

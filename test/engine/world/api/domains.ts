@@ -14,17 +14,41 @@ const TTLS = [0, 30, 120, 300, 3600, 7200, 14400, 28800, 57600, 86400, 172800, 3
 /** Domain shape (linodego domains.go Domain). */
 function domainBody(d: DomainRec) {
   return {
-    id: d.id, domain: d.domain, type: "master", status: "active", soa_email: `hostmaster@${d.domain}`,
-    description: "", group: "", tags: [], master_ips: [], axfr_ips: [],
-    ttl_sec: 0, retry_sec: 0, expire_sec: 0, refresh_sec: 0, created: d.created, updated: d.updated,
+    id: d.id,
+    domain: d.domain,
+    type: "master",
+    status: "active",
+    soa_email: `hostmaster@${d.domain}`,
+    description: "",
+    group: "",
+    tags: [],
+    master_ips: [],
+    axfr_ips: [],
+    ttl_sec: 0,
+    retry_sec: 0,
+    expire_sec: 0,
+    refresh_sec: 0,
+    created: d.created,
+    updated: d.updated,
   };
 }
 
 /** Record shape (linodego domain_records.go DomainRecord). */
 function recordBody(r: RecordRec) {
   return {
-    id: r.id, type: r.type, name: r.name, target: r.target, priority: r.priority, weight: r.weight, port: r.port,
-    service: r.service, protocol: r.protocol, ttl_sec: r.ttl_sec, tag: r.tag, created: r.created, updated: r.updated,
+    id: r.id,
+    type: r.type,
+    name: r.name,
+    target: r.target,
+    priority: r.priority,
+    weight: r.weight,
+    port: r.port,
+    service: r.service,
+    protocol: r.protocol,
+    ttl_sec: r.ttl_sec,
+    tag: r.tag,
+    created: r.created,
+    updated: r.updated,
   };
 }
 
@@ -101,12 +125,20 @@ async function createRecord(world: World, d: DomainRec, body: Record<string, unk
   const target = checkTarget(type, body.target);
   const now = linodeTime();
   const rec: RecordRec = {
-    id: world.take("record"), domainId: d.id, type, name, target,
-    priority: optInt(body.priority, "priority", 255), weight: optInt(body.weight, "weight", 65535), port: optInt(body.port, "port", 65535),
+    id: world.take("record"),
+    domainId: d.id,
+    type,
+    name,
+    target,
+    priority: optInt(body.priority, "priority", 255),
+    weight: optInt(body.weight, "weight", 65535),
+    port: optInt(body.port, "port", 65535),
     service: typeof body.service === "string" ? body.service : null,
     protocol: typeof body.protocol === "string" ? body.protocol : null,
-    ttl_sec: ttl(body.ttl_sec), tag: typeof body.tag === "string" ? body.tag : null,
-    created: now, updated: now,
+    ttl_sec: ttl(body.ttl_sec),
+    tag: typeof body.tag === "string" ? body.tag : null,
+    created: now,
+    updated: now,
   };
   checkCname(world, rec);
   world.records.set(rec.id, rec);

@@ -11,5 +11,4 @@ export class ApiError extends Error {
 }
 
 export const notFound = (): ApiError => new ApiError(404, [{ reason: "Not found" }]);
-export const invalid = (field: string | undefined, reason: string): ApiError =>
-  new ApiError(400, [field ? { field, reason } : { reason }]);
+export const invalid = (field: string | undefined, reason: string): ApiError => new ApiError(400, [field ? { field, reason } : { reason }]);

@@ -56,14 +56,22 @@ function test(row: unknown, path: string, cond: unknown): boolean {
     if (entries.every(([k]) => OPS.has(k))) {
       return entries.every(([op, v]) => {
         switch (op) {
-          case "+eq": return equal(actual, v);
-          case "+neq": return !equal(actual, v);
-          case "+gt": return compare(actual, v) > 0;
-          case "+gte": return compare(actual, v) >= 0;
-          case "+lt": return compare(actual, v) < 0;
-          case "+lte": return compare(actual, v) <= 0;
-          case "+contains": return String(actual ?? "").includes(String(v));
-          default: return false;
+          case "+eq":
+            return equal(actual, v);
+          case "+neq":
+            return !equal(actual, v);
+          case "+gt":
+            return compare(actual, v) > 0;
+          case "+gte":
+            return compare(actual, v) >= 0;
+          case "+lt":
+            return compare(actual, v) < 0;
+          case "+lte":
+            return compare(actual, v) <= 0;
+          case "+contains":
+            return String(actual ?? "").includes(String(v));
+          default:
+            return false;
         }
       });
     }

@@ -113,8 +113,13 @@ function deviceBody(world: World, d: FirewallRec["devices"][number]) {
 
 export function firewallBody(world: World, f: FirewallRec) {
   return {
-    id: f.id, label: f.label, status: f.status, tags: [...f.tags], rules: rulesBody(f),
-    created: f.created, updated: f.updated,
+    id: f.id,
+    label: f.label,
+    status: f.status,
+    tags: [...f.tags],
+    rules: rulesBody(f),
+    created: f.created,
+    updated: f.updated,
     entities: f.devices.map((d) => entityOf(world, d.linodeId)),
   };
 }
@@ -157,9 +162,14 @@ async function create(world: World, body: Record<string, unknown>) {
   if (new Set(ids).size !== ids.length) throw invalid("devices.linodes", "Duplicate Linode id");
   const now = linodeTime();
   const f: FirewallRec = {
-    id: world.take("firewall"), label, status: "enabled", tags, rules,
+    id: world.take("firewall"),
+    label,
+    status: "enabled",
+    tags,
+    rules,
     devices: ids.map((linodeId) => ({ id: world.take("device"), linodeId, created: now, updated: now })),
-    created: now, updated: now,
+    created: now,
+    updated: now,
   };
   world.firewalls.set(f.id, f);
   world.event("firewall_create", { id: f.id, label: f.label, type: "firewall", url: `/v4/networking/firewalls/${f.id}` }, "finished");
@@ -209,7 +219,12 @@ function getDevice(f: FirewallRec, raw: string) {
 
 export function registerFirewalls(router: Router, world: World): void {
   router
-    .on("GET networking/firewalls", (req) => paged(req, [...world.firewalls.values()].map((f) => firewallBody(world, f))))
+    .on("GET networking/firewalls", (req) =>
+      paged(
+        req,
+        [...world.firewalls.values()].map((f) => firewallBody(world, f)),
+      ),
+    )
     .on("POST networking/firewalls", (req) => create(world, objectBody(req)))
     .on("GET networking/firewalls/:id", (_req, [id]) => firewallBody(world, getFirewall(world, id)))
     .on("PUT networking/firewalls/:id", (req, [id]) => update(world, getFirewall(world, id), objectBody(req)))
@@ -224,7 +239,10 @@ export function registerFirewalls(router: Router, world: World): void {
     .on("PUT networking/firewalls/:id/rules", (req, [id]) => setRules(world, getFirewall(world, id), objectBody(req)))
     .on("GET networking/firewalls/:id/devices", (req, [id]) => {
       const f = getFirewall(world, id);
-      return paged(req, f.devices.map((d) => deviceBody(world, d)));
+      return paged(
+        req,
+        f.devices.map((d) => deviceBody(world, d)),
+      );
     })
     .on("POST networking/firewalls/:id/devices", (req, [id]) => addDevice(world, getFirewall(world, id), objectBody(req)))
     .on("GET networking/firewalls/:id/devices/:device", (_req, [id, device]) => {

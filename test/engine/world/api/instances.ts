@@ -73,8 +73,18 @@ export function ipsBody(world: World, inst: InstanceRec) {
     ipv6: {
       slaac: ipBody(world, inst, inst.ipv6Slaac),
       link_local: {
-        address: inst.linkLocal, gateway: "fe80::1", subnet_mask: "ffff:ffff:ffff:ffff::", prefix: 64, type: "ipv6",
-        public: false, rdns: null, linode_id: inst.id, region: inst.region, interface_id: null, vpc_nat_1_1: null, reserved: false,
+        address: inst.linkLocal,
+        gateway: "fe80::1",
+        subnet_mask: "ffff:ffff:ffff:ffff::",
+        prefix: 64,
+        type: "ipv6",
+        public: false,
+        rdns: null,
+        linode_id: inst.id,
+        region: inst.region,
+        interface_id: null,
+        vpc_nat_1_1: null,
+        reserved: false,
       },
       global: r ? [{ range: r.range, prefix: r.prefix, region: r.region, route_target: inst.ipv6Slaac }] : [],
       vpc: [],
@@ -191,23 +201,41 @@ function create(world: World, body: Record<string, unknown>) {
   const now = linodeTime();
   const p = PLANS[type];
   const inst: InstanceRec = {
-    id, index, label, region, type, image, tags, group: typeof body.group === "string" ? body.group : "",
+    id,
+    index,
+    label,
+    region,
+    type,
+    image,
+    tags,
+    group: typeof body.group === "string" ? body.group : "",
     status: "provisioning",
-    ipv4: a.ipv4(index), ipv6Slaac: a.ipv6Slaac(index), linkLocal: linkLocalFor(index),
-    authorizedKeys, userData,
+    ipv4: a.ipv4(index),
+    ipv6Slaac: a.ipv6Slaac(index),
+    linkLocal: linkLocalFor(index),
+    authorizedKeys,
+    userData,
     watchdogEnabled: true,
     alerts: { cpu: 90 * p.vcpus, io: 10000, network_in: 10, network_out: 10, transfer_quota: 80 },
     hostUuid: world.newHostUuid(),
     diskIds: [world.take("disk"), world.take("disk")],
     configId: world.take("config"),
-    created: now, updated: now,
+    created: now,
+    updated: now,
   };
   world.instances.set(id, inst);
   if (fw) fw.devices.push({ id: world.take("device"), linodeId: id, created: now, updated: now });
 
   const createEvent = world.event("linode_create", entity(inst));
   const spec: InstanceSpec = {
-    id, label, region, image, type, ipv4: inst.ipv4, ipv6Slaac: inst.ipv6Slaac, authorizedKeys,
+    id,
+    label,
+    region,
+    image,
+    type,
+    ipv4: inst.ipv4,
+    ipv6Slaac: inst.ipv6Slaac,
+    authorizedKeys,
     ...(userData !== undefined ? { userData } : {}),
   };
   world

@@ -118,23 +118,29 @@ async function deleteRange(world: World, raw: string) {
   const r = world.ranges.get(key);
   if (!r) throw notFound();
   world.ranges.delete(key);
-  await Promise.all([
-    world.enqueue(`machine:${r.linodeId}`, () => world.opts.machines.unrouteRange(`${r.range}/${r.prefix}`)),
-    world.applyFirewalls(),
-  ]);
+  await Promise.all([world.enqueue(`machine:${r.linodeId}`, () => world.opts.machines.unrouteRange(`${r.range}/${r.prefix}`)), world.applyFirewalls()]);
   return {};
 }
 
 export function registerNetworking(router: Router, world: World): void {
   router
     .on("GET networking/ips", (req) =>
-      paged(req, [...world.instances.values()].flatMap((i) => [ipBody(world, i, i.ipv4), ipBody(world, i, i.ipv6Slaac)])))
+      paged(
+        req,
+        [...world.instances.values()].flatMap((i) => [ipBody(world, i, i.ipv4), ipBody(world, i, i.ipv6Slaac)]),
+      ),
+    )
     .on("GET networking/ips/:address", (_req, [raw]) => {
       const { inst, address } = findAddress(world, raw);
       return ipBody(world, inst, address);
     })
     .on("PUT networking/ips/:address", (req, [raw]) => setRdns(world, raw, objectBody(req)))
-    .on("GET networking/ipv6/ranges", (req) => paged(req, [...world.ranges.values()].map((r) => rangeListBody(world, r))))
+    .on("GET networking/ipv6/ranges", (req) =>
+      paged(
+        req,
+        [...world.ranges.values()].map((r) => rangeListBody(world, r)),
+      ),
+    )
     .on("POST networking/ipv6/ranges", (req) => createRange(world, objectBody(req)))
     .on("GET networking/ipv6/ranges/:range", (_req, [raw]) => {
       const r = world.ranges.get(rangeKey(raw));

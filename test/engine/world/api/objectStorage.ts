@@ -49,14 +49,24 @@ const BUCKET_LABEL = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 function bucketBody(b: BucketRec) {
   const s3 = s3EndpointOf(b.region);
   return {
-    label: b.label, region: b.region, cluster: `${b.region}-1`, created: b.created, hostname: `${b.label}.${s3}`,
-    s3_endpoint: s3, endpoint_type: "E1", objects: 0, size: 0,
+    label: b.label,
+    region: b.region,
+    cluster: `${b.region}-1`,
+    created: b.created,
+    hostname: `${b.label}.${s3}`,
+    s3_endpoint: s3,
+    endpoint_type: "E1",
+    objects: 0,
+    size: 0,
   };
 }
 
 function keyBody(k: KeyRec, withSecret: boolean) {
   return {
-    id: k.id, label: k.label, access_key: k.access_key, secret_key: withSecret ? k.secret_key : "[REDACTED]",
+    id: k.id,
+    label: k.label,
+    access_key: k.access_key,
+    secret_key: withSecret ? k.secret_key : "[REDACTED]",
     limited: k.bucket_access !== null,
     bucket_access: k.bucket_access?.map((a) => ({ ...a, cluster: `${a.region}-1` })) ?? null,
     regions: k.regions.map((id) => ({ id, s3_endpoint: s3EndpointOf(id), endpoint_type: "E1" })),
@@ -71,7 +81,8 @@ function region(world: World, raw: unknown): string {
 function createBucket(world: World, body: Record<string, unknown>) {
   const s = stateOf(world);
   const label = body.label;
-  if (typeof label !== "string" || !BUCKET_LABEL.test(label)) throw invalid("label", "Label must be 3-63 characters: lowercase letters, numbers, dots and hyphens");
+  if (typeof label !== "string" || !BUCKET_LABEL.test(label))
+    throw invalid("label", "Label must be 3-63 characters: lowercase letters, numbers, dots and hyphens");
   const r = region(world, body.region);
   // Bucket names are unique across all of Object Storage.
   if (s.buckets.has(label)) throw new ApiError(400, [{ field: "label", reason: "A bucket with this label already exists" }]);
@@ -98,8 +109,12 @@ function createKey(world: World, body: Record<string, unknown>) {
   }
   const regions = access ? [...new Set(access.map((a) => a.region))] : Array.isArray(body.regions) ? body.regions.map((r) => region(world, r)) : [];
   const k: KeyRec = {
-    id: s.nextKey++, label: body.label, access_key: randomBytes(10).toString("hex").toUpperCase(),
-    secret_key: randomBytes(30).toString("base64url"), bucket_access: access, regions,
+    id: s.nextKey++,
+    label: body.label,
+    access_key: randomBytes(10).toString("hex").toUpperCase(),
+    secret_key: randomBytes(30).toString("base64url"),
+    bucket_access: access,
+    regions,
   };
   s.keys.set(k.id, k);
   world.event("obj_access_key_create", { id: k.id, label: k.label, type: "object_storage_key", url: `/v4/object-storage/keys/${k.id}` }, "finished");
@@ -115,7 +130,12 @@ export function registerObjectStorage(router: Router, world: World): void {
       if (!b || b.region !== r) throw notFound();
       return bucketBody(b);
     })
-    .on("GET object-storage/keys", (req) => paged(req, [...stateOf(world).keys.values()].map((k) => keyBody(k, false))))
+    .on("GET object-storage/keys", (req) =>
+      paged(
+        req,
+        [...stateOf(world).keys.values()].map((k) => keyBody(k, false)),
+      ),
+    )
     .on("POST object-storage/keys", (req) => createKey(world, objectBody(req)))
     .on("GET object-storage/keys/:id", (_req, [id]) => {
       const k = stateOf(world).keys.get(idParam(id));

@@ -21,7 +21,9 @@ const SECRET_KEYS = new Set(["root_pass", "user_data", "password", "token"]);
 export function redact(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(redact);
   if (v === null || typeof v !== "object") return v;
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, SECRET_KEYS.has(k) && x !== null && x !== undefined ? "[redacted]" : redact(x)]));
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, SECRET_KEYS.has(k) && x !== null && x !== undefined ? "[redacted]" : redact(x)]),
+  );
 }
 
 export function buildRouter(world: World): Router {

@@ -15,7 +15,10 @@ export function checkLinodeLabel(label: unknown): string {
   if (typeof label !== "string") throw invalid("label", "Label must be a string");
   if (label.length < 3 || label.length > 64) throw invalid("label", "Length must be 3-64 characters");
   if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(label) || !noDoubles(label)) {
-    throw invalid("label", "Must start with an alpha character, contain only alphanumeric characters, dashes, underscores or periods, and not have two dashes, underscores or periods in a row");
+    throw invalid(
+      "label",
+      "Must start with an alpha character, contain only alphanumeric characters, dashes, underscores or periods, and not have two dashes, underscores or periods in a row",
+    );
   }
   return label;
 }
@@ -29,7 +32,10 @@ export function checkFirewallLabel(label: unknown, field = "label"): string {
   if (typeof label !== "string") throw invalid(field, "Label must be a string");
   if (label.length < 3 || label.length > 32) throw invalid(field, "Length must be 3-32 characters");
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(label) || !noDoubles(label)) {
-    throw invalid(field, "Must begin and end with an alphanumeric character, contain only alphanumeric characters, dashes, underscores or periods, and not have two dashes, underscores or periods in a row");
+    throw invalid(
+      field,
+      "Must begin and end with an alphanumeric character, contain only alphanumeric characters, dashes, underscores or periods, and not have two dashes, underscores or periods in a row",
+    );
   }
   return label;
 }
@@ -60,7 +66,8 @@ export function checkRootPass(pass: unknown): string {
   return pass;
 }
 
-const KEY_TYPES = /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+const KEY_TYPES =
+  /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 
 /** authorized_keys: OpenSSH public key lines, one per entry. */
 export function checkAuthorizedKeys(keys: unknown): string[] {
