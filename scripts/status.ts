@@ -2,10 +2,10 @@
 // Who is online and is each server healthy: per region, over SSH with the stack's
 // key and the pinned host key (./status/ssh.ts), one read-only script
 // (model/status/script.ts) whose output is parsed and set next to the stack's
-// view (model/status/report.ts). A table by default, --json for machines
-// (README "Who is online: npm run status"). Exit 0: every region answered and
-// charon runs; 1: some region did not (or the CLI failed); 2: a usage error
-// (scripts/lib/cli.ts, shared with render and profiles).
+// view (model/status/report.ts; the JSON shape: model/status/document.ts). A table
+// by default, --json for machines (README "Who is online: npm run status").
+// Exit 0: every region answered and charon runs; 1: some region did not (or the
+// CLI failed); 2: a usage error (scripts/lib/cli.ts, shared with render and profiles).
 // Nothing secret is printed: the script reads no key or password file.
 // The users' expiry, state, device limit and quota come from the stack config
 // (plain values only: scripts/lib/stackConfig.ts); --usage also asks each server
@@ -13,7 +13,8 @@
 import { readFileSync } from "node:fs";
 import { renewalWindowMs } from "../components/acme/renewal";
 import { parseStatusOutput } from "../model/status/parse";
-import { regionHealthy, regionStatus, RegionStatus, STATUS_SCHEMA, StatusDocument, unreachableRegion } from "../model/status/report";
+import { regionHealthy, regionStatus, unreachableRegion } from "../model/status/report";
+import { RegionStatus, STATUS_SCHEMA, StatusDocument } from "../model/status/document";
 import { renderStatusScript } from "../model/status/script";
 import { renderStatusTable } from "../model/status/table";
 import { expiryWarnings } from "../model/expiryWarnings";

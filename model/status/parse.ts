@@ -6,13 +6,17 @@ import { decodePacket, list, num, PACKET, section, str, ViciPacket, ViciSection 
 import { STATUS_FORMAT } from "./script";
 import { parseUsageJson, UsageFacts, UsageParseError } from "./usage";
 
-export interface ChildFacts {
-  name: string;
-  state: string;
+/** Traffic counters as charon keeps them per CHILD_SA. */
+export interface Counters {
   bytesIn: number;
   bytesOut: number;
   packetsIn: number;
   packetsOut: number;
+}
+
+export interface ChildFacts extends Counters {
+  name: string;
+  state: string;
   /** Seconds since this CHILD_SA was installed: since the last CHILD rekey. */
   installedSeconds?: number;
   rekeyInSeconds?: number;

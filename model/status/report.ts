@@ -1,151 +1,11 @@
-// A region's status as `npm run status --json` prints it: the server's facts
-// (./parse.ts) next to what the stack holds. Pure: the clock and the renewal
-// window are inputs. Field names are a documented interface (README, "Who is
-// online: npm run status"): add fields, never rename or remove one.
+// A region's status as `npm run status --json` prints it (the shape: ./document.ts):
+// the server's facts (./parse.ts) next to what the stack holds. Pure: the clock and
+// the renewal window are inputs.
 import { X509Certificate } from "node:crypto";
-import type { IkeSaFacts, ServerFacts } from "./parse";
+import type { Counters, IkeSaFacts, ServerFacts } from "./parse";
+import type { CertificateInfo, RegionStatus, SessionStatus, UserStatus } from "./document";
 import { PATHS } from "../server/files";
 import { DAY_MS } from "../time";
-import type { UserConfigStatus } from "./stackUsers";
-import type { RegionUsage } from "./usage";
-
-/** JSON schema version of the whole document (`schema`); bumped only on an incompatible change. */
-export const STATUS_SCHEMA = 1;
-
-export interface CertificateInfo {
-  subject: string;
-  issuer: string;
-  dnsNames: string[];
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  sha256: string;
-}
-
-export interface ChildStatus {
-  name: string;
-  state: string;
-  bytesIn: number;
-  bytesOut: number;
-  packetsIn: number;
-  packetsOut: number;
-  /** Seconds since the CHILD_SA was installed, i.e. since its last rekey. */
-  sinceRekeySeconds: number | null;
-}
-
-export interface SessionStatus {
-  /** The device's public address and source port as the server sees them. */
-  remoteAddress: string;
-  remotePort: number | null;
-  virtualIpv4: string | null;
-  virtualIpv6: string | null;
-  /** When the current IKE_SA was established (server clock); an IKE rekey or reconnect restarts it. */
-  connectedSince: string | null;
-  connectedSeconds: number | null;
-  /** Seconds since the latest rekey of the IKE_SA or any of its CHILD_SAs. */
-  sinceRekeySeconds: number | null;
-  ikeState: string;
-  bytesIn: number;
-  bytesOut: number;
-  packetsIn: number;
-  packetsOut: number;
-  children: ChildStatus[];
-}
-
-export interface UserStatus {
-  user: string;
-  sessions: SessionStatus[];
-  totals: { sessions: number; bytesIn: number; bytesOut: number; packetsIn: number; packetsOut: number };
-}
-
-export interface PoolStatus {
-  name: string;
-  base: string;
-  size: number;
-  online: number;
-  offline: number;
-}
-
-export interface RegionStatus {
-  region: string;
-  hostname: string | null;
-  host: string;
-  reachable: boolean;
-  /** Why the region could not be read (unreachable, host key refused, output unreadable); null when reachable. */
-  error: string | null;
-  /** The server's clock when it answered (ISO 8601). */
-  checkedAt: string | null;
-  uptimeSeconds: number | null;
-  /** The operating system and kernels (installed versions, for the operator). */
-  system: { os: string | null; kernel: string | null; kernelsInstalled: string[] } | null;
-  strongswan: {
-    version: string | null;
-    /** charon answered over vici. */
-    charonRunning: boolean;
-    /** `systemctl is-active strongswan`. */
-    service: string | null;
-    /** Why charon did not answer, when it did not. */
-    error: string | null;
-    ikeSas: number | null;
-    halfOpenIkeSas: number | null;
-  } | null;
-  pools: PoolStatus[] | null;
-  certificate: {
-    /** The certificate charon holds a private key for (what it presents), else the file. */
-    served: CertificateInfo | null;
-    servedFrom: "charon" | "file" | null;
-    /** The file on disk is the one charon loaded (false: a reload is pending or failed). */
-    fileMatchesLoaded: boolean | null;
-    /** certificateNotAfter from the stack outputs. */
-    stackNotAfter: string | null;
-    /** The served certificate's notAfter equals the stack's. */
-    matchesStack: boolean | null;
-    /** When renewal is due for the served certificate (the program's default window). */
-    renewAt: string | null;
-    inRenewalWindow: boolean | null;
-  } | null;
-  /** Connected users (established IKE_SAs), by name; null when charon could not be asked. */
-  users: UserStatus[] | null;
-  /** IKE_SAs not (yet) established: handshakes in progress or failing. */
-  connectingSas: number | null;
-  updates: {
-    /** Upgradable packages per apt's current lists; null = unknown. */
-    pending: number | null;
-    security: number | null;
-    securityPackages: string[];
-    /** When apt's package lists were last updated (ISO 8601). */
-    listsUpdatedAt: string | null;
-    rebootRequired: boolean | null;
-    /** Why: packages from /var/run/reboot-required.pkgs, or "kernel <newer>". */
-    rebootReasons: string[];
-    unattendedUpgrades: {
-      installed: boolean | null;
-      /** Start of the latest unattended-upgrades run (ISO 8601), null = none logged or unknown. */
-      lastRun: string | null;
-      /** The last log line of that run, without timestamp. */
-      lastRunResult: string | null;
-    };
-  } | null;
-  warnings: string[];
-  /**
-   * Only with --usage (docs/usage.md): the usage this server keeps per user and UTC
-   * day; null when it keeps none (no lifecycle on the stack) or could not be read.
-   */
-  usage?: RegionUsage | null;
-}
-
-export interface StatusDocument {
-  schema: number;
-  stack: string | null;
-  regions: RegionStatus[];
-  /**
-   * The users from the stack config with their expiry, state, device limit and quota
-   * (docs/usage.md); present when the stack uses any lifecycle field, or with --usage.
-   */
-  users?: UserConfigStatus[];
-  /** With `users`: expiry warnings (model/expiryWarnings.ts) and config problems. */
-  warnings?: string[];
-}
 
 export interface StackRegion {
   region: string;
@@ -209,7 +69,7 @@ function session(sa: IkeSaFacts, nowMs: number): SessionStatus {
     packetsOut: c.packetsOut,
     sinceRekeySeconds: c.installedSeconds ?? null,
   }));
-  const sum = (k: "bytesIn" | "bytesOut" | "packetsIn" | "packetsOut") => children.reduce((n, c) => n + c[k], 0);
+  const sum = (k: keyof Counters) => children.reduce((n, c) => n + c[k], 0);
   const ages = [sa.establishedSeconds, ...sa.children.map((c) => c.installedSeconds)].filter((x): x is number => x !== undefined);
   return {
     remoteAddress: sa.remoteHost,
@@ -239,7 +99,7 @@ function usersOf(sas: IkeSaFacts[], nowMs: number): UserStatus[] {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([user, sessions]) => {
       sessions.sort((a, b) => (b.connectedSeconds ?? 0) - (a.connectedSeconds ?? 0));
-      const t = (k: "bytesIn" | "bytesOut" | "packetsIn" | "packetsOut") => sessions.reduce((n, s) => n + s[k], 0);
+      const t = (k: keyof Counters) => sessions.reduce((n, s) => n + s[k], 0);
       return {
         user,
         sessions,

@@ -2,7 +2,7 @@
 // connected users (one row per session, a total row for users with several), and
 // the warnings. Pure text; --json prints the document itself.
 import { timeUntil, utcMinute } from "../expiryWarnings";
-import type { RegionStatus, StatusDocument, UserStatus } from "./report";
+import type { RegionStatus, StatusDocument, UserStatus } from "./document";
 import type { UserConfigStatus } from "./stackUsers";
 import type { RegionUsage, UsageTotals } from "./usage";
 

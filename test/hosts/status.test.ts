@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { RegionStatus, StatusDocument } from "../../model/status/report";
+import type { RegionStatus, StatusDocument } from "../../model/status/document";
 import { statusOf } from "../../scripts/status";
 import { StackView } from "../../scripts/status/stack";
 import { findPulumi } from "../../scripts/lib/findPulumi";

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { RegionStatus } from "../../model/status/report";
+import type { RegionStatus } from "../../model/status/document";
 import { UPGRADE_MARKER } from "../../model/steps";
 import { statusOf } from "../../scripts/status";
 import { detectEspBackend, EspBackend } from "../lib/esp";
