@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
-import { buildUpdate, encodeName, parseReply, signMessage, TsigKey, txtRdata, verifyReply } from "../../components/acme/solvers/rfc2136";
+import { buildUpdate, encodeName, parseReply, signMessage, TsigKey, txtRdata, verifyReply } from "../../components/acme/solvers/tsig";
 
 const KEY: TsigKey = { name: "acme-key", algorithm: "hmac-sha256", secret: Buffer.from("0123456789abcdef0123456789abcdef") };
 const NOW = 1_800_000_000;
