@@ -94,7 +94,7 @@ async function throughput(): Promise<void> {
 }
 
 async function prepareClients(vpn: Vpn, users: FixtureUser[]): Promise<VpnClient[]> {
-  const clients: VpnClient[] = new Array(users.length);
+  const clients = new Array<VpnClient>(users.length);
   let next = 0;
   const worker = async () => {
     while (next < users.length) {

@@ -44,7 +44,7 @@ export interface RecordedHostKey {
 /** Trust on first use: the one unpinned connection, whose output every later step pins. */
 export function recordHostKeyOnFirstUse(
   name: string,
-  args: { connection: command.types.input.remote.ConnectionArgs; triggers: pulumi.Input<any>[]; dependsOn: pulumi.Resource[] },
+  args: { connection: command.types.input.remote.ConnectionArgs; triggers: pulumi.Input<unknown>[]; dependsOn: pulumi.Resource[] },
   parent: pulumi.Resource,
 ): RecordedHostKey {
   const step = new command.remote.Command(

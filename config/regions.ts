@@ -19,7 +19,7 @@ const NEAREST = 3;
 export function regionKeys(config: VpnConfig, rawRegions: string | undefined): string[] {
   let listed = false;
   try {
-    const v = rawRegions === undefined || rawRegions === "" ? undefined : JSON.parse(rawRegions);
+    const v = rawRegions === undefined || rawRegions === "" ? undefined : (JSON.parse(rawRegions) as unknown);
     listed = Array.isArray(v) && v.length > 0;
   } catch {
     listed = false; // validateConfig already reported it; nothing is created then

@@ -34,7 +34,7 @@ export function stackUsers(raw: Record<string, unknown>, now: Date): StackUsers 
     listed.forEach((item, i) => {
       const key = `vpn:users[${i}]`;
       const o = typeof item === "object" && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
-      const name = o ? o.name : item;
+      const name: unknown = o ? o.name : item;
       if (typeof name !== "string" || !USER_NAME_RE.test(name)) return add(key, "has no valid user name");
       specs.push({ name, ...(o ? userLifecycle(add, key, name, o) : {}) });
     });

@@ -25,7 +25,7 @@ export function parseIp(text: string): { family: Family; value: bigint } | undef
     const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
     const h = head ? head.split(":") : [];
     const t = tail ? tail.split(":") : [];
-    const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+    const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
     return { family, value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n) };
   }
   return undefined;

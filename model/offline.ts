@@ -29,8 +29,8 @@ function stripSecure(key: string, v: unknown): unknown {
   return v;
 }
 
-export function renderOffline(doc: Record<string, any>, stack: string, validate: (raw: Record<string, unknown>) => VpnConfig): OfflineRegion[] {
-  const block: Record<string, unknown> = doc.config && typeof doc.config === "object" ? doc.config : doc;
+export function renderOffline(doc: Record<string, unknown>, stack: string, validate: (raw: Record<string, unknown>) => VpnConfig): OfflineRegion[] {
+  const block = doc.config && typeof doc.config === "object" ? (doc.config as Record<string, unknown>) : doc;
   const raw = Object.fromEntries(
     Object.entries(block)
       .filter(([k]) => k !== "render")

@@ -48,7 +48,10 @@ interface Key {
   id: number;
 }
 
-async function api(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+/** The parts of the Linode API's answers this script reads: a bucket's endpoint, a key, or the errors. */
+type ApiJson = Partial<Key> & { s3_endpoint?: string; hostname?: string; errors?: { field?: string; reason: string }[] };
+
+async function api(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: ApiJson }> {
   const res = await fetch(`${base}/v4/${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" },
@@ -56,16 +59,16 @@ async function api(base: string, token: string, method: string, path: string, bo
     signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
-  let json: any = {};
+  let json: ApiJson;
   try {
-    json = text ? JSON.parse(text) : {};
+    json = text ? (JSON.parse(text) as ApiJson) : {};
   } catch {
     json = { errors: [{ reason: text.slice(0, 200) }] };
   }
   return { status: res.status, json };
 }
 
-const reasons = (json: any): string => (json?.errors ?? []).map((e: any) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).join("; ") || "no reason given";
+const reasons = (json: ApiJson): string => (json?.errors ?? []).map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).join("; ") || "no reason given";
 
 export async function createStateBucket(opts: { bucket: string; region: string; token: string; apiUrl: string }) {
   const { bucket, region, token } = opts;
@@ -87,7 +90,7 @@ export async function createStateBucket(opts: { bucket: string; region: string; 
       bucket_access: [{ bucket_name: bucket, region, permissions }],
     });
     if (r.status !== 200) throw new Error(`creating the ${permissions} key for ${bucket}: HTTP ${r.status}: ${reasons(r.json)}`);
-    return r.json;
+    return r.json as Key;
   };
   const readWrite = await key("read_write");
   const readOnly = await key("read_only");

@@ -86,7 +86,7 @@ interface Context {
 
 function context(opts: Record<string, string | true>): Context {
   const stack = opts.stack as string;
-  if (!/^[A-Za-z0-9_.\/-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name (letters, digits, -, _, . and /)`);
+  if (!/^[A-Za-z0-9_./-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name (letters, digits, -, _, . and /)`);
   // Like up.sh: pulumi runs in the project directory (npm run starts there).
   const dir = process.cwd();
   if (!existsSync(join(dir, "Pulumi.yaml"))) throw new UsageError(`no Pulumi.yaml in ${dir}: run npm run users from the project directory`);

@@ -120,11 +120,11 @@ export function probeDirectory(url: string, agent: Agent, timeoutMs: number): Pr
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body = (body + c).slice(0, 100000)));
-      res.on("error", (err) => done(new Error(describeNetworkError(err as NodeJS.ErrnoException, url, timeoutMs))));
+      res.on("error", (err) => done(new Error(describeNetworkError(err, url, timeoutMs))));
       res.on("end", () => {
         let dir: { newOrder?: unknown } | undefined;
         try {
-          dir = JSON.parse(body);
+          dir = JSON.parse(body) as { newOrder?: unknown };
         } catch {
           dir = undefined;
         }
@@ -137,6 +137,6 @@ export function probeDirectory(url: string, agent: Agent, timeoutMs: number): Pr
     });
     // One deadline for connect, TLS, headers and body.
     timer = setTimeout(() => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })), timeoutMs);
-    req.on("error", (err) => done(new Error(describeNetworkError(err as NodeJS.ErrnoException, url, timeoutMs))));
+    req.on("error", (err) => done(new Error(describeNetworkError(err, url, timeoutMs))));
   });
 }

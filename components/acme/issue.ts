@@ -207,9 +207,7 @@ export async function issueCertificate(inputs: AcmeCertificateInputs, deps: Issu
     const accountUrl = client.getAccountUrl();
     log(`ACME: account ${accountUrl}`);
     const order = await s("create the order", () =>
-      client.createOrder({ identifiers: [{ type: "dns", value: inputs.hostname }], ...(inputs.profile ? { profile: inputs.profile } : {}) } as Parameters<
-        Client["createOrder"]
-      >[0]),
+      client.createOrder({ identifiers: [{ type: "dns", value: inputs.hostname }], ...(inputs.profile ? { profile: inputs.profile } : {}) }),
     );
     log(`ACME: order ${order.url} for ${inputs.hostname}${inputs.profile ? ` (profile ${inputs.profile})` : ""}`);
     await solveDns01(client, ctx, order, inputs, deps);

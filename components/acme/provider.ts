@@ -74,7 +74,7 @@ export function checkInputs(news: Partial<AcmeCertificateInputs>): CheckFailure[
   const validHost = typeof hostname === "string" && HOSTNAME_RE.test(hostname);
   if (known(hostname) && !validHost) fail("hostname", `must be a lowercase fully qualified domain name, got ${JSON.stringify(hostname)}`);
   if (known(directoryUrl)) {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = new URL(String(directoryUrl)).protocol === "https:";
     } catch {
@@ -102,7 +102,7 @@ export function checkInputs(news: Partial<AcmeCertificateInputs>): CheckFailure[
       fail("accountKeyPem", "is not a PEM private key");
     }
   }
-  if (renewBeforeDays !== undefined && known(renewBeforeDays) && !(Number.isInteger(renewBeforeDays) && (renewBeforeDays as number) >= 0))
+  if (renewBeforeDays !== undefined && known(renewBeforeDays) && !(Number.isInteger(renewBeforeDays) && renewBeforeDays >= 0))
     fail("renewBeforeDays", "must be a whole number of days (0: the default window)");
   if (known(dns)) {
     if (!dns || (dns.provider !== "linode" && dns.provider !== "rfc2136")) fail("dns.provider", "must be linode or rfc2136");

@@ -8,13 +8,13 @@ import type * as Plist from "plist";
 
 function load(): typeof Plist {
   try {
-    return require("plist");
+    return require("plist") as typeof Plist;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw err;
   }
   for (const dir of require.resolve.paths("plist") ?? []) {
     const entry = join(dir, "plist", "dist", "index.js");
-    if (existsSync(entry)) return require(entry);
+    if (existsSync(entry)) return require(entry) as typeof Plist;
   }
   throw new Error("cannot load the plist package");
 }

@@ -19,7 +19,7 @@ export interface SigningMaterial {
 export function signAppleProfile(profileXml: string, material: SigningMaterial): Buffer | undefined {
   let key: forge.pki.rsa.PrivateKey;
   try {
-    key = forge.pki.privateKeyFromPem(material.keyPem) as forge.pki.rsa.PrivateKey;
+    key = forge.pki.privateKeyFromPem(material.keyPem);
   } catch {
     return undefined;
   }

@@ -62,7 +62,7 @@ export function usageLine(spec: CommandSpec): string {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const operands = (spec.operands ?? []).map((o) => ({ flag: `<${o.name}>`, text: o.text }) as OptionSpec);
+  const operands = (spec.operands ?? []).map((o): OptionSpec => ({ flag: `<${o.name}>`, text: o.text }));
   const shown = [...operands, ...spec.options.filter((o) => !o.hidden), { flag: "--help", text: "this text" } as OptionSpec];
   const heads = shown.map((o) => (o.value ? `${o.flag} ${o.value}` : o.flag));
   const width = Math.max(...heads.map((h) => h.length));

@@ -76,7 +76,7 @@ export function stackView(outputs: Record<string, unknown>, where: string): Stac
     const r = isObj(summary[region]) ? summary[region] : {};
     const hostname = typeof r.hostname === "string" ? r.hostname : (servers[region] ?? unpinned[region]).hostname;
     const na = typeof notAfter[region] === "string" ? notAfter[region] : typeof r.certificateNotAfter === "string" ? r.certificateNotAfter : undefined;
-    regions[region] = { ...(hostname ? { hostname } : {}), ...(na ? { certificateNotAfter: na as string } : {}) };
+    regions[region] = { ...(hostname ? { hostname } : {}), ...(na ? { certificateNotAfter: na } : {}) };
   }
   return { servers, regions, ...(Object.keys(unpinned).length ? { unpinned } : {}) };
 }

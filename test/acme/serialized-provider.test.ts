@@ -83,7 +83,7 @@ describe("the serialized provider against pebble", { timeout: 120_000 }, () => {
     net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
       connects++;
       return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-    } as typeof connect;
+    };
     try {
       assert.deepEqual((await provider.check({}, inputs)).failures, []);
       assert.deepEqual(await provider.diff(id, outs, inputs), { changes: false, replaces: [], deleteBeforeReplace: false });

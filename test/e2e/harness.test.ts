@@ -31,7 +31,7 @@ function spawnHarnessChild(): { child: ReturnType<typeof spawn>; ready: Promise<
   });
   const ready = new Promise<{ prefix: string; pid: number }>((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (line) resolve(JSON.parse(line));

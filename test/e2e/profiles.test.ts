@@ -80,7 +80,7 @@ async function rekeyWithPfs(client: VpnClient, child: string, dhGroup: string): 
 function viciDh(swan: string): string {
   const m = /^(curve|ecp|modp)(\d+)$/.exec(swan);
   assert.ok(m, swan);
-  return `${m![1].toUpperCase()}_${m![2]}`;
+  return `${m[1].toUpperCase()}_${m[2]}`;
 }
 
 describe("client profiles against the rendered server", () => {

@@ -53,7 +53,7 @@ function swanctlSuite(conf: string): ReadSuite {
   const ike = /^ {4}proposals = (\S+)$/m.exec(conf)?.[1];
   const esp = /^ {8}esp_proposals = (\S+)$/m.exec(conf)?.[1];
   assert.ok(ike && esp, "proposals in the swanctl profile");
-  return { ike: ike!, esp: esp!.replace(/-(curve25519|ecp\d+|modp\d+)$/, ""), espPfs: esp };
+  return { ike, esp: esp.replace(/-(curve25519|ecp\d+|modp\d+)$/, ""), espPfs: esp };
 }
 
 interface Emulated {
@@ -143,7 +143,7 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
     // Its IKE_SA on the server (it never rekeys, so the name stays): charon logs it as <rw|id>.
     const lazyOnServer = (await vpn.server.listSas()).find((sa) => sa.remoteHost === lazy.host.v4);
     assert.ok(lazyOnServer, "the server's IKE_SA of the non-rekeying client");
-    const lazyLogName = `${lazyOnServer!.name}|${lazyOnServer!.uniqueId}`;
+    const lazyLogName = `${lazyOnServer.name}|${lazyOnServer.uniqueId}`;
 
     let lazyCutAt: number | undefined;
     let lazyLastPing = 0;
@@ -192,10 +192,10 @@ describe("rekeying: the clients rekey, the server never does, and a client that 
       const r = rekeysDone(c);
       const sa = await c.ikeSa();
       assert.ok(sa, `${platforms[i].platform}: IKE_SA still up after ${elapsed} ms`);
-      const child = sa!.children.find((ch) => ch.state === "INSTALLED");
+      const child = sa.children.find((ch) => ch.state === "INSTALLED");
       assert.ok(child, `${platforms[i].platform}: a CHILD_SA installed`);
       const pfs = platforms[i].suite.espPfs?.split("-").pop();
-      if (pfs) assert.equal(child!.dhGroup, viciDh(pfs), `${platforms[i].platform}: rekeyed with its PFS group`);
+      if (pfs) assert.equal(child.dhGroup, viciDh(pfs), `${platforms[i].platform}: rekeyed with its PFS group`);
       console.log(`# ${platforms[i].platform}: ${r.ike} IKE and ${r.child} CHILD rekeys in ${(elapsed / 1000).toFixed(1)} s, ${probes.n} ping rounds`);
     }
 

@@ -103,8 +103,8 @@ class Checkout {
   start(args: string[], extra: Record<string, string> = {}, key = RW): { child: ChildProcess; done: Promise<Run> } {
     const child = spawn(inv.pulumi!, [...args, "--stack", "team", "--non-interactive"], { cwd: this.dir, env: this.env(extra, key), detached: true });
     let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
     const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 180_000);
     const done = new Promise<Run>((resolve) =>
       child.on("close", (status) => {

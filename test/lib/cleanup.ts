@@ -104,7 +104,7 @@ function emergencyCleanup(): void {
 
 /** Deletes harness namespaces whose creating process no longer exists. */
 export function sweepStaleNamespaces(): string[] {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
       .split("\n")

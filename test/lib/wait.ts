@@ -40,7 +40,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
   for (;;) {
     try {
       const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
+      if (v !== undefined && v !== false) return v;
       last = v;
     } catch (err) {
       if (err instanceof GiveUp) throw err;

@@ -220,7 +220,7 @@ test("an unexpected error: one prefixed line, exit 1; DEBUG=1 adds the stack", (
   const captured: string[] = [];
   const write = process.stderr.write;
   const debug = process.env.DEBUG;
-  process.stderr.write = ((s: string) => (captured.push(s), true)) as typeof process.stderr.write;
+  process.stderr.write = (s: string) => (captured.push(s), true);
   try {
     delete process.env.DEBUG;
     assert.equal(reportError(spec, new TypeError("boom\n  at somewhere (x.ts:1:1)")), 1);

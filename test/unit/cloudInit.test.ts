@@ -28,6 +28,8 @@ function realKey(): { privateOpenssh: string; publicOpenssh: string } {
       privateOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`,
       publicOpenssh: `ssh-ed25519 ${blob} comment@host\n`,
     };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -58,7 +58,7 @@ test("secret-contract keys stored in plain text are refused when the engine says
   assert.deepEqual(problemsOf(rfc, { isSecret: () => true }), []);
   // Plain passwords likewise; unset (or empty) secret keys need nothing.
   assert.match(problemsOf(BASE, { isSecret: () => false }).join("\n"), /^vpn:passwords: is stored in plain text .*--path 'vpn:passwords.<user>'/);
-  const { ["vpn:passwords"]: _, ...noPasswords } = BASE as Record<string, unknown>;
+  const { ["vpn:passwords"]: _, ...noPasswords } = BASE;
   assert.deepEqual(problemsOf({ ...noPasswords, "vpn:passwords": "{}" }, { isSecret: () => false }), []);
 });
 

@@ -80,7 +80,7 @@ describe("HostnameGuard.check", () => {
       { id: 2, type: "TXT", name: "vpn", target: "hello" },
       { id: 3, type: "CNAME", name: "mail", target: "x.example.net" },
     ];
-    const r = await hostnameGuardProvider.check({}, news() as any);
+    const r = await hostnameGuardProvider.check({}, news());
     assert.deepEqual(r.failures, []);
     const last = seen.at(-1)!;
     assert.equal(last.headers["x-filter"], JSON.stringify({ name: "vpn" }));
@@ -93,7 +93,7 @@ describe("HostnameGuard.check", () => {
       { id: 2, type: "TXT", name: "vpn", target: "hello" },
       { id: 9, type: "AAAA", name: "VPN", target: "2001:db8::99" },
     ];
-    const r = await hostnameGuardProvider.check({}, news() as any);
+    const r = await hostnameGuardProvider.check({}, news());
     assert.equal(r.failures.length, 1);
     assert.equal(r.failures[0].property, "hostname");
     assert.match(
@@ -117,7 +117,7 @@ describe("HostnameGuard.check", () => {
       { label: "vpn-dev-us-ord", ipv4: ["203.0.113.10"], ipv6: "2001:db8:7700::200/128" },
       { label: "someone-else", ipv4: [], ipv6: "2001:db8:7700::100/128" },
     ];
-    const r = await hostnameGuardProvider.check({}, news() as any);
+    const r = await hostnameGuardProvider.check({}, news());
     assert.match(r.failures[0].reason, /AAAA .* 2001:db8:7700::100 \(Linode record 5\)/);
     linodes = [];
   });
@@ -133,14 +133,14 @@ describe("HostnameGuard.check", () => {
   it("checks again when the hostname of an existing region changes", async () => {
     records = [{ id: 6, type: "A", name: "vpn2", target: "198.51.100.2" }];
     const olds = news();
-    const r = await hostnameGuardProvider.check(olds as any, news({ hostname: "vpn2.example.com", recordName: "vpn2" }) as any);
+    const r = await hostnameGuardProvider.check(olds, news({ hostname: "vpn2.example.com", recordName: "vpn2" }));
     assert.match(r.failures[0]?.reason ?? "", /vpn2\.example\.com already has A vpn2\.example\.com -> 198\.51\.100\.2/);
     assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ hostname: "vpn2.example.com", recordName: "vpn2" }) as any), { changes: true });
     assert.deepEqual(await hostnameGuardProvider.diff("id", olds, news({ token: "rotated" }) as any), { changes: false });
   });
 
   it("an API error fails the check with the reason", async () => {
-    const r = await hostnameGuardProvider.check({}, news({ token: "wrong" }) as any);
+    const r = await hostnameGuardProvider.check({}, news({ token: "wrong" }));
     assert.match(r.failures[0].reason, /cannot check the existing DNS records of vpn\.example\.com: GET .*HTTP 401.*check linode:token/);
   });
 });
@@ -178,7 +178,7 @@ describe("HostnameGuard.check against the local Linode world's API", () => {
       token: TOKEN,
       ownLabels: ["vpn-dev-us-ord-abc123"],
     };
-    const r = await hostnameGuardProvider.check({}, inputs as any);
+    const r = await hostnameGuardProvider.check({}, inputs);
     assert.match(r.failures[0]?.reason ?? "", new RegExp(`A vpn\\.example\\.com -> 198\\.51\\.100\\.7 \\(Linode record ${rec.id}\\)`));
     assert.deepEqual((await hostnameGuardProvider.check({}, { ...inputs, hostname: "ord.example.com", recordName: "ord" } as any)).failures, []);
   });

@@ -40,7 +40,7 @@ export function mockCertificateMaterial(): { keyPem: string; certPem: string } {
   if (!material) {
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+    const key = forge.pki.privateKeyFromPem(keyPem);
     const cert = forge.pki.createCertificate();
     cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
     cert.serialNumber = "01";
@@ -150,7 +150,7 @@ export async function runProgram(
   const depsByName = new Map<string, { deps: string[]; secret: string[]; parent?: string }>();
 
   pulumi.runtime.setAllConfig(config, opts.secretKeys ?? []);
-  pulumi.runtime.setMocks(
+  void pulumi.runtime.setMocks(
     {
       newResource: (a) => {
         const inputs: Record<string, any> = {};

@@ -35,7 +35,7 @@ describe("signed Apple profile", () => {
     const profiles = renderProfiles({ stack: STACK, config: testConfig(), passwords: PASSWORDS, certificates: material() });
     const set = profiles.alice["us-ord"];
     assert.ok(set.appleSigned);
-    const der = Buffer.from(set.appleSigned!, "base64");
+    const der = Buffer.from(set.appleSigned, "base64");
     assert.equal(verify(der).toString("utf8"), set.apple);
     assert.deepEqual(profileFiles("alice", "us-ord", set)["alice-signed.mobileconfig"], der);
     // Certificates travel inside: leaf and intermediate, not the root.

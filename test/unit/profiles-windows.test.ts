@@ -143,7 +143,7 @@ describe("Windows PowerShell profile", () => {
     for (const [param, values] of Object.entries(documented)) {
       const m = new RegExp(`-${param} (\\S+)`).exec(ipsec);
       assert.ok(m, `-${param} missing`);
-      assert.ok(values.includes(m![1]), `-${param} ${m![1]} is not a documented value`);
+      assert.ok(values.includes(m[1]), `-${param} ${m[1]} is not a documented value`);
     }
     assert.match(ipsec, /-ConnectionName \$Name .* -Force$/);
     const suite = windowsSuite(text);

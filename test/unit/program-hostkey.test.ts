@@ -146,7 +146,7 @@ async function failedRun(raw: Record<string, unknown>, opts: { imageMissing?: bo
 test("an unknown region fails before any resource, naming the key, the nearest regions and the list", async () => {
   const { error, registered } = await failedRun(withKeys({ "vpn:region": "us-mars" }));
   assert.ok(error instanceof pulumi.RunError, `a RunError: the engine prints the message, no stack trace (${String(error)})`);
-  assert.match((error as Error).message, /vpn:region: us-mars is not a region the Linode API offers; nearest: [a-z-]+, [a-z-]+, [a-z-]+; available: .*us-ord/);
+  assert.match(error.message, /vpn:region: us-mars is not a region the Linode API offers; nearest: [a-z-]+, [a-z-]+, [a-z-]+; available: .*us-ord/);
   assert.deepEqual(registered, []);
 });
 
@@ -169,7 +169,7 @@ test("an unknown region in vpn:regions is named by its index", async () => {
 test("an image the API does not offer fails before any resource, one line naming vpn:image", async () => {
   const { error, registered } = await failedRun(withKeys({ "vpn:image": "linode/ubuntu24.04" }), { imageMissing: true });
   assert.ok(error instanceof pulumi.RunError, `a RunError: the engine prints the message, no stack trace (${String(error)})`);
-  assert.match((error as Error).message, /vpn:image: linode\/ubuntu24\.04 is not an image the Linode API offers/);
+  assert.match(error.message, /vpn:image: linode\/ubuntu24\.04 is not an image the Linode API offers/);
   assert.deepEqual(registered, []);
 });
 

@@ -262,7 +262,7 @@ test("a bad config fails before any resource is registered, naming the key", asy
   });
   // A RunError: the engine prints its message without the program's stack trace.
   assert.ok(caught instanceof pulumi.RunError, String(caught));
-  assert.match((caught as Error).message, /vpn:poolV4: must lie in a private range/);
+  assert.match(caught.message, /vpn:poolV4: must lie in a private range/);
   const registered = r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack");
   assert.equal(registered.length, 0, `registered: ${registered.map((x) => x.name).join(", ")}`);
 });

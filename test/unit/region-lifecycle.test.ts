@@ -28,7 +28,7 @@ async function run(raw: Record<string, unknown> = BASE, stack = "dev"): Promise<
     () => {
       // Mocks do not see resource options: record them on the way in.
       pulumi.runtime.registerStackTransformation((a) => {
-        opts.set(a.name, a.opts as pulumi.CustomResourceOptions);
+        opts.set(a.name, a.opts);
         return undefined;
       });
       return program();

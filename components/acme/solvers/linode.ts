@@ -16,7 +16,7 @@ export function relativeName(fqdn: string, zone: string): string {
 }
 
 function explain(status: number, body: string): string {
-  let reasons = "";
+  let reasons: string;
   try {
     const parsed = JSON.parse(body) as { errors?: { reason?: string; field?: string }[] };
     reasons = (parsed.errors ?? [])

@@ -104,7 +104,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (daemon?.exited()) throw new Error(`${daemon.name} exited while waiting for ${what}:\n${daemon.output()}`);
     try {
       const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
+      if (v !== undefined && v !== false) return v;
     } catch (e) {
       last = e;
     }

@@ -35,7 +35,7 @@ function killRecorded(dir: string, removed: string[]): void {
     const [pidText, marker] = [line.slice(0, line.indexOf(" ")), line.slice(line.indexOf(" ") + 1)];
     const pid = Number(pidText);
     if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    let cmd = "";
+    let cmd: string;
     try {
       cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
     } catch {

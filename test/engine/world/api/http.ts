@@ -21,7 +21,8 @@ export interface Reply {
   body: unknown;
 }
 
-export type Handler = (req: Request, params: string[]) => Promise<unknown> | unknown;
+/** Answers with a value or a Promise of one (`unknown` covers both). */
+export type Handler = (req: Request, params: string[]) => unknown;
 
 interface Route {
   method: string;

@@ -278,7 +278,7 @@ function update(world: World, inst: InstanceRec, body: Record<string, unknown>) 
     for (const k of Object.keys(inst.alerts) as (keyof InstanceRec["alerts"])[]) {
       if (al[k] === undefined) continue;
       if (typeof al[k] !== "number") throw invalid(`alerts.${k}`, "Must be an integer");
-      inst.alerts[k] = al[k] as number;
+      inst.alerts[k] = al[k];
     }
   }
   inst.updated = linodeTime();
