@@ -38,7 +38,9 @@ export function writeProfileTree(dir: string, tree: Record<string, string | Buff
 
 export function isProfiles(v: unknown): v is Profiles {
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-  return isObj(v) && Object.values(v).every((byRegion) => isObj(byRegion) && Object.values(byRegion).every((set) => isObj(set) && typeof set.apple === "string"));
+  return (
+    isObj(v) && Object.values(v).every((byRegion) => isObj(byRegion) && Object.values(byRegion).every((set) => isObj(set) && typeof set.apple === "string"))
+  );
 }
 
 /** All stack outputs, secrets shown (stdout is never echoed). */
@@ -55,7 +57,8 @@ function main(opts: Record<string, string | true>): void {
   const stack = opts.stack as string;
   const out = resolve(opts.out as string);
   const outputs = stackOutputs(stack);
-  if (!isProfiles(outputs.profiles)) throw new Error(`stack ${stack} has no \`profiles\` output of the form { user: { region: { apple, ... } } }; run \`pulumi up\` first`);
+  if (!isProfiles(outputs.profiles))
+    throw new Error(`stack ${stack} has no \`profiles\` output of the form { user: { region: { apple, ... } } }; run \`pulumi up\` first`);
   const files = writeProfileTree(out, profileTree(outputs.profiles));
   console.log(`wrote ${files.length} profile files for ${Object.keys(outputs.profiles).length} user(s) under ${out}`);
 }

@@ -78,7 +78,8 @@ export function classifySshFailure(stderr: string, code: number | null, access: 
     .map((l) => l.trim())
     .filter((l) => l && !/^@+$|^Warning: Permanently added/.test(l))
     .pop();
-  if (/Permission denied/i.test(text)) return { hostKeyRefused: false, reason: `SSH login as ${access.user} with the stack's key refused by ${access.host} (${line})` };
+  if (/Permission denied/i.test(text))
+    return { hostKeyRefused: false, reason: `SSH login as ${access.user} with the stack's key refused by ${access.host} (${line})` };
   return { hostKeyRefused: false, reason: `cannot reach ${access.host} over SSH: ${line ?? `ssh exited with ${code}`}` };
 }
 
@@ -99,27 +100,48 @@ export function runRemote(access: ServerAccess, script: string, opts: RemoteOpti
     const alias = "vpn-status-pinned";
     writeFileSync(knownHosts, `${alias} ${key.type} ${key.blob}\n`, { mode: 0o600 });
     const args = [
-      "-F", "/dev/null",
-      "-o", "BatchMode=yes",
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", `UserKnownHostsFile=${knownHosts}`,
-      "-o", "GlobalKnownHostsFile=/dev/null",
-      "-o", `HostKeyAlias=${alias}`,
-      "-o", `HostKeyAlgorithms=${key.type}`,
-      "-o", "UpdateHostKeys=no",
-      "-o", "CheckHostIP=no",
-      "-o", "IdentitiesOnly=yes",
-      "-o", "IdentityAgent=none",
-      "-o", `IdentityFile=${idFile}`,
-      "-o", "PasswordAuthentication=no",
-      "-o", "KbdInteractiveAuthentication=no",
-      "-o", `ConnectTimeout=${opts.connectTimeoutSeconds ?? 10}`,
-      "-o", "ServerAliveInterval=5",
-      "-o", "ServerAliveCountMax=3",
-      "-o", "LogLevel=ERROR",
-      "-p", String(opts.port ?? 22),
+      "-F",
+      "/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      `UserKnownHostsFile=${knownHosts}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      `HostKeyAlias=${alias}`,
+      "-o",
+      `HostKeyAlgorithms=${key.type}`,
+      "-o",
+      "UpdateHostKeys=no",
+      "-o",
+      "CheckHostIP=no",
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "IdentityAgent=none",
+      "-o",
+      `IdentityFile=${idFile}`,
+      "-o",
+      "PasswordAuthentication=no",
+      "-o",
+      "KbdInteractiveAuthentication=no",
+      "-o",
+      `ConnectTimeout=${opts.connectTimeoutSeconds ?? 10}`,
+      "-o",
+      "ServerAliveInterval=5",
+      "-o",
+      "ServerAliveCountMax=3",
+      "-o",
+      "LogLevel=ERROR",
+      "-p",
+      String(opts.port ?? 22),
       "-T",
-      "--", `${access.user}@${access.host}`, script,
+      "--",
+      `${access.user}@${access.host}`,
+      script,
     ];
     const child = spawn("ssh", args, { stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     if (opts.stdin !== undefined) {
@@ -145,7 +167,12 @@ export function runRemote(access: ServerAccess, script: string, opts: RemoteOpti
       child.on("close", (code) => {
         clearTimeout(timer);
         cleanup();
-        if (timedOut) resolve({ ok: false, hostKeyRefused: false, reason: `no complete answer from ${access.host} within ${Math.round((opts.timeoutMs ?? 90_000) / 1000)} s` });
+        if (timedOut)
+          resolve({
+            ok: false,
+            hostKeyRefused: false,
+            reason: `no complete answer from ${access.host} within ${Math.round((opts.timeoutMs ?? 90_000) / 1000)} s`,
+          });
         // 255: ssh's own failure (connection, host key, login); anything else is the script's exit.
         else if (code === 255) resolve({ ok: false, ...classifySshFailure(stderr, code, access, pinned) });
         else resolve({ ok: true, stdout, stderr, code });

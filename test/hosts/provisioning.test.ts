@@ -228,7 +228,9 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
   });
 
   test("share links: nginx under systemd serves a link once over TLS 1.2+, and the timer removes an expired one from memory", async () => {
-    const units = await host.sshOk("systemctl is-active nginx vpn-share-sweep.timer; systemctl is-enabled nginx vpn-share-sweep.timer; stat -c '%a %U:%G' /run/vpn-share");
+    const units = await host.sshOk(
+      "systemctl is-active nginx vpn-share-sweep.timer; systemctl is-enabled nginx vpn-share-sweep.timer; stat -c '%a %U:%G' /run/vpn-share",
+    );
     assert.deepEqual(units.trim().split("\n"), ["active", "active", "enabled", "enabled", "700 www-data:www-data"]);
     const token = await addLink(host, 600);
     const page = await fetchFromUpstream(lab, host, pki, dir, `/${token}/`, ["-A", "Mozilla/5.0 (Linux; Android 14)"]);
@@ -244,15 +246,29 @@ describe("a fresh Debian 12 host provisioned by the rendered steps", { timeout: 
     assert.match(hsts.status, /Strict-Transport-Security: max-age=31536000/i);
     // An expired link: refused at once, gone from memory at the timer's next run (every minute).
     const short = await addLink(host, 2);
-    await waitFor(async () => (await fetchFromUpstream(lab, host, pki, dir, `/${short}/`)).status === "404", { timeoutMs: 15_000, intervalMs: 500, what: "the link expired" });
-    await waitFor(async () => (await host.sshOk(`test -e /run/vpn-share/${short} && echo there || echo gone`)).trim() === "gone", { timeoutMs: 90_000, intervalMs: 1000, what: "the sweep timer removed the expired link" });
-    assert.equal((await host.sshOk("grep -rlF -e " + token + " -e " + short + " /var/log/nginx /var/log/journal 2>/dev/null | wc -l")).trim(), "0", "no log holds a token");
+    await waitFor(async () => (await fetchFromUpstream(lab, host, pki, dir, `/${short}/`)).status === "404", {
+      timeoutMs: 15_000,
+      intervalMs: 500,
+      what: "the link expired",
+    });
+    await waitFor(async () => (await host.sshOk(`test -e /run/vpn-share/${short} && echo there || echo gone`)).trim() === "gone", {
+      timeoutMs: 90_000,
+      intervalMs: 1000,
+      what: "the sweep timer removed the expired link",
+    });
+    assert.equal(
+      (await host.sshOk("grep -rlF -e " + token + " -e " + short + " /var/log/nginx /var/log/journal 2>/dev/null | wc -l")).trim(),
+      "0",
+      "no log holds a token",
+    );
   });
 
   test("vpn:shareLinks false: nginx stops, 443 is closed on the host, no link stays in memory; on again serves again", async () => {
     const token = await addLink(host, 600);
     await runSteps(host, renderFor(host, [alice], pki, { "vpn:shareLinks": false }), ON_BUNDLE_CHANGE);
-    const state = await host.sshOk("systemctl is-active nginx vpn-share-sweep.timer || true; ss -Hltn 'sport = :443' | wc -l; nft list ruleset | grep -c 'dport 443' || true; test -e /run/vpn-share && echo store || echo no-store");
+    const state = await host.sshOk(
+      "systemctl is-active nginx vpn-share-sweep.timer || true; ss -Hltn 'sport = :443' | wc -l; nft list ruleset | grep -c 'dport 443' || true; test -e /run/vpn-share && echo store || echo no-store",
+    );
     assert.deepEqual(state.trim().split("\n"), ["inactive", "inactive", "0", "0", "no-store"]);
     const scan = await scanFromOutside(lab, host);
     assert.deepEqual(scan.tcpAnswering, ["22/tcp"], "only SSH answers over TCP");

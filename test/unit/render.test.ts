@@ -252,7 +252,10 @@ test("vpn:shareLinks false: no nginx file, no package, no 443 in nftables or the
     inboundRules(["0.0.0.0/0"], { shareLinks: true }).find((r) => r.label === "share-links"),
     { label: "share-links", action: "ACCEPT", protocol: "TCP", ports: "443", ipv4s: ["0.0.0.0/0"], ipv6s: ["::/0"] },
   );
-  assert.equal(inboundRules(["0.0.0.0/0"], { shareLinks: false }).find((r) => r.ports === "443"), undefined);
+  assert.equal(
+    inboundRules(["0.0.0.0/0"], { shareLinks: false }).find((r) => r.ports === "443"),
+    undefined,
+  );
   // nginx gets the server certificate and its chain in one file, and strongSwan's key.
   const fullchain = onRender.files.find((f) => f.path === "/etc/nginx/vpn-share/fullchain.pem")!.content;
   assert.ok(fullchain.startsWith(file(PATHS.serverCert).content));
