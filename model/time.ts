@@ -1,2 +1,3 @@
-// Time units for the model's date arithmetic (expiry warnings, certificate status).
+// Time units for date arithmetic: the expiry warnings, the certificate status and
+// the renewal window (components/acme/renewal.ts).
 export const DAY_MS = 86_400_000;

@@ -1,6 +1,8 @@
 // When a certificate is due for renewal. Pure: "now" is a parameter.
+// Serialized into the dynamic provider with provider.ts: DAY_MS comes from a local
+// module, which Pulumi captures by value like this file's own functions.
+import { DAY_MS } from "../../model/time";
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
 /** The default window is the last third of the lifetime, but at least this long... */
 const MIN_WINDOW_MS = 10 * DAY_MS;
 

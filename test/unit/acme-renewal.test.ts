@@ -4,7 +4,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import * as forge from "node-forge";
 import { checkInputs, createAcmeCertificateProvider, diffCertificate } from "../../components/acme/provider";
-import { DAY_MS, renewalStatus, renewalWindowMs } from "../../components/acme/renewal";
+import { renewalStatus, renewalWindowMs } from "../../components/acme/renewal";
+import { DAY_MS } from "../../model/time";
 import type { AcmeCertificateInputs, AcmeCertificateOutputs } from "../../components/acme/types";
 
 const keyPem = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
