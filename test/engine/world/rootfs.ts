@@ -1,13 +1,14 @@
 // The image a world Instance boots: the hosts tier's cached Debian 12 rootfs
 // (test/hosts/lib/rootfs.ts, built with debootstrap when absent) plus cloud-init,
 // because Linode images that offer Metadata hand the user data to cloud-init.
-// Derived once and cached next to the base image; its name starts with the base
-// image's id, so the hosts tier's clean-up of outdated images removes it too when
-// the base recipe changes.
+// Derived once and cached next to the base image (test/lib/rootfs.ts); its name
+// starts with the base image's id, so the hosts tier's clean-up of outdated images
+// removes it too when the base recipe changes.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runOk } from "../../lib/exec";
+import { cachedTree, untar } from "../../lib/rootfs";
 import { CACHE_DIR, ensureRootfs } from "../../hosts/lib/rootfs";
 
 /**
@@ -63,40 +64,23 @@ export interface CloudRootfs {
 export async function ensureCloudRootfs(log: (msg: string) => void): Promise<CloudRootfs> {
   const base = await ensureRootfs(log);
   const id = `${basename(base.dir)}-cloudinit-${createHash("sha256").update(buildScript()).digest("hex").slice(0, 8)}`;
-  const tarball = join(CACHE_DIR, `${id}.tar.zst`);
-  const dir = join(CACHE_DIR, id);
-  const done = join(CACHE_DIR, `${id}.unpacked`);
-  let origin = "cached";
-  if (!existsSync(tarball)) {
-    const started = Date.now();
-    log(`rootfs: deriving ${id} (base image + cloud-init from the Debian mirror)`);
-    const build = join(CACHE_DIR, `${id}.build`);
-    rmSync(build, { recursive: true, force: true });
-    mkdirSync(build);
-    try {
-      await runOk(["tar", "--zstd", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", build, "-xpf", base.tarball], { timeoutMs: 300_000 });
-      writeFileSync(join(build, "etc/resolv.conf"), readFileSync("/etc/resolv.conf"));
-      // A private mount namespace: /proc and /dev for the package scripts vanish with it.
-      const inner = `mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"`;
-      await runOk(["unshare", "--mount", "--propagation", "private", "sh", "-c", inner, "sh", build, buildScript()], { timeoutMs: 600_000 });
-      const tmp = `${tarball}.tmp`;
-      await runOk(["tar", "--zstd", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", build, "-cpf", tmp, "."], { timeoutMs: 300_000 });
-      renameSync(tmp, tarball);
-    } finally {
-      rmSync(build, { recursive: true, force: true });
-    }
-    origin = `built in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-    // Earlier recipes' derived images are dead weight now.
-    for (const f of readdirSync(CACHE_DIR)) {
-      if (f.startsWith(`${basename(base.dir)}-cloudinit-`) && !f.startsWith(id)) rmSync(join(CACHE_DIR, f), { recursive: true, force: true });
-    }
-  }
-  if (!existsSync(done)) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir);
-    await runOk(["tar", "--zstd", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", dir, "-xpf", tarball], { timeoutMs: 300_000 });
-    writeFileSync(done, `${new Date().toISOString()}\n`);
-  }
-  log(`rootfs: ${id} (${origin})`);
+  const { dir, origin } = await cachedTree(
+    {
+      cacheDir: CACHE_DIR,
+      id,
+      building: `rootfs: deriving ${id} (base image + cloud-init from the Debian mirror)`,
+      async build(build) {
+        mkdirSync(build);
+        await untar(base.tarball, build);
+        writeFileSync(join(build, "etc/resolv.conf"), readFileSync("/etc/resolv.conf"));
+        // A private mount namespace: /proc and /dev for the package scripts vanish with it.
+        const inner = `mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"`;
+        await runOk(["unshare", "--mount", "--propagation", "private", "sh", "-c", inner, "sh", build, buildScript()], { timeoutMs: 600_000 });
+      },
+      // Earlier recipes' derived images.
+      stalePrefix: `${basename(base.dir)}-cloudinit-`,
+    },
+    log,
+  );
   return { dir, origin };
 }

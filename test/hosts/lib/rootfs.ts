@@ -2,11 +2,13 @@
 // with debootstrap from this machine's Debian mirror, kept as a tarball under
 // CACHE_DIR (outside the repository) and unpacked next to it; each host is an
 // overlayfs clone of the unpacked tree, so the cache itself is never written.
-// The file names carry a hash of the recipe: changing it rebuilds.
+// The file names carry a hash of the recipe: changing it rebuilds. The caching
+// itself: test/lib/rootfs.ts (shared with the engine tier's world).
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runOk } from "../../lib/exec";
+import { CachedTree, cachedTree } from "../../lib/rootfs";
 
 export const CACHE_DIR = process.env.VPN_TEST_HOSTS_CACHE ?? "/var/cache/vpn-test-hosts";
 
@@ -93,49 +95,24 @@ function recipeHash(m: MirrorSetup): string {
     .slice(0, 12);
 }
 
-export interface Rootfs {
-  /** Unpacked tree: the overlayfs lower directory of every clone. Never written. */
-  dir: string;
-  tarball: string;
-  /** What happened: "cached" or "built in N s". */
-  origin: string;
-}
+export type Rootfs = CachedTree;
 
 /** Returns the unpacked rootfs, building and caching it when absent. */
 export async function ensureRootfs(log: (msg: string) => void): Promise<Rootfs> {
   const mirror = mirrorSetup();
   const id = `debian12-${recipeHash(mirror)}`;
-  const tarball = join(CACHE_DIR, `${id}.tar.zst`);
-  const dir = join(CACHE_DIR, id);
-  const done = join(CACHE_DIR, `${id}.unpacked`);
-  mkdirSync(CACHE_DIR, { recursive: true });
-  let origin = "cached";
-  if (!existsSync(tarball)) {
-    const started = Date.now();
-    log(`rootfs: building ${id} with debootstrap from ${mirror.archive} (cached afterwards in ${CACHE_DIR})`);
-    const build = join(CACHE_DIR, `${id}.build`);
-    rmSync(build, { recursive: true, force: true });
-    try {
-      await runOk(["debootstrap", "--variant=minbase", `--include=${INCLUDE.join(",")}`, SUITE, build, mirror.archive], { timeoutMs: 600_000 });
-      await runOk(["chroot", build, "/bin/sh", "-c", customizeScript(mirror)], { timeoutMs: 60_000 });
-      const tmp = `${tarball}.tmp`;
-      await runOk(["tar", "--zstd", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", build, "-cpf", tmp, "."], { timeoutMs: 300_000 });
-      renameSync(tmp, tarball);
-    } finally {
-      rmSync(build, { recursive: true, force: true });
-    }
-    origin = `built in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-    // Older recipes' images are dead weight now.
-    for (const f of readdirSync(CACHE_DIR)) {
-      if (f.startsWith("debian12-") && !f.startsWith(id)) rmSync(join(CACHE_DIR, f), { recursive: true, force: true });
-    }
-  }
-  if (!existsSync(done)) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir);
-    await runOk(["tar", "--zstd", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", dir, "-xpf", tarball], { timeoutMs: 300_000 });
-    writeFileSync(done, `${new Date().toISOString()}\n`);
-  }
-  log(`rootfs: ${id} (${origin})`);
-  return { dir, tarball, origin };
+  return cachedTree(
+    {
+      cacheDir: CACHE_DIR,
+      id,
+      building: `rootfs: building ${id} with debootstrap from ${mirror.archive} (cached afterwards in ${CACHE_DIR})`,
+      async build(dir) {
+        await runOk(["debootstrap", "--variant=minbase", `--include=${INCLUDE.join(",")}`, SUITE, dir, mirror.archive], { timeoutMs: 600_000 });
+        await runOk(["chroot", dir, "/bin/sh", "-c", customizeScript(mirror)], { timeoutMs: 60_000 });
+      },
+      // Also the images derived from older recipes (test/engine/world/rootfs.ts).
+      stalePrefix: "debian12-",
+    },
+    log,
+  );
 }

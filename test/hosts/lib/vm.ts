@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { run, runOk } from "../../lib/exec";
+import { untar } from "../../lib/rootfs";
 import { CACHE_DIR, Rootfs } from "./rootfs";
 
 export interface VmImage {
@@ -42,7 +43,7 @@ export async function ensureVmImage(rootfs: Rootfs, log: (msg: string) => void):
     log(`vm image: building ${id} (Debian's kernel on the rootfs; cached afterwards in ${CACHE_DIR})`);
     for (const f of readdirSync(CACHE_DIR)) if (f.startsWith(`${basename(rootfs.dir)}-vm-`)) rmSync(join(CACHE_DIR, f), { recursive: true, force: true });
     mkdirSync(dir);
-    await runOk(["tar", "--zstd", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", dir, "-xpf", rootfs.tarball], { timeoutMs: 300_000 });
+    await untar(rootfs.tarball, dir);
     mkdirSync(join(dir, "etc/initramfs-tools/conf.d"), { recursive: true });
     writeFileSync(join(dir, "etc/initramfs-tools/conf.d/vm.conf"), INITRAMFS_CONF);
     writeFileSync(join(dir, "etc/initramfs-tools/modules"), INITRAMFS_MODULES);
