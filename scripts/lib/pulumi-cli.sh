@@ -1,6 +1,7 @@
-# Sourced by scripts/up.sh and scripts/test-all.sh: find the Pulumi CLI where an
-# installed CLI lives, install it and the provider plugins the official way where
-# the internet is reachable. Nothing here builds anything.
+# Sourced by scripts/up.sh, scripts/test-all.sh, the sandbox demo and
+# .github/workflows/test-all.yml: find the Pulumi CLI where an installed CLI lives,
+# install it and the provider plugins the official way where the internet is
+# reachable. Nothing here builds anything.
 #   find_pulumi      sets PULUMI (and PATH) or returns 1
 #   install_pulumi   the official installer, bounded; sets PULUMI_INSTALL_ERROR on failure
 #   install_plugins  `pulumi plugin install` for each provider SDK in node_modules, at its version
