@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { UsageError } from "./cli";
 import { findPulumi } from "./findPulumi";
-import { NO_PULUMI_CLI } from "./stackOutput";
+import { NO_PULUMI_CLI } from "./findPulumi";
 
 export interface PulumiRun {
   /** The CLI's path (findPulumi). */

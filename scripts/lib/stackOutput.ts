@@ -4,10 +4,7 @@
 // prints it with the command's prefix).
 import { spawnSync } from "node:child_process";
 import { UsageError } from "./cli";
-import { findPulumi } from "./findPulumi";
-
-export const NO_PULUMI_CLI =
-  'the Pulumi CLI is not installed (no pulumi on PATH, in $PULUMI_HOME/bin or ~/.pulumi/bin): install it as the README\'s "The two commands" says';
+import { findPulumi, NO_PULUMI_CLI } from "./findPulumi";
 
 /**
  * `pulumi stack output [args] --json --stack <stack>`'s stdout. A stack that does not

@@ -10,10 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
 import { cliEnv, inventory } from "./lib/cli";
+import { NO_PULUMI_CLI } from "../../scripts/lib/findPulumi";
 
 const ROOT = join(__dirname, "..", "..");
 const inv = inventory();
-if (!inv.pulumi) console.log("engine: SKIPPED cli-config — no pulumi CLI on PATH or in ~/.pulumi/bin");
+if (!inv.pulumi) console.log(`engine: SKIPPED cli-config — ${NO_PULUMI_CLI}`);
 
 interface Project {
   dir: string;

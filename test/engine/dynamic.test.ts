@@ -11,20 +11,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as acme from "acme-client";
-import { cliEnv, inventory } from "./lib/cli";
+import { cliEnv, inventory, missingCli } from "./lib/cli";
 import { recordFigures } from "./lib/figures";
 import { startWorld, World } from "./world/world";
 
 const FIXTURE = join(__dirname, "fixtures", "dynamic");
 const inv = inventory();
-const missing =
-  process.getuid?.() !== 0
-    ? "needs root (the world's namespaces and servers)"
-    : !inv.pulumi
-      ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
-      : !inv.languageHost
-        ? `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs)`
-        : undefined;
+const missing = process.getuid?.() !== 0 ? "needs root (the world's namespaces and servers)" : missingCli(inv);
 if (missing) console.log(`engine: SKIPPED dynamic — ${missing}`);
 
 const WRITES = new Set(["POST", "PUT", "DELETE"]);

@@ -5,15 +5,11 @@
 // ones are refused. No network: the Linode URL is a closed local port.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inventory } from "./lib/cli";
+import { inventory, missingCli } from "./lib/cli";
 import { EngineStack } from "./lib/stack";
 
 const inv = inventory();
-const missing = !inv.pulumi
-  ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
-  : !inv.languageHost
-    ? `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs) next to it or on PATH`
-    : undefined;
+const missing = missingCli(inv);
 if (missing) console.log(`engine: SKIPPED program-config — ${missing}`);
 
 const GOOD = { "vpn:zone": "example.com", "vpn:hostname": "vpn.example.com", "vpn:users[0]": "alice" };

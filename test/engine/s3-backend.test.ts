@@ -20,19 +20,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlin
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../lib/wait";
-import { cliEnv, inventory } from "./lib/cli";
+import { cliEnv, inventory, missingCli } from "./lib/cli";
 import { findWeed, READ_ONLY as RO, READ_WRITE as RW, S3Server, startS3, WEED_MISSING } from "./lib/s3";
 
 const ROOT = join(__dirname, "..", "..");
 const inv = inventory();
 const weed = findWeed();
-const missing = !weed
-  ? WEED_MISSING
-  : !inv.pulumi
-    ? "no pulumi CLI on PATH or in ~/.pulumi/bin"
-    : !inv.languageHost
-      ? `pulumi ${inv.version} without its Node.js language host`
-      : undefined;
+const missing = !weed ? WEED_MISSING : missingCli(inv);
 if (missing) console.log(`engine: SKIPPED s3-backend — ${missing}`);
 
 const BUCKET = "team-state";

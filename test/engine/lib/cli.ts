@@ -4,7 +4,7 @@
 // the official way where the internet is reachable.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { findPulumi } from "../../../scripts/lib/findPulumi";
+import { findPulumi, NO_PULUMI_CLI } from "../../../scripts/lib/findPulumi";
 import { dirname, join } from "node:path";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -66,9 +66,16 @@ export function languageHostOf(pulumi: string): string | undefined {
   return onPath("pulumi-language-nodejs", [...new Set([dirname(realpathSync(pulumi)), dirname(pulumi)])]);
 }
 
+/** Why no program can run here (no CLI, or no Node.js language host next to it), or undefined. */
+export function missingCli(inv: CliInventory): string | undefined {
+  if (!inv.pulumi) return NO_PULUMI_CLI;
+  if (!inv.languageHost) return `pulumi ${inv.version} has no Node.js language host (pulumi-language-nodejs) next to it or on PATH`;
+  return undefined;
+}
+
 /** Why the full engine tier cannot run here, or undefined when everything is present. */
 export function missingForEngine(inv: CliInventory): string | undefined {
-  if (!inv.pulumi) return "no pulumi CLI on PATH or in ~/.pulumi/bin";
+  if (!inv.pulumi) return NO_PULUMI_CLI;
   const missing = [
     ...(inv.languageHost ? [] : ["the Node.js language host pulumi-language-nodejs"]),
     ...inv.plugins.filter((p) => !p.installed).map((p) => `plugin ${p.name} ${p.version}`),
