@@ -5,6 +5,7 @@
 import { rssKiB } from "../test/lib/charon";
 import type { FixtureUser } from "../test/lib/fixture";
 import { createVpn } from "../test/lib/vpn";
+import { setupTimes } from "./setups";
 
 export const LOGINS = 100;
 
@@ -18,13 +19,7 @@ async function logins(lifecycle: boolean, n: number): Promise<{ ms: number[]; ch
   const user: FixtureUser = { name: "benchuser", password: "bench-login-passw0rd", ...(lifecycle ? { maxDevices: 3 } : {}) };
   const vpn = await createVpn({ users: [user] });
   try {
-    const ms: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const c = await vpn.client({ user: user.name, password: user.password, identity: user.name });
-      const r = await c.connect(20);
-      ms.push(r.ok ? r.ms : NaN);
-      await vpn.drop(c);
-    }
+    const ms = await setupTimes(vpn, user, n);
     let enforceMs: number | undefined;
     if (lifecycle) {
       const t0 = Date.now();

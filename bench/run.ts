@@ -29,6 +29,7 @@ import { formatFigures, formatPhaseLines, readFigures, UPGRADE_FIGURE } from "..
 import { addFlooder, cpuSeconds, floodUnderWay, sampleMax, startFlood } from "../test/lib/flood";
 import type { FloodOptions } from "../test/lib/ikeflood";
 import { lifecycleFigures, LOGINS } from "./aaa";
+import { setupTimes } from "./setups";
 
 const IPERF_SECONDS = 3;
 const IPERF_PORT = "5201";
@@ -158,18 +159,6 @@ async function main(): Promise<void> {
 }
 
 const FLOOD = { sources: 250, rate: 5000, seconds: 10, setups: 3 };
-
-/** A new client's IKE_SA + CHILD_SA setup (swanctl --initiate), `n` times one after another; ms each. */
-async function setupTimes(vpn: Vpn, user: FixtureUser, n: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = await vpn.client({ user: user.name, password: user.password, identity: user.name });
-    const r = await c.connect(20);
-    times.push(r.ok ? r.ms : NaN);
-    await vpn.drop(c);
-  }
-  return times;
-}
 
 const msList = (t: number[]) => t.map((x) => (Number.isNaN(x) ? "failed" : `${x} ms`)).join(", ");
 
