@@ -1,5 +1,7 @@
 // Validated config (+ deploy-time values) -> everything a region's server gets.
-// The Pulumi component and the offline `npm run render` both call this.
+// The offline `npm run render` and the tests call this; the Pulumi component
+// (components/vpnRegion.ts) calls the same renderServerFiles and stepScripts once
+// the VM's addresses and the certificate are known.
 import { placeholderAddresses } from "./addresses";
 import { renderServerFiles, ServerFile } from "./server/files";
 import { RemoteStep, renderSteps } from "./steps";
