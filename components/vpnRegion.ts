@@ -211,7 +211,7 @@ export class VpnRegion extends pulumi.ComponentResource {
     this.hostKey = generated ? generated.hostKey : recorded!.hostKey;
     const connection: command.types.input.remote.ConnectionArgs = { ...firstContact, hostKey: this.hostKey };
     const scripts = stepScripts({ aaa, shareLinks: config.shareLinks });
-    const triggersFor: Record<(typeof STEP_ORDER)[number], pulumi.Input<any>[]> = {
+    const triggersFor: Record<(typeof STEP_ORDER)[number], pulumi.Input<string>[]> = {
       "wait-ready": [this.instance.id],
       "install-packages": [this.instance.id],
       "push-files": [this.instance.id, bundleHash],

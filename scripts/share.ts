@@ -101,7 +101,10 @@ async function create(opts: Record<string, string | true>, stack: string): Promi
   const png = typeof opts.png === "string" ? opts.png : `share-${user}-${region}.png`;
   writeFileSync(png, await qrPng(url), { mode: 0o600 });
   chmodSync(png, 0o600); // an existing file keeps its mode otherwise
-  const until = new Date(expires * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, " UTC").replace("T", " ");
+  const until = new Date(expires * 1000)
+    .toISOString()
+    .replace(/:\d\d\.\d{3}Z$/, " UTC")
+    .replace("T", " ");
   process.stdout.write(
     [
       `One-time link for ${user} (${region}, ${hostname}), until ${until}; each file can be fetched once:`,
@@ -118,7 +121,16 @@ async function create(opts: Record<string, string | true>, stack: string): Promi
 
 function table(links: LiveLink[]): string {
   if (links.length === 0) return "no live share links\n";
-  const rows = [["REGION", "LINK", "USER", "EXPIRES (UTC)", "FETCHED"], ...links.map((l) => [l.region, `${l.prefix}…`, l.user, l.expires.replace("T", " ").replace(/:\d\dZ$/, ""), `${l.fetched.length}/${l.files.length}${l.fetched.length ? ` (${l.fetched.join(", ")})` : ""}`])];
+  const rows = [
+    ["REGION", "LINK", "USER", "EXPIRES (UTC)", "FETCHED"],
+    ...links.map((l) => [
+      l.region,
+      `${l.prefix}…`,
+      l.user,
+      l.expires.replace("T", " ").replace(/:\d\dZ$/, ""),
+      `${l.fetched.length}/${l.files.length}${l.fetched.length ? ` (${l.fetched.join(", ")})` : ""}`,
+    ]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n") + "\n";
 }
@@ -126,13 +138,15 @@ function table(links: LiveLink[]): string {
 async function list(opts: Record<string, string | true>, stack: string): Promise<void> {
   const view = stackView(readOutputs(opts, false), `stack ${stack}`);
   const links: LiveLink[] = [];
-  for (const region of regionsOf(view, typeof opts.region === "string" ? opts.region : undefined)) links.push(...parseLinkList(region, await onServer(region, view.servers[region], "list")));
+  for (const region of regionsOf(view, typeof opts.region === "string" ? opts.region : undefined))
+    links.push(...parseLinkList(region, await onServer(region, view.servers[region], "list")));
   process.stdout.write(opts.json ? `${JSON.stringify({ links }, null, 2)}\n` : table(links));
 }
 
 async function revoke(opts: Record<string, string | true>, stack: string): Promise<void> {
   const what = String(opts.revoke);
-  if (!PREFIX_RE.test(what) && !USER_RE.test(what)) throw new UsageError(`--revoke takes a link's first characters (4 or more, as --list shows them) or a user name, got ${JSON.stringify(what)}`);
+  if (!PREFIX_RE.test(what) && !USER_RE.test(what))
+    throw new UsageError(`--revoke takes a link's first characters (4 or more, as --list shows them) or a user name, got ${JSON.stringify(what)}`);
   const view = stackView(readOutputs(opts, false), `stack ${stack}`);
   let total = 0;
   for (const region of regionsOf(view, typeof opts.region === "string" ? opts.region : undefined)) {

@@ -20,7 +20,7 @@ export function template(name: string): Template {
         throw new Error(`${name}: use <%- with an explicit escaper`);
       },
     });
-    t = (data) => compiled(data) as string;
+    t = (data) => compiled(data);
     cache.set(name, t);
   }
   return t;

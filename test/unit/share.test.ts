@@ -87,7 +87,13 @@ describe("the page", () => {
     assert.deepEqual(order(renderLinkPage("windows", page, offers))[0], "Windows 10 and 11");
     assert.deepEqual(order(renderLinkPage("apple", page, offers))[0], "iPhone, iPad and Mac");
     assert.deepEqual(order(renderLinkPage("linux", page, offers)).slice(0, 2), ["Linux (NetworkManager)", "Linux (swanctl, servers)"]);
-    assert.deepEqual(order(renderLinkPage("any", page, offers)), ["iPhone, iPad and Mac", "Android", "Windows 10 and 11", "Linux (NetworkManager)", "Linux (swanctl, servers)"]);
+    assert.deepEqual(order(renderLinkPage("any", page, offers)), [
+      "iPhone, iPad and Mac",
+      "Android",
+      "Windows 10 and 11",
+      "Linux (NetworkManager)",
+      "Linux (swanctl, servers)",
+    ]);
     const html = renderLinkPage("any", page, offers);
     assert.match(html, /href="alice-signed\.mobileconfig"/, "Apple gets the signed profile");
     assert.doesNotMatch(html, /<script|https?:\/\/(?!vpn\.example\.com)/i, "no script, nothing from elsewhere");
@@ -109,20 +115,37 @@ describe("the bundle for vpn-share add", () => {
     const token = tokenFromBytes(randomBytes(TOKEN_BYTES));
     const lines = linkBundle({ token, user: "alice", region: "us-ord", hostname: "vpn.example.com", expires: 1796675794, set: SET }).trimEnd().split("\n");
     assert.equal(lines[0], `${token} 1796675794 alice us-ord`);
-    const files = Object.fromEntries(lines.slice(1).map((l) => l.split(" ")).map(([n, b]) => [n, Buffer.from(b, "base64")]));
+    const files = Object.fromEntries(
+      lines
+        .slice(1)
+        .map((l) => l.split(" "))
+        .map(([n, b]) => [n, Buffer.from(b, "base64")]),
+    );
     const written = profileFiles("alice", "us-ord", SET);
     for (const name of ["alice-signed.mobileconfig", "alice.sswan", "alice.ps1", "alice.nmconnection", "alice.swanctl.conf"]) {
       assert.ok(Buffer.from(written[name]).equals(files[name]), `${name} is what npm run profiles writes`);
       assert.ok(SHARE_CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1)], `${name} has a content type`);
     }
-    assert.deepEqual(Object.keys(files).filter((n) => n.startsWith("page-")), ["page-apple.html", "page-android.html", "page-windows.html", "page-linux.html", "page-any.html"]);
+    assert.deepEqual(
+      Object.keys(files).filter((n) => n.startsWith("page-")),
+      ["page-apple.html", "page-android.html", "page-windows.html", "page-linux.html", "page-any.html"],
+    );
     assert.equal(Object.keys(files).length, 10);
     for (const [n, b] of Object.entries(files)) if (n.startsWith("page-")) assert.ok(!b.toString().includes(token), `${n} does not hold the token`);
   });
 
   test("vpn-share list parses to prefixes and what was fetched", () => {
-    const links = parseLinkList("us-ord", "abcdEFGH alice us-ord 1796675794 1796589394 a.sswan,a.ps1 a.ps1\nbroken line\nzzzzzzzz bob us-ord 1796000000 1795990000 b.sswan -\n");
-    assert.deepEqual(links.map((l) => [l.prefix, l.user, l.fetched]), [["zzzzzzzz", "bob", ["b.sswan"]], ["abcdEFGH", "alice", ["a.sswan"]]]);
+    const links = parseLinkList(
+      "us-ord",
+      "abcdEFGH alice us-ord 1796675794 1796589394 a.sswan,a.ps1 a.ps1\nbroken line\nzzzzzzzz bob us-ord 1796000000 1795990000 b.sswan -\n",
+    );
+    assert.deepEqual(
+      links.map((l) => [l.prefix, l.user, l.fetched]),
+      [
+        ["zzzzzzzz", "bob", ["b.sswan"]],
+        ["abcdEFGH", "alice", ["a.sswan"]],
+      ],
+    );
     assert.equal(links[1].expires, "2026-12-07T20:36:34Z");
   });
 });
@@ -134,26 +157,35 @@ describe("npm run share with a fake ssh", () => {
   const outputs = join(dir, "outputs.json");
   spawnSync("mkdir", ["-p", bin]);
   // Records argv and stdin; answers like vpn-share (FAKE_RC, FAKE_OUT).
-  writeFileSync(
-    join(bin, "ssh"),
-    `#!/bin/sh\nprintf '%s\\n' "$@" >> "${dir}/argv"\ncat > "${dir}/stdin"\nprintf '%s' "$FAKE_OUT"\nexit "\${FAKE_RC:-0}"\n`,
-  );
+  writeFileSync(join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" >> "${dir}/argv"\ncat > "${dir}/stdin"\nprintf '%s' "$FAKE_OUT"\nexit "\${FAKE_RC:-0}"\n`);
   chmodSync(join(bin, "ssh"), 0o755);
   writeFileSync(
     outputs,
     JSON.stringify({
-      servers: { "us-ord": { host: "203.0.113.10", user: "root", hostname: "vpn.example.com", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBzv2/hOwkwVbM3DAEq6uoDChdp2m0zNGLO3nEx2D1nX" } },
+      servers: {
+        "us-ord": {
+          host: "203.0.113.10",
+          user: "root",
+          hostname: "vpn.example.com",
+          privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n",
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBzv2/hOwkwVbM3DAEq6uoDChdp2m0zNGLO3nEx2D1nX",
+        },
+      },
       regions: { "us-ord": { hostname: "vpn.example.com" } },
       profiles: { alice: { "us-ord": SET } },
     }),
   );
   const run = (args: string[], env: Record<string, string> = {}) => {
     rmSync(join(dir, "argv"), { force: true });
-    return spawnSync(process.execPath, ["--require", require.resolve("ts-node/register/transpile-only"), join(ROOT, "scripts/share.ts"), "--stack", "dev", "--outputs-json", outputs, ...args], {
-      cwd: dir,
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env },
-    });
+    return spawnSync(
+      process.execPath,
+      ["--require", require.resolve("ts-node/register/transpile-only"), join(ROOT, "scripts/share.ts"), "--stack", "dev", "--outputs-json", outputs, ...args],
+      {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env },
+      },
+    );
   };
 
   test("a link: printed with its QR code, the PNG 0600 decodes to it, the token only on ssh's stdin", () => {

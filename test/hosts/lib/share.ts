@@ -30,13 +30,35 @@ export async function addLink(host: TestHost, ttlSeconds: number): Promise<strin
 }
 
 /** curl from the upstream namespace: "<status> <content type>" and the body, trusting only the test CA. */
-export async function fetchFromUpstream(lab: Lab, host: TestHost, pki: TestPki, dir: string, path: string, extra: string[] = []): Promise<{ status: string; type: string; body: string; code: number | null }> {
+export async function fetchFromUpstream(
+  lab: Lab,
+  host: TestHost,
+  pki: TestPki,
+  dir: string,
+  path: string,
+  extra: string[] = [],
+): Promise<{ status: string; type: string; body: string; code: number | null }> {
   const ca = join(dir, "share-ca.pem");
   writeFileSync(ca, pki.rootPem);
   const body = join(dir, "share-body");
   rmSync(body, { force: true });
   const r = await run(
-    inNs(lab.upstream.name, ["curl", "-sS", "--max-time", "10", "--cacert", ca, "--resolve", `${HOSTNAME}:443:${host.v4}`, "-o", body, "-w", "%{http_code} %{content_type}", ...extra, `https://${HOSTNAME}${path}`]),
+    inNs(lab.upstream.name, [
+      "curl",
+      "-sS",
+      "--max-time",
+      "10",
+      "--cacert",
+      ca,
+      "--resolve",
+      `${HOSTNAME}:443:${host.v4}`,
+      "-o",
+      body,
+      "-w",
+      "%{http_code} %{content_type}",
+      ...extra,
+      `https://${HOSTNAME}${path}`,
+    ]),
   );
   const [status, ...type] = r.stdout.split(" ");
   let text = "";
