@@ -14,6 +14,7 @@ import type { Daemon } from "./procs";
 import { IkeSaInfo, listSas, swanctl, swanctlOk, SwanctlEnv } from "./swanctl";
 import { AaaDirs, aaaDirs, isAaaPath, runVpnAaa, startRadius, writeAaaFiles } from "./radius";
 import { AAA_PATHS } from "../../model/server/aaa";
+import { SHARE_PATHS } from "../../model/server/share";
 
 export interface StartServerOptions {
   /** Rendered files (renderRegion().files). */
@@ -48,7 +49,18 @@ function localPath(dir: string, swanctlDir: string, serverPath: string): string 
     case PATHS.sshdDropIn:
     case PATHS.unattendedUpgrades:
     case PATHS.upgradeTimer:
-      // The host's sshd, apt and systemd read these (the hosts tier proves them); kept here for inspection only.
+    // One-time profile links: nginx's site, handler and fullchain, vpn-share, its tmpfiles
+    // entry and sweep units. The strongSwan harness runs no nginx: test/lib/share.ts runs
+    // them from the same rendered files (test/e2e/share.test.ts).
+    case SHARE_PATHS.nginxSite:
+    case SHARE_PATHS.handler:
+    case SHARE_PATHS.fullchain:
+    case SHARE_PATHS.script:
+    case SHARE_PATHS.tmpfiles:
+    case SHARE_PATHS.sweepService:
+    case SHARE_PATHS.sweepTimer:
+      // The host's sshd, apt and systemd read these (the hosts tier proves them), or nginx
+      // (share.ts); kept here for inspection only.
       return join(dir, "host-only", serverPath.slice(1).replace(/\//g, "_"));
   }
   // Refuse silently skipping a file: the tier claims to run exactly what is rendered.
@@ -73,7 +85,12 @@ export class VpnServer implements SwanctlEnv {
   radius?: Daemon;
   readonly aaa: AaaDirs;
 
-  constructor(readonly topology: Topology, readonly dir: string, readonly esp: EspBackend, logLevels?: string) {
+  constructor(
+    readonly topology: Topology,
+    readonly dir: string,
+    readonly esp: EspBackend,
+    logLevels?: string,
+  ) {
     mkdirSync(join(dir, "strongswan.d"), { recursive: true });
     const env = writeCharonConf({ dir, esp, includes: [join(dir, "strongswan.d", "zz-vpn.conf")], logLevels });
     this.strongswanConf = env.strongswanConf;
