@@ -3,7 +3,7 @@
 // and the throwaway PKI's certificate.
 import { validateConfig } from "../../config/validate";
 import { renderRegion, RegionRender } from "../../model/render";
-import type { Compat, UniqueIds } from "../../model/types";
+import type { Compat, UniqueIds, VpnConfig } from "../../model/types";
 import type { TestPki } from "./pki";
 import type { Topology } from "./netns";
 
@@ -38,7 +38,8 @@ export interface FixtureOptions {
   extra?: Record<string, unknown>;
 }
 
-export function renderFixture(opts: FixtureOptions): RegionRender {
+/** The fixture's stack config, validated by the project's own validateConfig. */
+export function fixtureConfig(opts: Omit<FixtureOptions, "topology" | "pki">): VpnConfig {
   const raw: Record<string, unknown> = {
     "vpn:zone": ZONE,
     "vpn:hostname": HOSTNAME,
@@ -50,7 +51,11 @@ export function renderFixture(opts: FixtureOptions): RegionRender {
     "vpn:uniqueIds": opts.uniqueIds ?? "never",
     ...opts.extra,
   };
-  const config = validateConfig(raw);
+  return validateConfig(raw);
+}
+
+export function renderFixture(opts: FixtureOptions): RegionRender {
+  const config = fixtureConfig(opts);
   return renderRegion({
     config,
     region: config.regions[0],
