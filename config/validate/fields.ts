@@ -67,5 +67,5 @@ export function list(c: Collector, raw: Raw, key: string, dflt?: unknown[]): unk
   const v = structured(c, key, raw[key]);
   if (v === undefined || v === null) return dflt;
   if (!Array.isArray(v)) return c.add(key, `must be a list, got ${describe(v)}`);
-  return v;
+  return v as unknown[];
 }

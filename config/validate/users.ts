@@ -71,18 +71,19 @@ function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec
         userLifecycle((k, m) => c.add(k, m), key, name, item as Record<string, unknown>),
       );
     if (staticIpv4 !== undefined) {
-      const ip = typeof staticIpv4 === "string" ? parseIp(staticIpv4) : undefined;
-      if (!ip || ip.family !== 4) {
+      const ipText = typeof staticIpv4 === "string" ? staticIpv4 : undefined;
+      const ip = ipText === undefined ? undefined : parseIp(ipText);
+      if (!ip || ip.family !== 4 || ipText === undefined) {
         c.add(`${key}.staticIpv4`, `must be an IPv4 address, got ${describe(staticIpv4)}`);
       } else if (pool && !(cidrContains(pool, 4, ip.value) && ip.value !== pool.base && ip.value !== pool.base + cidrSize(pool) - 1n)) {
-        c.add(`${key}.staticIpv4`, `${staticIpv4} is not a usable address of vpn:poolV4 (${pool.text})`);
+        c.add(`${key}.staticIpv4`, `${ipText} is not a usable address of vpn:poolV4 (${pool.text})`);
       } else if (pool && ip.value === pool.base + 1n) {
-        c.add(`${key}.staticIpv4`, `${staticIpv4} is the server's own address in vpn:poolV4 (its DNS resolver); use another one`);
-      } else if (seenIp.has(staticIpv4 as string)) {
-        c.add(`${key}.staticIpv4`, `${staticIpv4} is already given to ${seenIp.get(staticIpv4 as string)}`);
+        c.add(`${key}.staticIpv4`, `${ipText} is the server's own address in vpn:poolV4 (its DNS resolver); use another one`);
+      } else if (seenIp.has(ipText)) {
+        c.add(`${key}.staticIpv4`, `${ipText} is already given to ${seenIp.get(ipText)}`);
       } else {
-        seenIp.set(staticIpv4 as string, name);
-        user.staticIpv4 = staticIpv4 as string;
+        seenIp.set(ipText, name);
+        user.staticIpv4 = ipText;
       }
     }
     users.push(user);

@@ -194,7 +194,7 @@ describe("the real pulumi engine on the local Linode", { skip: missing, concurre
     await c.connectOrThrow(30);
     timings["first up until connected"] = Date.now() - started;
     assert.ok(c.vips.v4 && c.vips.v6, `vips ${JSON.stringify(c.vips)}`);
-    assert.ok(c.vips.v6!.startsWith(region.ipv6Range.split("::")[0]), `${c.vips.v6} inside ${region.ipv6Range}`);
+    assert.ok(c.vips.v6.startsWith(region.ipv6Range.split("::")[0]), `${c.vips.v6} inside ${region.ipv6Range}`);
     const v4 = await probeTcp(c.ns, world.upstream.v4, { port: world.upstream.port });
     const v6 = await probeTcp(c.ns, world.upstream.v6, { port: world.upstream.port });
     assert.ok(v4.ok && v6.ok, `upstream over v4 ${v4.answer}, v6 ${v6.answer}`);
