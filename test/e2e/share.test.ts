@@ -6,6 +6,8 @@
 // server by its hostname. Every request comes from an address of its own unless a
 // test says otherwise: nginx limits requests per address, and the rate-limit test
 // is the one that wants that.
+// Over 400 lines on purpose: one server (charon, nginx, the rendered firewall) is set
+// up once for every case; a second file would start it again for a few cases.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -66,7 +68,10 @@ function bundleFiles(bundle: string): Record<string, Buffer> {
 /** The page's section titles, in order, and whether the first one is marked as first. */
 function sectionTitles(html: string): { titles: string[]; firstMarked: boolean } {
   const sections = [...html.matchAll(/<section( class="first")?>\n<h2>([^<]*)<\/h2>/g)];
-  return { titles: sections.map((m) => m[2]), firstMarked: sections.length > 0 && sections[0][1] !== undefined && sections.slice(1).every((m) => m[1] === undefined) };
+  return {
+    titles: sections.map((m) => m[2]),
+    firstMarked: sections.length > 0 && sections[0][1] !== undefined && sections.slice(1).every((m) => m[1] === undefined),
+  };
 }
 
 function assert404(r: Fetched, what: string): void {
@@ -242,7 +247,10 @@ describe("one-time profile links: nginx with the rendered files", { timeout: 300
       }
       // Every file fetched: the link's directory went with the last one.
       assert.ok(!(await share.list()).includes(link.token), "the link's directory is gone");
-      assert.equal((await liveLinks()).find((l) => l.prefix === tokenPrefix(link.token)), undefined);
+      assert.equal(
+        (await liveLinks()).find((l) => l.prefix === tokenPrefix(link.token)),
+        undefined,
+      );
       assert404(await client.fetch(base), "the page of a fully fetched link");
     });
   }
@@ -374,7 +382,10 @@ describe("one-time profile links: nginx with the rendered files", { timeout: 300
     assert.equal(statuses.length, 16);
     // 20 a minute with a burst of 10, answered at once: the first 11 pass.
     assert.deepEqual(statuses.slice(0, 10), Array(10).fill(200), statuses.join(" "));
-    assert.ok(statuses.slice(-4).every((s) => s === 429), statuses.join(" "));
+    assert.ok(
+      statuses.slice(-4).every((s) => s === 429),
+      statuses.join(" "),
+    );
     const again = await client.fetch(`/${link.token}/`, { source: one });
     assert.equal(again.status, 429);
     assert.equal(again.headers["strict-transport-security"], HSTS);

@@ -27,7 +27,14 @@ import { GiveUp, waitFor } from "./wait";
  * ssl_certificate_key). The sweep units are not installed anywhere: no systemd runs
  * here; the tests run their ExecStart lines (ShareServer.sweepAsTimer).
  */
-const SHARE_SERVER_PATHS = [SHARE_PATHS.nginxSite, SHARE_PATHS.handler, SHARE_PATHS.fullchain, SHARE_PATHS.script, SHARE_PATHS.tmpfiles, PATHS.serverKey] as const;
+const SHARE_SERVER_PATHS = [
+  SHARE_PATHS.nginxSite,
+  SHARE_PATHS.handler,
+  SHARE_PATHS.fullchain,
+  SHARE_PATHS.script,
+  SHARE_PATHS.tmpfiles,
+  PATHS.serverKey,
+] as const;
 
 /** Host directories replaced, in nginx's mount namespace only, by the private root's. */
 const BOUND_DIRS = ["/etc/nginx", "/etc/swanctl", "/usr/local/sbin", "/etc/tmpfiles.d"] as const;
@@ -273,7 +280,9 @@ export class ShareClient {
 
   /** curl as above but with the system's CA store instead of the test CA. */
   curlSystemTrust(path: string): Promise<RunResult> {
-    return run(inNs(this.ns, ["curl", "-sS", "--max-time", "10", ...this.resolveArgs(this.freshSource()), "-o", "/dev/null", this.url(path)]), { timeoutMs: 15_000 });
+    return run(inNs(this.ns, ["curl", "-sS", "--max-time", "10", ...this.resolveArgs(this.freshSource()), "-o", "/dev/null", this.url(path)]), {
+      timeoutMs: 15_000,
+    });
   }
 
   /** openssl s_client to the server's IPv4 address with SNI and hostname check against the test CA. */
