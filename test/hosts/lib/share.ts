@@ -29,7 +29,7 @@ export async function addLink(host: TestHost, ttlSeconds: number): Promise<strin
   return token;
 }
 
-/** curl from the upstream namespace: "<status> <content type>" and the body, trusting only the test CA. */
+/** curl from the upstream namespace: status, content type, headers and body, trusting only the test CA. */
 export async function fetchFromUpstream(
   lab: Lab,
   host: TestHost,
@@ -37,11 +37,13 @@ export async function fetchFromUpstream(
   dir: string,
   path: string,
   extra: string[] = [],
-): Promise<{ status: string; type: string; body: string; code: number | null }> {
+): Promise<{ status: string; type: string; headers: string; body: string; code: number | null }> {
   const ca = join(dir, "share-ca.pem");
   writeFileSync(ca, pki.rootPem);
   const body = join(dir, "share-body");
+  const headers = join(dir, "share-headers");
   rmSync(body, { force: true });
+  rmSync(headers, { force: true });
   const r = await run(
     inNs(lab.upstream.name, [
       "curl",
@@ -54,6 +56,8 @@ export async function fetchFromUpstream(
       `${HOSTNAME}:443:${host.v4}`,
       "-o",
       body,
+      "-D",
+      headers,
       "-w",
       "%{http_code} %{content_type}",
       ...extra,
@@ -61,11 +65,13 @@ export async function fetchFromUpstream(
     ]),
   );
   const [status, ...type] = r.stdout.split(" ");
-  let text = "";
-  try {
-    text = readFileSync(body, "utf8");
-  } catch {
-    // curl wrote no body (a refused handshake)
-  }
-  return { status, type: type.join(" "), body: text, code: r.code };
+  // Nothing written (a refused handshake): empty.
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  return { status, type: type.join(" "), headers: read(headers), body: read(body), code: r.code };
 }
