@@ -10,6 +10,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { SHARE_PATHS, TOKEN_BYTES } from "../model/server/share";
 import { DEFAULT_TTL_SECONDS, LiveLink, linkBundle, linkUrl, parseLinkList, parseTtl, tokenFromBytes, tokenPrefix } from "../model/share/link";
+import { USER_NAME_RE } from "../config/validate";
+import { utcMinute } from "../model/expiryWarnings";
 import { CommandSpec, runCli, UsageError, usageLine } from "./lib/cli";
 import { qrPng, qrTerminal } from "./lib/qr";
 import { isProfiles, stackOutputs } from "./profiles";
@@ -42,7 +44,6 @@ Needs vpn:shareLinks (on by default) and a deployed stack.`,
   exitFailed: "a server could not be reached or refused (share links off: vpn:shareLinks false), or the Pulumi CLI is missing or failed",
 };
 
-const USER_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const PREFIX_RE = /^[A-Za-z0-9_-]{4,24}$/;
 /** The script's answer when the server has no vpn-share (vpn:shareLinks: false). */
 const OFF_STATUS = 3;
@@ -81,7 +82,7 @@ function regionsOf(view: StackView, only: string | undefined): string[] {
 
 async function create(opts: Record<string, string | true>, stack: string): Promise<void> {
   const user = opts.user as string;
-  if (!USER_RE.test(user)) throw new UsageError(`--user must be a user name of the stack, got ${JSON.stringify(user)}`);
+  if (!USER_NAME_RE.test(user)) throw new UsageError(`--user must be a user name of the stack, got ${JSON.stringify(user)}`);
   const ttl = opts.ttl === undefined ? DEFAULT_TTL_SECONDS : parseTtl(String(opts.ttl));
   if (typeof ttl !== "number") throw new UsageError(ttl.error);
   const outputs = readOutputs(opts, true);
@@ -101,10 +102,7 @@ async function create(opts: Record<string, string | true>, stack: string): Promi
   const png = typeof opts.png === "string" ? opts.png : `share-${user}-${region}.png`;
   writeFileSync(png, await qrPng(url), { mode: 0o600 });
   chmodSync(png, 0o600); // an existing file keeps its mode otherwise
-  const until = new Date(expires * 1000)
-    .toISOString()
-    .replace(/:\d\d\.\d{3}Z$/, " UTC")
-    .replace("T", " ");
+  const until = utcMinute(new Date(expires * 1000).toISOString());
   process.stdout.write(
     [
       `One-time link for ${user} (${region}, ${hostname}), until ${until}; each file can be fetched once:`,
@@ -145,7 +143,7 @@ async function list(opts: Record<string, string | true>, stack: string): Promise
 
 async function revoke(opts: Record<string, string | true>, stack: string): Promise<void> {
   const what = String(opts.revoke);
-  if (!PREFIX_RE.test(what) && !USER_RE.test(what))
+  if (!PREFIX_RE.test(what) && !USER_NAME_RE.test(what))
     throw new UsageError(`--revoke takes a link's first characters (4 or more, as --list shows them) or a user name, got ${JSON.stringify(what)}`);
   const view = stackView(readOutputs(opts, false), `stack ${stack}`);
   let total = 0;

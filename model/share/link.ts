@@ -4,6 +4,7 @@
 // The server's side (nginx, the njs handler, vpn-share) is model/server/share.ts.
 import { escapeXML } from "ejs";
 import { template } from "../../templates";
+import { utcMinute } from "../expiryWarnings";
 import { profileFiles, ProfileSet } from "../profiles";
 import { TOKEN_BYTES, TOKEN_PATTERN, TOKEN_PREFIX_LENGTH } from "../server/share";
 
@@ -121,12 +122,7 @@ export function renderLinkPage(
     user: escapeXML(page.user),
     hostname: escapeXML(page.hostname),
     region: escapeXML(page.region),
-    expires: escapeXML(
-      `${page.expires
-        .toISOString()
-        .replace(/:\d\d\.\d{3}Z$/, "")
-        .replace("T", " ")} UTC`,
-    ),
+    expires: escapeXML(utcMinute(page.expires.toISOString())),
     sections: sorted.map((o) => ({
       title: escapeXML(o.title),
       href: escapeXML(encodeURIComponent(o.file)),
