@@ -172,6 +172,9 @@ export class WorldNetwork {
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
+  // The host end of the namespace's veth goes now, not when the kernel finally frees the
+  // namespace (after its last process exits, or later): the name can be reused at once.
+  if (existsSync(`/sys/class/net/${name}-p`)) await run(["ip", "link", "delete", `${name}-p`]);
   for (const pid of namespacePids(name)) {
     try {
       process.kill(pid, "SIGKILL");
