@@ -96,3 +96,32 @@ export function sampleMax(probe: () => number, intervalMs = 100): { stop: () => 
     },
   };
 }
+
+/** UDP datagrams the namespace's kernel dropped because a socket's receive queue was full (RcvbufErrors, IPv4 and IPv6). */
+export async function udpReceiveQueueDrops(ns: string): Promise<number> {
+  const { stdout } = await runOk(inNs(ns, ["cat", "/proc/net/snmp", "/proc/net/snmp6"]));
+  // /proc/net/snmp: a "Udp:" header line of names, then a "Udp:" line of values; /proc/net/snmp6: "Udp6RcvbufErrors <n>".
+  const udp = stdout.split("\n").filter((l) => l.startsWith("Udp: "));
+  const v4 = udp.length === 2 ? Number(udp[1].split(/\s+/)[udp[0].split(/\s+/).indexOf("RcvbufErrors")]) : NaN;
+  const v6 = Number(/^Udp6RcvbufErrors\s+(\d+)/m.exec(stdout)?.[1]);
+  if (!Number.isFinite(v4) || !Number.isFinite(v6)) throw new Error(`no UDP RcvbufErrors in ${ns}'s /proc/net/snmp{,6}`);
+  return v4 + v6;
+}
+
+/**
+ * Resolves once the namespace's UDP receive queues have dropped nothing for `quietMs`
+ * (charon's receiver keeps up with what nftables lets through), with the drops counted
+ * since `since` (a udpReceiveQueueDrops reading).
+ */
+export async function receiveQueuesKeepUp(ns: string, since: number, o: { quietMs: number; timeoutMs: number }): Promise<number> {
+  let last = await udpReceiveQueueDrops(ns);
+  let changedAt = Date.now();
+  return waitFor(
+    async () => {
+      const now = await udpReceiveQueueDrops(ns);
+      if (now !== last) [last, changedAt] = [now, Date.now()];
+      return Date.now() - changedAt >= o.quietMs ? now - since : undefined;
+    },
+    { timeoutMs: o.timeoutMs, intervalMs: 100, what: `${ns}'s UDP receive queues to stop dropping for ${o.quietMs} ms` },
+  );
+}
