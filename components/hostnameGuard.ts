@@ -44,7 +44,7 @@ export interface FoundRecord {
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Every A/AAAA record named `recordName` in the domain, following Linode's pagination. */
-export async function findAddressRecords(
+async function findAddressRecords(
   inputs: Pick<HostnameGuardInputs, "apiUrl" | "token" | "domainId" | "recordName">,
   timeoutMs = 30_000,
 ): Promise<FoundRecord[]> {
@@ -82,7 +82,7 @@ export async function findAddressRecords(
 }
 
 /** Every address (IPv4 and the SLAAC IPv6) of the account's Linodes with one of `labels`. */
-export async function addressesOfLinodes(inputs: Pick<HostnameGuardInputs, "apiUrl" | "token" | "ownLabels">, timeoutMs = 30_000): Promise<string[]> {
+async function addressesOfLinodes(inputs: Pick<HostnameGuardInputs, "apiUrl" | "token" | "ownLabels">, timeoutMs = 30_000): Promise<string[]> {
   const base = (inputs.apiUrl ?? "https://api.linode.com/v4").replace(/\/+$/, "");
   const labels = [...new Set(inputs.ownLabels.filter((l) => typeof l === "string" && l !== UNKNOWN))];
   if (labels.length === 0) return [];
@@ -112,11 +112,7 @@ function addressKey(a: string): string {
 }
 
 /** The failure for records not made by this stack, or undefined. Pure. */
-export function foreignRecordsFailure(
-  inputs: Pick<HostnameGuardInputs, "hostname" | "zone">,
-  records: FoundRecord[],
-  ownAddresses: string[],
-): string | undefined {
+function foreignRecordsFailure(inputs: Pick<HostnameGuardInputs, "hostname" | "zone">, records: FoundRecord[], ownAddresses: string[]): string | undefined {
   const own = ownAddresses.filter((a) => typeof a === "string" && a !== UNKNOWN).map(addressKey);
   const foreign = records.filter((r) => !own.includes(addressKey(r.target)));
   if (foreign.length === 0) return undefined;

@@ -24,7 +24,7 @@ import { createHash } from "node:crypto";
 export const INSTANCE_LABEL_MAX = 50;
 export const FIREWALL_LABEL_MAX = 32;
 /** Linode tags: 3-50 characters; tags need not be unique. */
-export const TAG_MAX = 50;
+const TAG_MAX = 50;
 
 /** Any run of characters Linode does not allow, or of separators, becomes one `-`. */
 function sanitize(text: string): string {
@@ -45,7 +45,7 @@ function cut(text: string, max: number): string {
  * A label `vpn-<stack>-<region>-<hash>` that satisfies Linode's rules for the given
  * maximum length; the hash covers (project, stack, region).
  */
-export function resourceLabel(identity: { project: string; stack: string; region: string }, maxLength: number): string {
+function resourceLabel(identity: { project: string; stack: string; region: string }, maxLength: number): string {
   const hash = labelHash([identity.project, identity.stack, identity.region]);
   const region = sanitize(identity.region);
   const stack = sanitize(identity.stack);

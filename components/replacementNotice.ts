@@ -63,7 +63,7 @@ export function downtimeWarning(olds: Partial<DowntimeNoticeInputs>, news: Downt
   return undefined;
 }
 
-export function createDowntimeNoticeProvider(log: (m: string) => void = (m) => console.error(m)) {
+function createDowntimeNoticeProvider(log: (m: string) => void = (m) => console.error(m)) {
   return {
     async diff(_id: string, olds: DowntimeNoticeInputs, news: DowntimeNoticeInputs) {
       const warning = downtimeWarning(olds, news);

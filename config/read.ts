@@ -19,7 +19,7 @@ export function rawStackConfig(): Record<string, string> {
  * language host). @pulumi/pulumi 3.248 exports `isConfigSecret` from runtime/config
  * without declaring it in its typings.
  */
-export function isConfigSecret(key: string): boolean {
+function isConfigSecret(key: string): boolean {
   const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
   if (!fn) throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret: config/read.ts needs updating");
   return fn(key);

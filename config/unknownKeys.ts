@@ -5,7 +5,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { KNOWN_KEYS } from "./keys";
 
 /** Namespaces a stack of this project legitimately holds: ours, the providers', Pulumi's own. */
-export const KNOWN_NAMESPACES = ["vpn", "linode", "command", "tls", "random", "pulumi"] as const;
+const KNOWN_NAMESPACES = ["vpn", "linode", "command", "tls", "random", "pulumi"] as const;
 
 /** Edits (insert, delete, substitute) up to which a key name counts as a typo of another. */
 const TYPO_DISTANCE = 2;
@@ -27,7 +27,7 @@ function split(key: string): { ns: string; name: string } | undefined {
 }
 
 /** The known vpn: key nearest to `key`, if it is close enough to be a typo of it. */
-export function nearestKnownKey(key: string): string | undefined {
+function nearestKnownKey(key: string): string | undefined {
   const known = [...KNOWN_KEYS];
   const exactCase = known.find((k) => k.toLowerCase() === key.toLowerCase());
   if (exactCase) return exactCase;

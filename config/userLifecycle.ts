@@ -8,8 +8,8 @@ type Add = (key: string, message: string) => undefined;
 export const LIFECYCLE_FIELDS = ["expires", "maxDevices", "monthlyQuotaGB", "disabled"] as const;
 /** Generous bounds that still catch a unit mistake (bytes given as GB, a stray extra digit). */
 export const MAX_DEVICES_LIMIT = 1000;
-export const MAX_QUOTA_GB = 1_000_000;
-export const MAX_ROTATIONS = 1_000_000;
+const MAX_QUOTA_GB = 1_000_000;
+const MAX_ROTATIONS = 1_000_000;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;

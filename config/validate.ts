@@ -17,7 +17,7 @@ import { validateUserKeys } from "./validate/users";
 import { validateAcme } from "./validate/acme";
 import { validateOnDemand } from "./validate/clients";
 
-export { PASSWORD_RE, PASSWORD_RULE, USER_NAME_RE, USER_NAME_RULE } from "./validate/users";
+export { PASSWORD_RE, USER_NAME_RE } from "./validate/users";
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {

@@ -14,7 +14,7 @@
 /** The part before the first dot is what Windows compares: "nul.tar.gz" is NUL. */
 const RESERVED_RE = /^(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])(?:\..*)?$/i;
 
-export const WINDOWS_RESERVED_NAMES = "CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9";
+const WINDOWS_RESERVED_NAMES = "CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9";
 
 /** Why Windows cannot use `name` as a file or folder name, or undefined when it can. One line, without the name. */
 export function windowsNameProblem(name: string): string | undefined {

@@ -7,10 +7,10 @@
  * The Linode API's name for the Metadata service capability of a region
  * (https://techdocs.akamai.com/linode-api/reference/get-regions, `capabilities`).
  */
-export const METADATA_CAPABILITY = "Metadata";
+const METADATA_CAPABILITY = "Metadata";
 
 /** The Linode API's name for an image that reads Metadata user data with cloud-init (GET /v4/images, `capabilities`). */
-export const CLOUD_INIT_CAPABILITY = "cloud-init";
+const CLOUD_INIT_CAPABILITY = "cloud-init";
 
 export function hasMetadata(capabilities: string[]): boolean {
   return capabilities.includes(METADATA_CAPABILITY);

@@ -58,7 +58,7 @@ export function renderOffline(doc: Record<string, unknown>, stack: string, valid
  * A bad `render:` map: every problem, one line each, in the form of ConfigError's
  * (`render.<region>.<field>: ...`), so the command prints both the same way.
  */
-export class RenderMapError extends Error {
+class RenderMapError extends Error {
   constructor(public readonly problems: string[]) {
     super(`Invalid render: map:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "RenderMapError";

@@ -5,7 +5,7 @@
 export const SECRET_PLACEHOLDER = "[secret from the stack]";
 export const GENERATED_PLACEHOLDER = "[generated at deploy]";
 
-export function isPlaceholder(value: string): boolean {
+function isPlaceholder(value: string): boolean {
   return value === SECRET_PLACEHOLDER || value === GENERATED_PLACEHOLDER;
 }
 

@@ -110,11 +110,11 @@ export const PROPOSAL_TABLE: readonly ProposalTier[] = [
   },
 ];
 
-export function ikeString(p: IkeProposal): string {
+function ikeString(p: IkeProposal): string {
   return [...p.encr, ...p.integ, ...p.prf, ...p.dh].map((a) => a.swan).join("-");
 }
 
-export function espString(p: EspProposal): string {
+function espString(p: EspProposal): string {
   return [...p.encr, ...p.integ, ...p.dh].map((a) => a.swan).join("-");
 }
 

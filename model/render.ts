@@ -29,13 +29,13 @@ export interface RegionRender {
   steps: RemoteStep[];
 }
 
-export const PLACEHOLDER_CERTIFICATE: CertificateMaterial = {
+const PLACEHOLDER_CERTIFICATE: CertificateMaterial = {
   certPem: "# placeholder: the ACME certificate is issued at deploy time\n",
   chainPem: "# placeholder: the ACME chain is issued at deploy time\n",
   keyPem: "# placeholder: the certificate key is generated at deploy time\n",
 };
 
-export function regionIndex(config: VpnConfig, region: RegionSpec): number {
+function regionIndex(config: VpnConfig, region: RegionSpec): number {
   return config.regions.findIndex((r) => r.region === region.region);
 }
 

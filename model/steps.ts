@@ -41,7 +41,7 @@ export const UPGRADE_MARKER = `${PATHS.stateDir}/first-upgrade`;
  * What install-packages upgrades on a new server: unattended-upgrades' origins per
  * /etc/os-release ID, so the script is the same for every image (and config).
  */
-export const UPGRADE_ORIGINS_BY_OS = { debian: upgradeOrigins("linode/debian12"), ubuntu: upgradeOrigins("linode/ubuntu24.04") };
+const UPGRADE_ORIGINS_BY_OS = { debian: upgradeOrigins("linode/debian12"), ubuntu: upgradeOrigins("linode/ubuntu24.04") };
 
 /** One line per file: "<mode> <path> <base64>", sorted by path. */
 export function fileBundle(files: ServerFile[]): string {

@@ -87,7 +87,7 @@ const TLS_TRUST_CODES = [
 ];
 
 /** Turns a socket/TLS error into a sentence with what to do. */
-export function describeNetworkError(err: NodeJS.ErrnoException, url: string, timeoutMs: number): string {
+function describeNetworkError(err: NodeJS.ErrnoException, url: string, timeoutMs: number): string {
   const u = new URL(url);
   const where = `${u.hostname}:${u.port || 443}`;
   const code = err.code ?? "";

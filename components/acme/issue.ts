@@ -38,7 +38,7 @@ function problemName(type?: string): string {
   return type?.replace(/^urn:ietf:params:acme:error:/, "") ?? "";
 }
 
-export function backoffFor(validationSeconds: number): { backoffAttempts: number; backoffMin: number; backoffMax: number } {
+function backoffFor(validationSeconds: number): { backoffAttempts: number; backoffMin: number; backoffMax: number } {
   const min = 500;
   const max = 5000;
   let total = 0;
@@ -50,7 +50,7 @@ export function backoffFor(validationSeconds: number): { backoffAttempts: number
   return { backoffAttempts: attempts, backoffMin: min, backoffMax: max };
 }
 
-export function directoryHost(url: string): string {
+function directoryHost(url: string): string {
   try {
     return new URL(url).host;
   } catch {

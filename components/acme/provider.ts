@@ -30,9 +30,9 @@ interface CheckFailure {
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Changing one of these needs a new certificate. */
-export const REPLACE_KEYS = ["hostname", "csrPem", "directoryUrl", "accountKeyPem", "profile"] as const;
+const REPLACE_KEYS = ["hostname", "csrPem", "directoryUrl", "accountKeyPem", "profile"] as const;
 /** These need no new certificate: `email` is sent to the CA's account, the rest only changes how the next one is obtained. */
-export const UPDATE_KEYS = ["email", "renewBeforeDays", "acmeServerCaPem", "dns", "propagation", "timeouts"] as const;
+const UPDATE_KEYS = ["email", "renewBeforeDays", "acmeServerCaPem", "dns", "propagation", "timeouts"] as const;
 const CERT_KEYS = ["certPem", "chainPem", "notBefore", "notAfter", "accountUrl", "certificateUrl"] as const;
 
 const HOSTNAME_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;

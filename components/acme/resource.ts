@@ -8,7 +8,7 @@ import type { AcmeCertificateInputs } from "./types";
 export type AcmeCertificateArgs = { [K in keyof AcmeCertificateInputs]: pulumi.Input<AcmeCertificateInputs[K]> };
 
 /** Outputs that carry key material. */
-export const SECRET_OUTPUTS = ["accountKeyPem"];
+const SECRET_OUTPUTS = ["accountKeyPem"];
 
 export class AcmeCertificate extends pulumi.dynamic.Resource {
   declare readonly certPem: pulumi.Output<string>;

@@ -11,7 +11,7 @@ const PRIVATE_V4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0
 /** Linode's own private network range: clients there would shadow the VM's private address space. */
 const LINODE_PRIVATE = parseCidr("192.168.128.0/17") as Cidr;
 
-export function validateHostname(c: Collector, key: string, v: unknown): string | undefined {
+function validateHostname(c: Collector, key: string, v: unknown): string | undefined {
   if (typeof v !== "string" || v === "") return c.add(key, `must be a fully qualified domain name, got ${describe(v)}`);
   if (v !== v.toLowerCase()) return c.add(key, `must be lowercase, got ${describe(v)}`);
   const name = v.endsWith(".") ? v.slice(0, -1) : v;

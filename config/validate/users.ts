@@ -14,11 +14,11 @@ import { Collector, describe, list, Raw, structured } from "./fields";
  * (con, nul.txt, com1, a trailing dot): windowsNameProblem (model/fileNames.ts) refuses those.
  */
 export const USER_NAME_RE = /^(?!\d+(?:\.\d+){3}$)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-export const USER_NAME_RULE =
+const USER_NAME_RULE =
   "1-64 characters: letters, digits and . _ @ + - (starting with a letter or digit, not ending with a dot), not an IPv4 address, not a Windows device name such as con or com1";
 /** Passwords: printable ASCII (space to ~), so every client platform can type and store them. */
 export const PASSWORD_RE = /^[\x20-\x7e]{8,128}$/;
-export const PASSWORD_RULE = "8-128 printable ASCII characters (space through ~), no leading or trailing space";
+const PASSWORD_RULE = "8-128 printable ASCII characters (space through ~), no leading or trailing space";
 
 function validateUsers(c: Collector, raw: Raw, pool: Cidr | undefined): UserSpec[] {
   const given = raw["vpn:users"];

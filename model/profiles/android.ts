@@ -24,7 +24,7 @@ export interface AndroidProfileInput {
   region: string;
 }
 
-export function androidProfileObject(input: AndroidProfileInput): Record<string, unknown> {
+function androidProfileObject(input: AndroidProfileInput): Record<string, unknown> {
   const password = storablePassword(input.password);
   return {
     // Stable per stack/region/user: re-importing replaces the profile instead of adding a copy.

@@ -62,7 +62,7 @@ function securityAssociations(): Dict {
  * airport login page still loads; the last rule is Ignore (never Disconnect, never forced),
  * and OnDemandUserOverrideDisabled stays 0 so the user can always switch On-Demand off.
  */
-export function onDemandKeys(mode: OnDemand, trustedSsids: string[]): Dict {
+function onDemandKeys(mode: OnDemand, trustedSsids: string[]): Dict {
   if (mode === "off") return { OnDemandEnabled: 0 };
   const rules: Dict[] = [];
   if (mode === "untrusted-wifi") {
@@ -83,7 +83,7 @@ export function onDemandKeys(mode: OnDemand, trustedSsids: string[]): Dict {
  * communication. The Exclude* keys are written explicitly so every OS version reads the same.
  * Off (the default): none of these keys, the device's usual VPN routing.
  */
-export function killSwitchKeys(on: boolean): Dict {
+function killSwitchKeys(on: boolean): Dict {
   if (!on) return {};
   return { IncludeAllNetworks: 1, ExcludeLocalNetworks: 1, ExcludeCellularServices: 1, ExcludeAPNs: 1, ExcludeDeviceCommunication: 1 };
 }
@@ -126,7 +126,7 @@ function vpnPayload(input: AppleProfileInput, region: RegionSpec, prefix: string
 }
 
 /** The profile as a plist object (exported for tests and for signing). */
-export function appleProfileObject(input: AppleProfileInput): Dict {
+function appleProfileObject(input: AppleProfileInput): Dict {
   if (input.regions.length === 0) throw new Error("an Apple profile needs at least one region");
   const prefix = appleIdentifierPrefix(input.zone, input.stack);
   const hosts = input.regions.map((r) => r.hostname).join(", ");
@@ -147,7 +147,7 @@ export function appleProfileObject(input: AppleProfileInput): Dict {
  * Said inside the profile when it holds no password. Fixed text (no value from the config,
  * so nothing to escape), and no "--", which XML forbids inside a comment.
  */
-export const APPLE_NO_PASSWORD_COMMENT =
+const APPLE_NO_PASSWORD_COMMENT =
   "<!-- No password in this profile (offline render): the device asks for it when the VPN connects. The profiles of the deployed stack (npm run profiles) carry it. -->";
 
 export function renderAppleProfile(input: AppleProfileInput): string {

@@ -10,7 +10,7 @@ const NAMESPACE = "3f1c0e5a-8d2b-4c1e-9a77-5b2f6d04c9e1";
 export type IdKind = "apple-profile" | "apple-vpn" | "android" | "networkmanager";
 
 /** RFC 4122 version-5 UUID of `name` in `namespace`. */
-export function uuidV5(namespace: string, name: string): string {
+function uuidV5(namespace: string, name: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
   if (ns.length !== 16) throw new Error(`not a UUID: ${namespace}`);
   const h = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);

@@ -22,7 +22,7 @@ function keyfile(sections: Array<[string, Array<[string, string]>]>): string {
 }
 
 /** Opens an .nmconnection that holds no password. GLib key files take `#` comment lines. */
-export const NM_NO_PASSWORD_COMMENT = [
+const NM_NO_PASSWORD_COMMENT = [
   "# No password in this file (offline render): password-flags=2 makes NetworkManager ask for it",
   "# at every connection (nmcli connection up <name> --ask). The deployed stack's profiles hold it.",
 ];

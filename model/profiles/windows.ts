@@ -33,7 +33,7 @@ export interface WindowsScriptInput {
  * tunneling is disabled"); these two /1 routes are more specific than any ::/0 a local router
  * advertises, so IPv6 stays in the tunnel whatever metrics Windows gives the interfaces.
  */
-export const IPV6_ROUTES = ["::/1", "8000::/1"] as const;
+const IPV6_ROUTES = ["::/1", "8000::/1"] as const;
 
 function win(a: Algo | undefined, field: "windows" | "windowsEsp" | "windowsPfs", what: string): string {
   const v = a?.[field];
@@ -42,7 +42,7 @@ function win(a: Algo | undefined, field: "windows" | "windowsEsp" | "windowsPfs"
 }
 
 /** Set-VpnConnectionIPsecConfiguration arguments for the Windows client suite, in cmdlet order. */
-export function windowsIpsecParameters(s: ClientSuite = CLIENT_SUITES.windows): Array<[string, string]> {
+function windowsIpsecParameters(s: ClientSuite = CLIENT_SUITES.windows): Array<[string, string]> {
   const espEncr: Algo = s.esp.encr;
   const espAead = espEncr.aead === true;
   return [

@@ -72,16 +72,16 @@ export function aaaEnabled(config: Pick<VpnConfig, "users" | "maxDevicesPerUser"
   );
 }
 
-export function epochSeconds(iso: string): number {
+function epochSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
 
-export function quotaBytes(gb: number): number {
+function quotaBytes(gb: number): number {
   return Math.round(gb * 1e9);
 }
 
 /** The device limit in force for a user, if any. */
-export function deviceLimit(user: UserSpec, perUser: number | undefined): number | undefined {
+function deviceLimit(user: UserSpec, perUser: number | undefined): number | undefined {
   return user.maxDevices ?? perUser;
 }
 

@@ -56,7 +56,7 @@ export function userDataBase64(text: string): string {
 }
 
 /** sshd drop-in that the trust-on-first-use step writes: sshd then offers the ED25519 key only. */
-export const HOST_KEY_DROP_IN = "/etc/ssh/sshd_config.d/10-vpn-host-key.conf";
+const HOST_KEY_DROP_IN = "/etc/ssh/sshd_config.d/10-vpn-host-key.conf";
 
 /**
  * The command of the trust-on-first-use step (regions without the Metadata capability):

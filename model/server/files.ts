@@ -35,7 +35,7 @@ export const PATHS = {
 } as const;
 
 /** The VM's uplink on Linode images. The apply step also fixes up the actual default-route device. */
-export const UPLINK = "eth0";
+const UPLINK = "eth0";
 
 /** kernel-libipsec's TUN device (userspace ESP, on kernels built without ESP). */
 const LIBIPSEC_TUN = "ipsec0";
@@ -48,7 +48,7 @@ const LIBIPSEC_TUN = "ipsec0";
 export const LINODE_METADATA_V6 = "fd00:a9fe:a9fe::1";
 
 /** vpn:sshAllowedCidrs entries inside vpn:poolV4: the only tunnel addresses that may reach SSH. */
-export function tunnelSshSources(sshAllowedCidrs: string[], poolV4: string): string[] {
+function tunnelSshSources(sshAllowedCidrs: string[], poolV4: string): string[] {
   const pool = mustCidr(poolV4);
   return sshAllowedCidrs.filter((c) => {
     const cidr = parseCidr(c);

@@ -13,10 +13,10 @@ export const HARDENING_PATHS = {
 } as const;
 
 /** Seconds an unauthenticated connection may take to log in, and key attempts per connection. */
-export const SSH_LIMITS = { loginGraceSeconds: 30, maxAuthTries: 3 } as const;
+const SSH_LIMITS = { loginGraceSeconds: 30, maxAuthTries: 3 } as const;
 
 /** The timer may start up to this late (systemd spreads the mirror load), still inside the window. */
-export const UPGRADE_RANDOM_DELAY_MINUTES = 10;
+const UPGRADE_RANDOM_DELAY_MINUTES = 10;
 
 /**
  * Origins unattended-upgrade installs from, as Origins-Pattern entries

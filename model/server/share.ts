@@ -36,9 +36,9 @@ export const SHARE_PATHS = {
 export const SHARE_PACKAGES = ["nginx", "libnginx-mod-http-js"] as const;
 
 /** nginx's worker user on Debian (nginx.conf "user www-data"): the only reader of live links. */
-export const SHARE_OWNER = "www-data";
+const SHARE_OWNER = "www-data";
 
-export const SHARE_LIMITS = {
+const SHARE_LIMITS = {
   /** Requests a minute per client address; a link is a page and a file or two. */
   ratePerMinute: 20,
   burst: 10,

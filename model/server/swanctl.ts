@@ -39,7 +39,7 @@ export interface ConnectionDef {
 }
 
 /** The selector's group: no EAP-MSCHAPv2 user is ever in it, so charon always moves on. */
-export const SELECTOR_GROUP = "select-connection-by-eap-identity";
+const SELECTOR_GROUP = "select-connection-by-eap-identity";
 
 /**
  * Every IPv4 and IPv6 address, as 2^bits subnets of length `bits`. charon ranks a
@@ -47,7 +47,7 @@ export const SELECTOR_GROUP = "select-connection-by-eap-identity";
  * holds it in a /m (m < n) or in %any, so this orders connections that match any
  * client alike, independent of the order in which they were (re)loaded.
  */
-export function rank(bits: 1 | 2): string[] {
+function rank(bits: 1 | 2): string[] {
   const out: string[] = [];
   for (let i = 0; i < 1 << bits; i++) out.push(`${i << (8 - bits)}.0.0.0/${bits}`);
   for (let i = 0; i < 1 << bits; i++) out.push(`${i === 0 ? "" : (i << (16 - bits)).toString(16)}::/${bits}`);

@@ -9,8 +9,8 @@ import { profileFiles, ProfileSet } from "../profiles";
 import { TOKEN_BYTES, TOKEN_PATTERN, TOKEN_PREFIX_LENGTH } from "../server/share";
 
 export const DEFAULT_TTL_SECONDS = 24 * 3600;
-export const MAX_TTL_SECONDS = 7 * 24 * 3600;
-export const MIN_TTL_SECONDS = 60;
+const MAX_TTL_SECONDS = 7 * 24 * 3600;
+const MIN_TTL_SECONDS = 60;
 
 const TOKEN_RE = new RegExp(`^${TOKEN_PATTERN}$`);
 

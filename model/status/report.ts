@@ -19,7 +19,7 @@ export interface ReportOptions {
   renewalWindowMs: (notBefore: Date, notAfter: Date) => number;
 }
 
-export function certificateInfo(cert: X509Certificate, nowMs: number): CertificateInfo {
+function certificateInfo(cert: X509Certificate, nowMs: number): CertificateInfo {
   const notAfter = new Date(cert.validTo);
   return {
     // Node prints RDNs one per line; one line reads better and is what openssl -nameopt oneline-ish shows.

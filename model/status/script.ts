@@ -13,9 +13,9 @@ import { PATHS } from "../server/files";
 export const STATUS_FORMAT = "1";
 
 /** charon's default vici socket (strongswan.conf charon.plugins.vici.socket; the rendered fragment keeps it). */
-export const VICI_SOCKET = "/var/run/charon.vici";
+const VICI_SOCKET = "/var/run/charon.vici";
 
-export const UNATTENDED_UPGRADES_LOG = "/var/log/unattended-upgrades/unattended-upgrades.log";
+const UNATTENDED_UPGRADES_LOG = "/var/log/unattended-upgrades/unattended-upgrades.log";
 
 /**
  * A minimal vici client in perl (perl-base is Essential on Debian and Ubuntu, so
@@ -28,7 +28,7 @@ export const UNATTENDED_UPGRADES_LOG = "/var/log/unattended-upgrades/unattended-
  * received packet (type, name, message) in hex. strongSwan
  * src/libcharon/plugins/vici/README.md: 32-bit length, type, 8-bit name length.
  */
-export function viciClientPerl(socket: string): string {
+function viciClientPerl(socket: string): string {
   return String.raw`use strict;
 use warnings;
 use IO::Socket::UNIX;

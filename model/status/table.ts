@@ -74,7 +74,7 @@ function userRows(users: UserStatus[]): string[][] {
   return rows;
 }
 
-export function renderRegion(r: RegionStatus): string {
+function renderRegion(r: RegionStatus): string {
   const out: string[] = [];
   out.push(`${r.region}  ${r.hostname ?? "?"}  ${r.host}  ${r.reachable ? `reachable, up ${formatDuration(r.uptimeSeconds)}` : "NOT REACHABLE"}`);
   if (!r.reachable) {
@@ -124,7 +124,7 @@ export function renderRegion(r: RegionStatus): string {
 }
 
 /** Decimal gigabytes, the unit of monthlyQuotaGB. */
-export function formatGB(bytes: number): string {
+function formatGB(bytes: number): string {
   const gb = bytes / 1e9;
   return `${gb < 10 ? gb.toFixed(2) : gb < 100 ? gb.toFixed(1) : gb.toFixed(0)} GB`;
 }

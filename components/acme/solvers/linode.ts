@@ -2,7 +2,7 @@
 // _acme-challenge TXT record, and later delete exactly the record created (by id).
 import type { DnsSolver, LinodeDnsSettings, Logger, PresentedRecord } from "../types";
 
-export const LINODE_API_URL = "https://api.linode.com/v4";
+const LINODE_API_URL = "https://api.linode.com/v4";
 /** Linode rounds TTLs to its allowed values; 300 is the smallest that is honoured everywhere. */
 const TXT_TTL = 300;
 
