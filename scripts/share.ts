@@ -7,7 +7,7 @@
 // never on a command line. The link is printed with its QR code and written as a
 // PNG (0600): the token is a secret, printed only here and never logged.
 import { randomBytes } from "node:crypto";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import { SHARE_PATHS, TOKEN_BYTES } from "../model/server/share";
 import { DEFAULT_TTL_SECONDS, LiveLink, linkBundle, linkUrl, parseLinkList, parseTtl, tokenFromBytes, tokenPrefix } from "../model/share/link";
 import { USER_NAME_RE } from "../config/validate";
@@ -16,7 +16,7 @@ import { CommandSpec, runCli, UsageError, usageLine } from "./lib/cli";
 import { qrPng, qrTerminal } from "./lib/qr";
 import { isProfiles, stackOutputs } from "./profiles";
 import { runRemote, ServerAccess } from "./status/ssh";
-import { readStackOutputs, StackView, stackView } from "./status/stack";
+import { readOutputsFile, readStackOutputs, StackView, stackView } from "./status/stack";
 
 const SPEC: CommandSpec = {
   name: "share",
@@ -63,13 +63,7 @@ async function onServer(region: string, access: ServerAccess, args: string, stdi
 /** The stack outputs: with `profiles` (every secret shown) to make a link; otherwise only `servers` is read with secrets. */
 function readOutputs(opts: Record<string, string | true>, withProfiles: boolean): Record<string, unknown> {
   const file = opts["outputs-json"];
-  if (typeof file === "string") {
-    try {
-      return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-    } catch (err) {
-      throw new UsageError(`cannot read ${file} as JSON: ${(err as Error).message}`);
-    }
-  }
+  if (typeof file === "string") return readOutputsFile(file);
   return withProfiles ? stackOutputs(opts.stack as string) : readStackOutputs(opts.stack as string);
 }
 

@@ -10,7 +10,6 @@
 // The users' expiry, state, device limit and quota come from the stack config
 // (plain values only: scripts/lib/stackConfig.ts); --usage also asks each server
 // for the usage it keeps per user and UTC day (model/status/usage.ts, docs/usage.md).
-import { readFileSync } from "node:fs";
 import { renewalWindowMs } from "../components/acme/renewal";
 import { parseStatusOutput } from "../model/status/parse";
 import { regionHealthy, regionStatus, unreachableRegion } from "../model/status/report";
@@ -23,7 +22,7 @@ import type { StackUsers } from "../model/status/stackUsers";
 import { regionUsage } from "../model/status/usage";
 import { CommandSpec, runCli, usageLine } from "./lib/cli";
 import { pulumiRun, readStackConfig } from "./lib/stackConfig";
-import { readStackOutputs, StackView, stackView, UsageError } from "./status/stack";
+import { readOutputsFile, readStackOutputs, StackView, stackView, UsageError } from "./status/stack";
 import { RemoteOptions, runRemote } from "./status/ssh";
 
 export { UsageError } from "./status/stack";
@@ -177,20 +176,6 @@ function toArgs(opts: Record<string, string | true>): Args {
   }
   if (!a.stack && !a.outputsFile) throw new UsageError(`--stack is required (${usageLine(SPEC)})`);
   return a;
-}
-
-function readOutputsFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new UsageError(`${file} is not JSON`);
-  }
 }
 
 /**

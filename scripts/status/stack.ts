@@ -2,6 +2,7 @@
 // (secret: SSH access per region, `pulumi stack output servers --show-secrets
 // --json`), `regions` and `certificateNotAfter` (not secret), through the shared
 // scripts/lib/stackOutput.ts (secrets never echoed, pulumi's error as one line).
+import { readFileSync } from "node:fs";
 import type { ServerAccess } from "./ssh";
 import { parseHostKey } from "./ssh";
 import { UsageError } from "../lib/cli";
@@ -34,6 +35,21 @@ export function readStackOutputs(stack: string): Record<string, unknown> {
   const plain = parseJson(pulumiStackOutput(stack, []), `pulumi stack output for stack ${stack}`) as Record<string, unknown>;
   const servers = parseJson(pulumiStackOutput(stack, ["servers", "--show-secrets"]), `the servers output of stack ${stack}`);
   return { regions: plain.regions, certificateNotAfter: plain.certificateNotAfter, servers };
+}
+
+/** Outputs saved as JSON (the hidden --outputs-json of status and share, for tests): a missing or broken file is the caller's mistake. */
+export function readOutputsFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new UsageError(`${file} is not JSON`);
+  }
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
