@@ -7,6 +7,7 @@ import { createAcmeCertificateProvider } from "../../components/acme/provider";
 import { rfc2136Client, rfc2136Solver } from "../../components/acme/solvers/rfc2136";
 import type { Rfc2136DnsSettings } from "../../components/acme/types";
 import { newTsigKey, TsigKeySpec, txtValues } from "./lib/bind";
+import { accountKeyPem } from "./lib/keys";
 import { CHALLENGE, startWorld, World, ZONE } from "./lib/world";
 
 describe("rfc2136 solver against BIND", { timeout: 120_000 }, () => {
@@ -103,8 +104,14 @@ describe("rfc2136 solver against BIND", { timeout: 120_000 }, () => {
   it("create with a wrong key fails fast, names the DNS provider and cause, leaves no record", async () => {
     const provider = createAcmeCertificateProvider({ log: quiet });
     const start = Date.now();
-    await assert.rejects(provider.create(w.rfc2136Inputs({ dnsCredential: newTsigKey("x").secret })), /DNS provider rfc2136 .*BADSIG/);
-    await assert.rejects(provider.create(w.rfc2136Inputs({ dns: settings(w.challengeKey, { keyName: "wrong" }) })), /DNS provider rfc2136 .*BADKEY/);
+    // Fresh accounts: pebble never hands them an earlier valid authorization (it does so
+    // about once in 100 orders even with PEBBLE_AUTHZREUSE=0), so the create must reach DNS.
+    const [a1, a2] = await Promise.all([accountKeyPem(), accountKeyPem()]);
+    await assert.rejects(provider.create(w.rfc2136Inputs({ accountKeyPem: a1, dnsCredential: newTsigKey("x").secret })), /DNS provider rfc2136 .*BADSIG/);
+    await assert.rejects(
+      provider.create(w.rfc2136Inputs({ accountKeyPem: a2, dns: settings(w.challengeKey, { keyName: "wrong" }) })),
+      /DNS provider rfc2136 .*BADKEY/,
+    );
     assert.ok(Date.now() - start < 10000);
     assert.deepEqual(await w.challengeTxt(), []);
   });

@@ -34,6 +34,9 @@ export interface Pebble {
   stop(): Promise<void>;
 }
 
+// PEBBLE_AUTHZREUSE=0 makes reuse rare, not impossible: pebble makes a new authorization
+// only when rand.Intn(100) > the percentage, so about 1 order in 100 gets the account's
+// earlier valid one. A test whose create must reach the DNS provider uses a fresh account.
 export const PEBBLE_ENV = { PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" };
 
 /** Starts pebble; its VA resolves DNS-01 names through `dnsServer` ("127.0.0.1:port"). */
