@@ -3,9 +3,10 @@
 // the rendered server (charon's DoS settings, nftables' per-source limits):
 //  (a) spoofed-style: never answers the COOKIE;
 //  (b) cookie-echo: answers it, so charon creates the IKE_SA and does the DH work.
-// and the cookie-echo flood again at 20,000/s (faster than the per-source limit: the client
-// comes once each source's burst is spent). During each: a legitimate client connects within 1 s, charon stays under 100 MB,
-// and a tunnel established before the flood passes traffic and rekeys (IKE and CHILD).
+// and the cookie-echo flood again at 20,000/s (faster than the per-source limit: the new
+// clients come once each source's burst is spent). During each: legitimate new clients connect
+// within 1 s (the median of three), charon stays under 100 MB, and a tunnel established
+// before the flood passes traffic and rekeys (IKE and CHILD).
 // The figures (setup time with and without flood, CPU, memory) are in npm run bench.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -24,7 +25,14 @@ const TUNNEL: FixtureUser = { name: "steady", password: "steady-tunnel-passw0rd"
 const NEWCOMER: FixtureUser = { name: "newcomer", password: "newcomer-passw0rd-1" };
 const SOURCES = 250;
 const RATE = 5000;
-const SECONDS = 10;
+const SECONDS = 15;
+/**
+ * New clients connected one after another during each flood; the bound is on their median.
+ * One lost datagram (on 2 shared cores, charon's receive queue can overflow for a moment
+ * even at 5,000/s) costs a client strongSwan's 4 s retransmit: the bound is about the
+ * server's service, which one such loss does not disprove and two of three would.
+ */
+const NEWCOMERS = 3;
 /** The issue's bounds. */
 const SETUP_BOUND_MS = 1000;
 const RSS_BOUND_KIB = 100 * 1024;
@@ -58,7 +66,7 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
     { kind: "cookie-echo", rate: 4 * RATE },
   ];
   for (const { kind, rate } of cases) {
-    it(`(${kind}) ${rate} IKE_SA_INIT/s for ${SECONDS} s from ${SOURCES} addresses: a new client connects within 1 s, charon < 100 MB, the tunnel passes traffic and rekeys`, async () => {
+    it(`(${kind}) ${rate} IKE_SA_INIT/s for ${SECONDS} s from ${SOURCES} addresses: new clients connect within 1 s (median of ${NEWCOMERS}), charon < 100 MB, the tunnel passes traffic and rekeys`, async () => {
       const pid = vpn.server.pid;
       const cpu0 = cpuSeconds(pid);
       const rss = sampleMax(() => vpn.server.memoryKiB());
@@ -74,9 +82,17 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
         if (rate / SOURCES > IKE_RATE_LIMIT.perSecond) burstDrops = await receiveQueuesKeepUp(vpn.server.ns, drops0, { quietMs: 500, timeoutMs: 8000 });
         const settledMs = Date.now() - floodStart;
 
-        const newcomer = await vpn.client({ user: NEWCOMER.name, password: NEWCOMER.password, identity: NEWCOMER.name });
-        const setup = await newcomer.connect(10);
-        assert.ok(setup.ok, `the new client connects during the flood:\n${setup.output.slice(-3000)}`);
+        const dropsBefore = await udpReceiveQueueDrops(vpn.server.ns);
+        const setups: number[] = [];
+        for (let i = 0; i < NEWCOMERS; i++) {
+          const newcomer = await vpn.client({ user: NEWCOMER.name, password: NEWCOMER.password, identity: NEWCOMER.name });
+          const setup = await newcomer.connect(10);
+          assert.ok(setup.ok, `new client ${i + 1} connects during the flood:\n${setup.output.slice(-3000)}`);
+          setups.push(setup.ms);
+          await vpn.drop(newcomer);
+        }
+        const newcomerDrops = (await udpReceiveQueueDrops(vpn.server.ns)) - dropsBefore;
+        const median = [...setups].sort((a, b) => a - b)[Math.floor(NEWCOMERS / 2)];
 
         assert.ok(await ping(steady.ns, NET.upstreamV4), "the established tunnel passes traffic during the flood");
         const children = childSas(steady),
@@ -94,7 +110,7 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
         const maxRss = rss.stop();
         const cpu = cpuSeconds(pid) - cpu0;
         console.log(
-          `# ${kind} at ${rate}/s: flood ${JSON.stringify(result)}; new client set up in ${setup.ms} ms${burstDrops ? `, from ${settledMs} ms into the flood (before, the full receive queue dropped ${burstDrops} datagrams)` : ""}; charon max RSS ${(maxRss / 1024).toFixed(1)} MiB, ` +
+          `# ${kind} at ${rate}/s: flood ${JSON.stringify(result)}; new clients set up in ${setups.join(", ")} ms (receive-queue drops meanwhile: ${newcomerDrops})${burstDrops ? `, from ${settledMs} ms into the flood (before, the full receive queue dropped ${burstDrops} datagrams)` : ""}; charon max RSS ${(maxRss / 1024).toFixed(1)} MiB, ` +
             `CPU ${cpu.toFixed(1)} s over ${(result.elapsedMs / 1000).toFixed(1)} s`,
         );
         // The flood was what it claims: the fixed count sent in about the fixed time, answered by charon.
@@ -103,13 +119,11 @@ describe("IKE floods: legitimate clients are served, tunnels keep working", { ti
         assert.ok(stillFlooding, "the checks ran while the flood was on");
         assert.ok(result.cookies > 0, "charon asked the flood for COOKIEs");
         if (kind === "cookie-echo") assert.ok(result.echoes > 0 && result.dhResponses > 0, "charon did DH work for the echoed COOKIEs");
-        // The 1 s bound is the requirement's, for the cookie-echoing flood (the one that costs charon DH
-        // work). Under the spoofed flood only the connection is required: one run here (CI,
-        // 2 shared cores) lost one exchange and the client retransmitted after strongSwan's 4 s.
-        if (kind === "cookie-echo")
-          assert.ok(setup.ms <= SETUP_BOUND_MS, `a new client connected in ${setup.ms} ms during the ${kind} flood (bound ${SETUP_BOUND_MS} ms)`);
+        assert.ok(
+          median <= SETUP_BOUND_MS,
+          `new clients connected in ${setups.join(", ")} ms during the ${kind} flood (bound ${SETUP_BOUND_MS} ms on the median)`,
+        );
         assert.ok(maxRss < RSS_BOUND_KIB, `charon's RSS peaked at ${maxRss} KiB (bound ${RSS_BOUND_KIB})`);
-        await vpn.drop(newcomer);
       } finally {
         rss.stop();
         await run.daemon.stop();
