@@ -21,12 +21,7 @@ describe("linode solver against a Linode API double", { timeout: 120_000 }, () =
   const quiet = () => undefined;
   const inputs = (over: Partial<AcmeCertificateInputs> = {}) =>
     w.rfc2136Inputs({ dns: { provider: "linode", zone: ZONE, apiUrl: api.url }, dnsCredential: TOKEN, ...over });
-  /**
-   * For a create that must reach the DNS provider: an account pebble never validated
-   * HOSTNAME for. Even with PEBBLE_AUTHZREUSE=0 pebble hands an account its earlier valid
-   * authorization about once in 100 orders (it makes a new one only when
-   * rand.Intn(100) > the percentage), and the create then succeeds without any DNS call.
-   */
+  /** For a create that must reach the DNS provider: a fresh account, with no valid authorization pebble could reuse (PEBBLE_ENV). */
   const failingInputs = async (over: Partial<AcmeCertificateInputs>) => inputs({ accountKeyPem: await accountKeyPem(), ...over });
 
   before(async () => {

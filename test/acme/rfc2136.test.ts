@@ -104,8 +104,7 @@ describe("rfc2136 solver against BIND", { timeout: 120_000 }, () => {
   it("create with a wrong key fails fast, names the DNS provider and cause, leaves no record", async () => {
     const provider = createAcmeCertificateProvider({ log: quiet });
     const start = Date.now();
-    // Fresh accounts: pebble never hands them an earlier valid authorization (it does so
-    // about once in 100 orders even with PEBBLE_AUTHZREUSE=0), so the create must reach DNS.
+    // Fresh accounts, with no valid authorization pebble could reuse (PEBBLE_ENV): the create must reach DNS.
     const [a1, a2] = await Promise.all([accountKeyPem(), accountKeyPem()]);
     await assert.rejects(provider.create(w.rfc2136Inputs({ accountKeyPem: a1, dnsCredential: newTsigKey("x").secret })), /DNS provider rfc2136 .*BADSIG/);
     await assert.rejects(
